@@ -1,0 +1,328 @@
+"""``Tensor``: an array (NumPy on the CPU, CuPy on the GPU) plus what autograd needs to know.
+
+    data           the array itself
+    requires_grad  whether gradients should flow to (or through) this tensor
+    grad           the accumulated gradient (a Tensor), filled in by backward() on leaves
+    grad_fn        the graph node (a Context) that produced this tensor; None for leaves
+
+The arithmetic and shape methods (``x + y``, ``x.sum()``, ``x.relu()``) are not defined here: they
+are the ops of ``minidl.functional``, attached to this class in one table,
+``minidl/functional/methods.py``. That keeps this file about *what a tensor is*, and keeps
+``autograd`` from importing ``functional``.
+"""
+import numbers
+
+import numpy
+
+from ..backend import device as _device
+from . import dtypes
+
+_NUMPY_ARRAY = numpy.ndarray
+
+
+def as_array(data, dtype=None, device=None):
+    """The array for ``tensor(data, dtype, device)``: a copy, on ``device``, of dtype ``dtype``.
+
+    Arrays keep their dtype (as in PyTorch); Python floats get the default dtype, Python ints
+    int64, bools bool.
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    target = _device.Device(device) if device is not None else None
+    if _device.device_of(data).type == "cuda" and not isinstance(data, _NUMPY_ARRAY):
+        array = data.copy()
+        target = target or _device.device_of(data)
+    elif isinstance(data, (_NUMPY_ARRAY, numpy.generic)):
+        array = numpy.array(data)
+    else:
+        array = _from_python(data)
+    if dtype is not None:
+        array = array.astype(numpy.dtype(dtype), copy=False)
+    return _device.to_device(array, target or _device.get_default_device())
+
+
+def _from_python(data):
+    try:
+        array = numpy.array(data)
+    except ValueError as err:  # ragged lists
+        raise ValueError(f"tensor: cannot build a tensor from {type(data).__name__}: {err}") from None
+    if array.dtype == object or array.dtype.kind in "USV":
+        raise TypeError(f"tensor: expected numbers, lists of numbers or arrays, got {type(data).__name__} "
+                        f"that NumPy reads as {array.dtype}")
+    if array.dtype.kind == "f":
+        return array.astype(dtypes.get_default_dtype(), copy=False)
+    if array.dtype.kind in "iu":
+        return array.astype(dtypes.int64, copy=False)
+    return array
+
+
+class Tensor:
+    __slots__ = ("data", "_requires_grad", "grad", "grad_fn", "__weakref__")
+    # Makes `ndarray + tensor` call Tensor.__radd__ instead of NumPy swallowing the tensor.
+    __array_priority__ = 1000
+
+    def __init__(self, data, requires_grad=False, dtype=None, device=None):
+        self.data = as_array(data, dtype, device)
+        self.grad = None
+        self.grad_fn = None
+        self._requires_grad = False
+        self.requires_grad = requires_grad
+
+    @classmethod
+    def _make(cls, array):
+        """Wrap an array without copying or checking: the fast path used by every op."""
+        t = object.__new__(cls)
+        if isinstance(array, numpy.generic) or isinstance(array, numbers.Number):
+            array = numpy.asarray(array)  # NumPy reductions return scalars; a tensor holds an array
+        t.data = array
+        t._requires_grad = False
+        t.grad = None
+        t.grad_fn = None
+        return t
+
+    # -- autograd state ---------------------------------------------------------------------
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        flag = bool(flag)
+        if flag and not dtypes.is_floating(self.data.dtype):
+            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                            f"convert first, e.g. t.float()")
+        if self.grad_fn is not None and not flag:
+            raise RuntimeError("requires_grad can only be changed on leaf tensors; use .detach() "
+                               "to get a tensor outside the graph")
+        self._requires_grad = flag
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self):
+        """True for tensors not produced by a recorded op (inputs, parameters)."""
+        return self.grad_fn is None
+
+    def detach(self):
+        """The same data, cut from the graph: no grad_fn, no requires_grad."""
+        return Tensor._make(self.data)
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep theirs)."""
+        if self.grad_fn is None:
+            if not self._requires_grad:
+                raise RuntimeError("retain_grad: this tensor does not require grad")
+            return
+        import weakref
+        self.grad_fn.retained_output = weakref.ref(self)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
+
+        gradient: d(loss)/d(self), same shape as self; may be omitted for a scalar.
+        The graph is freed afterwards unless ``retain_graph=True``; ``create_graph=True`` records
+        the backward pass itself so the gradients can be differentiated again.
+        """
+        from . import engine
+        engine.backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph,
+                        inputs=inputs)
+
+    # -- what the array is ------------------------------------------------------------------
+
+    @property
+    def shape(self):
+        return tuple(self.data.shape)
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def device(self):
+        return _device.device_of(self.data)
+
+    def size(self, dim=None):
+        """The shape, or the length of one dimension: ``x.size(0)``."""
+        if dim is None:
+            return self.shape
+        return self.shape[_check_dim(dim, self.ndim, "size")]
+
+    def dim(self):
+        return self.data.ndim
+
+    def numel(self):
+        return int(self.data.size)
+
+    def is_floating_point(self):
+        return dtypes.is_floating(self.data.dtype)
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(self.data.shape[0]))
+
+    # -- leaving minidl ---------------------------------------------------------------------
+
+    def numpy(self):
+        """The data as a NumPy array (shared, not copied, for CPU tensors)."""
+        if self._requires_grad:
+            raise RuntimeError("numpy(): this tensor requires grad; call t.detach().numpy() to "
+                               "take the values without the graph")
+        if not isinstance(self.data, _NUMPY_ARRAY):
+            raise TypeError(f"numpy(): the tensor is on {self.device}; call t.cpu().numpy()")
+        return self.data
+
+    def __array__(self, dtype=None, copy=None):
+        if not isinstance(self.data, _NUMPY_ARRAY):
+            raise TypeError(f"cannot convert a tensor on {self.device} to a NumPy array; call .cpu() first")
+        if copy:
+            return numpy.array(self.data, dtype=dtype)
+        return self.data if dtype is None else self.data.astype(dtype, copy=False)
+
+    def item(self):
+        """The single value of a one-element tensor, as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item(): only one-element tensors can be converted to a Python number, "
+                             f"got shape {self.shape}")
+        return self.data.reshape(()).item()
+
+    def tolist(self):
+        return _device.to_device(self.data, "cpu").tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                               f"use .any() or .all()")
+        return bool(self.item())
+
+    __hash__ = object.__hash__  # tensors are dict keys by identity, although == is elementwise
+
+    # -- moving and converting ----------------------------------------------------------------
+
+    def to(self, *args, dtype=None, device=None):
+        """``t.to('cuda')``, ``t.to(minidl.float64)``, ``t.to('cpu', minidl.float32)``.
+
+        Returns ``self`` when nothing changes; otherwise a new tensor that stays in the graph.
+        """
+        for a in args:
+            if isinstance(a, (str, _device.Device)):
+                device = a
+            else:
+                dtype = a
+        from .convert import to_tensor
+        return to_tensor(self, dtype=dtype, device=device)
+
+    def cpu(self):
+        return self.to(device="cpu")
+
+    def cuda(self):
+        return self.to(device="cuda")
+
+    def float(self):
+        return self.to(dtype=dtypes.float32)
+
+    def double(self):
+        return self.to(dtype=dtypes.float64)
+
+    def long(self):
+        return self.to(dtype=dtypes.int64)
+
+    def int(self):
+        return self.to(dtype=dtypes.int32)
+
+    def bool(self):
+        return self.to(dtype=dtypes.bool_)
+
+    # -- in-place updates (optimizers, initialisers): never recorded ------------------------
+
+    def _check_inplace(self, op):
+        from .grad_mode import is_grad_enabled
+        if is_grad_enabled() and (self._requires_grad or self.grad_fn is not None):
+            raise RuntimeError(f"{op}: in-place change of a tensor that requires grad; do it inside "
+                               f"`with minidl.no_grad():` (as optimizers do)")
+
+    def _other(self, other):
+        return other.data if isinstance(other, Tensor) else other
+
+    def zero_(self):
+        self._check_inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def fill_(self, value):
+        self._check_inplace("fill_")
+        self.data[...] = self._other(value)
+        return self
+
+    def copy_(self, src):
+        self._check_inplace("copy_")
+        src = self._other(src)
+        if tuple(src.shape) != self.shape and numpy.broadcast_shapes(src.shape, self.shape) != self.shape:
+            raise ValueError(f"copy_: cannot copy shape {tuple(src.shape)} into shape {self.shape}")
+        self.data[...] = src
+        return self
+
+    def add_(self, other, alpha=1):
+        self._check_inplace("add_")
+        other = self._other(other)
+        self.data += other if alpha == 1 else alpha * other
+        return self
+
+    def sub_(self, other, alpha=1):
+        return self.add_(other, alpha=-alpha)
+
+    def mul_(self, other):
+        self._check_inplace("mul_")
+        self.data *= self._other(other)
+        return self
+
+    def div_(self, other):
+        self._check_inplace("div_")
+        self.data /= self._other(other)
+        return self
+
+    # -- printing -----------------------------------------------------------------------------
+
+    def __repr__(self):
+        data = _device.to_device(self.data, "cpu")
+        body = numpy.array2string(data, separator=", ", prefix="tensor(", precision=4,
+                                  threshold=200, edgeitems=3)
+        extras = []
+        if self.device.type != "cpu":
+            extras.append(f"device='{self.device}'")
+        if data.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool_):
+            extras.append(f"dtype=minidl.{data.dtype}")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn={self.grad_fn!r}")
+        elif self._requires_grad:
+            extras.append("requires_grad=True")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _check_dim(dim, ndim, op):
+    """A dimension index, negative ones counted from the end, or a clear IndexError."""
+    n = max(ndim, 1)
+    if not isinstance(dim, (int, numpy.integer)) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {dim!r}")
+    if not -n <= dim < n:
+        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimension(s)")
+    return int(dim) % n
+

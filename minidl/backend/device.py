@@ -1,0 +1,152 @@
+"""Devices: where a tensor's array lives, and which array library computes on it.
+
+A CPU tensor holds a NumPy array, a CUDA tensor a CuPy array. This file is the one place that
+chooses between the two libraries; everything above asks ``xp_for(device)`` or ``xp_of(array)``.
+The default device comes from ``MINIDL_DEVICE`` (``cpu`` unless set) and can be changed with
+``minidl.set_default_device``.
+"""
+import os
+
+import numpy
+
+_KINDS = ("cpu", "cuda")
+
+
+class Device:
+    """``Device('cpu')``, ``Device('cuda')`` or ``Device('cuda:1')``; compares equal to its string."""
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, spec="cpu", index=None):
+        if isinstance(spec, Device):
+            spec, index = spec.type, spec.index
+        if not isinstance(spec, str):
+            raise TypeError(f"device must be a string like 'cpu' or 'cuda', got {spec!r}")
+        kind, _, idx = spec.partition(":")
+        if kind not in _KINDS:
+            raise ValueError(f"unknown device {spec!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+        if idx:
+            if not idx.isdigit():
+                raise ValueError(f"bad device index in {spec!r}: expected 'cuda:N'")
+            index = int(idx)
+        if kind == "cpu" and index not in (None, 0):
+            raise ValueError(f"the cpu device has no index, got {spec!r}")
+        self.type = kind
+        self.index = (index or 0) if kind == "cuda" else None
+
+    def __eq__(self, other):
+        if isinstance(other, str):
+            other = Device(other)
+        return isinstance(other, Device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self):
+        return hash((self.type, self.index))
+
+    def __str__(self):
+        return self.type if self.type == "cpu" else f"cuda:{self.index}"
+
+    def __repr__(self):
+        return f"device(type='{self.type}'" + ("" if self.index is None else f", index={self.index}") + ")"
+
+
+# ---------------------------------------------------------------------------------------------
+# CUDA availability: CuPy must import and see a GPU. The reason for a "no" is kept for messages.
+
+_cupy = None
+_cuda_reason = None
+
+
+def _probe_cuda():
+    global _cupy, _cuda_reason
+    if _cupy is not None or _cuda_reason is not None:
+        return
+    try:
+        import cupy
+    except ImportError:
+        _cuda_reason = "CuPy is not installed (pip install 'minidl[cuda]')"
+        return
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as err:  # CuPy raises its own CUDARuntimeError when there is no driver
+        _cuda_reason = f"no GPU: CuPy could not reach a CUDA device ({err})"
+        return
+    if count == 0:
+        _cuda_reason = "no GPU: CuPy found no CUDA device"
+        return
+    _cupy = cupy
+
+
+def cuda_is_available():
+    """True when CuPy is installed and at least one CUDA device is visible."""
+    _probe_cuda()
+    return _cupy is not None
+
+
+def cuda_unavailable_reason():
+    """Why CUDA cannot be used ('' when it can)."""
+    _probe_cuda()
+    return _cuda_reason or ""
+
+
+def xp_for(device):
+    """The array library (numpy or cupy) that computes on ``device``."""
+    device = Device(device)
+    if device.type == "cpu":
+        return numpy
+    if not cuda_is_available():
+        raise RuntimeError(f"cannot use device '{device}': {cuda_unavailable_reason()}")
+    return _cupy
+
+
+def xp_of(array):
+    """The array library that owns ``array``: numpy for NumPy arrays, cupy for CuPy arrays."""
+    if isinstance(array, numpy.ndarray) or _cupy is None:
+        return numpy
+    return _cupy if isinstance(array, _cupy.ndarray) else numpy
+
+
+def device_of(array):
+    """The Device that holds ``array``."""
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return Device("cuda", array.device.id)
+    return Device("cpu")
+
+
+def to_device(array, device):
+    """A copy of ``array`` on ``device`` (the same array when it is already there)."""
+    device = Device(device)
+    if device_of(array) == device:
+        return array
+    if device.type == "cpu":
+        return _cupy.asnumpy(array)
+    xp = xp_for(device)
+    with xp.cuda.Device(device.index):
+        return xp.asarray(array)
+
+
+# ---------------------------------------------------------------------------------------------
+# The default device
+
+def _initial_device():
+    spec = os.environ.get("MINIDL_DEVICE", "cpu").strip() or "cpu"
+    try:
+        return Device(spec)
+    except ValueError as err:
+        raise ValueError(f"MINIDL_DEVICE: {err}") from None
+
+
+_default_device = _initial_device()
+
+
+def get_default_device():
+    """The device new tensors are created on when none is given."""
+    return _default_device
+
+
+def set_default_device(device):
+    """Create new tensors on ``device`` ('cpu' or 'cuda') from now on."""
+    global _default_device
+    device = Device(device)
+    if device.type == "cuda":
+        xp_for(device)  # fail now, with the reason, rather than at the first tensor
+    _default_device = device

@@ -1,0 +1,73 @@
+"""``x[index]``: ints, slices, None, Ellipsis, integer arrays and boolean masks, as in NumPy.
+
+The gradient of picking elements is *scattering* the gradient back to where they were picked
+from, adding where one element was picked more than once (``x[[0, 0]]``). The scatter's own
+gradient is the pick again, so both are differentiable to any order.
+"""
+import numpy
+
+from ..autograd.function import Function
+from ..autograd.tensor import Tensor
+from ..backend.device import xp_of
+
+
+def _normalize_index(index):
+    """Tensors and lists inside an index become arrays, as NumPy wants them."""
+    parts = index if isinstance(index, tuple) else (index,)
+    out = []
+    for p in parts:
+        if isinstance(p, Tensor):
+            p = p.data
+        elif isinstance(p, list):
+            p = numpy.asarray(p)
+        if hasattr(p, "dtype") and p.dtype.kind == "f":
+            raise IndexError(f"tensor index: indices must be integers or booleans, got {p.dtype}")
+        out.append(p)
+    return tuple(out)
+
+
+def _is_basic(index):
+    """True when the index has only ints, slices, None and Ellipsis: then no element repeats."""
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice, numpy.integer)) for p in index)
+
+
+class GetItem(Function):
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.shape, ctx.index = x.shape, index
+        try:
+            return x.data[index]
+        except IndexError as err:
+            raise IndexError(f"tensor index: {err} (tensor shape {x.shape})") from None
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d x[i]/dx = 1 at the picked places: scatter the gradient back there
+        return IndexAdd.apply(grad, ctx.shape, ctx.index), None
+
+
+class IndexAdd(Function):
+    """zeros(shape) with ``grad`` added at ``index``: the backward of GetItem."""
+
+    @staticmethod
+    def forward(ctx, grad, shape, index):
+        ctx.index = index
+        xp = xp_of(grad.data)
+        out = xp.zeros(shape, dtype=grad.dtype)
+        if _is_basic(index):
+            out[index] = grad.data
+        elif xp is numpy:
+            numpy.add.at(out, index, grad.data)
+        else:
+            import cupyx  # CuPy's unbuffered scatter-add, the twin of numpy.add.at
+            cupyx.scatter_add(out, index, grad.data)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # the scatter's derivative is picking the same places again
+        return GetItem.apply(grad, ctx.index), None, None
+
+
+def getitem(x, index):
+    return GetItem.apply(x, _normalize_index(index))
