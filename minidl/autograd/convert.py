@@ -30,6 +30,22 @@ class ToDevice(Function):
         return ToDevice.apply(grad, ctx.device), None
 
 
+class Clone(Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.data.copy()
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d clone(x)/dx = 1
+        return grad
+
+
+def clone(x):
+    """A copy of ``x`` with its own memory, still in the graph."""
+    return Clone.apply(x)
+
+
 def cast(x, dtype):
     """``x`` as ``dtype`` (the same tensor when it already is)."""
     dtype = numpy.dtype(dtype)
@@ -49,4 +65,4 @@ def to_tensor(x, dtype=None, device=None):
     return x
 
 
-__all__ = ["Cast", "ToDevice", "cast", "to_tensor", "Tensor"]
+__all__ = ["Cast", "Clone", "ToDevice", "cast", "clone", "to_tensor", "Tensor"]

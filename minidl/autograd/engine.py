@@ -17,7 +17,7 @@ import numpy
 from ..backend.device import xp_of
 from . import grad_mode
 from .broadcast import sum_to
-from .convert import cast
+from .convert import cast, clone
 from .function import Context
 from .tensor import Tensor
 
@@ -194,7 +194,8 @@ def _conform(node, g, meta):
 def _accumulate(t, g, create_graph):
     """``t.grad += g``; the first gradient is copied so that no two ``.grad`` share memory."""
     if create_graph:
-        t.grad = g if t.grad is None else t.grad + g
+        # a clone, so that two leaves never hold one gradient tensor (Add passes its grad to both)
+        t.grad = clone(g) if t.grad is None else t.grad + g
     elif t.grad is None:
         t.grad = Tensor._make(numpy.array(g.data) if isinstance(g.data, numpy.ndarray) else g.data.copy())
     else:

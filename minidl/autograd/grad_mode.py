@@ -57,4 +57,6 @@ class set_grad_enabled(_GradMode):
         pass
 
     def __call__(self, func):
+        global _enabled
+        _enabled = self._previous  # undo what __init__ switched before refusing
         raise TypeError("set_grad_enabled is not a decorator; use no_grad or enable_grad")

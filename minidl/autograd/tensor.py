@@ -230,6 +230,11 @@ class Tensor:
         from .convert import to_tensor
         return to_tensor(self, dtype=dtype, device=device)
 
+    def clone(self):
+        """A copy with its own memory; gradients flow through it to ``self``."""
+        from .convert import clone
+        return clone(self)
+
     def cpu(self):
         return self.to(device="cpu")
 
@@ -275,7 +280,11 @@ class Tensor:
     def copy_(self, src):
         self._check_inplace("copy_")
         src = self._other(src)
-        if tuple(src.shape) != self.shape and numpy.broadcast_shapes(src.shape, self.shape) != self.shape:
+        try:
+            fits = numpy.broadcast_shapes(tuple(numpy.shape(src)), self.shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
             raise ValueError(f"copy_: cannot copy shape {tuple(src.shape)} into shape {self.shape}")
         self.data[...] = src
         return self
@@ -287,6 +296,7 @@ class Tensor:
         return self
 
     def sub_(self, other, alpha=1):
+        self._check_inplace("sub_")  # so that a refusal names the method the user called
         return self.add_(other, alpha=-alpha)
 
     def mul_(self, other):

@@ -8,17 +8,24 @@ Operands may be tensors or Python numbers.
 """
 import math
 
+import numpy
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
-from ._util import broadcast_error, data
+from ._util import broadcast_error, data, shape_of
 
 
 def _binary(op, fn, a, b):
     try:
         return fn(data(a), data(b))
-    except ValueError:
-        raise broadcast_error(op, a, b) from None
+    except ValueError as err:
+        try:
+            numpy.broadcast_shapes(tuple(shape_of(a)), tuple(shape_of(b)))
+        except ValueError:
+            raise broadcast_error(op, a, b) from None
+        # the shapes were fine: some other complaint (e.g. an integer to a negative power)
+        raise ValueError(f"{op}: {err}") from None
 
 
 # -- arithmetic ------------------------------------------------------------------------------
@@ -84,7 +91,12 @@ class Pow(Function):
         # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a
         da, db = ctx.needs_input_grad
         a, b = ctx.a, ctx.b
-        ga = grad * b * a ** (b - 1) if da else None
+        if not da:
+            ga = None
+        elif not isinstance(b, Tensor) and b == 0:
+            ga = grad * 0  # a^0 = 1 is constant, also at a = 0 where b a^(b-1) would be 0 * inf
+        else:
+            ga = grad * b * a ** (b - 1)
         gb = grad * ctx.output * (log(a) if isinstance(a, Tensor) else math.log(a)) if db else None
         return ga, gb
 
@@ -335,7 +347,10 @@ class Where(Function):
         cond = data(condition)
         ctx.condition = cond
         xp = xp_of(cond)
-        return xp.where(cond, data(a), data(b))
+        try:
+            return xp.where(cond, data(a), data(b))
+        except ValueError:
+            raise broadcast_error("where", condition, a, b) from None
 
     @staticmethod
     def backward(ctx, grad):

@@ -6,7 +6,7 @@ functional; this file attaches them once, when ``minidl.functional`` is imported
 """
 from ..autograd.tensor import Tensor
 from . import elementwise as ew
-from . import indexing, linalg, reduce, shape
+from . import activation, indexing, linalg, reduce, shape
 
 
 def _swap(fn):
@@ -44,6 +44,8 @@ METHODS = {
     "split": shape.split, "chunk": shape.chunk,
     # linear algebra
     "matmul": linalg.matmul,
+    # activations
+    "softmax": activation.softmax, "log_softmax": activation.log_softmax,
 }
 
 PROPERTIES = {

@@ -130,12 +130,14 @@ def argmax(x, dim=None, keepdim=False):
     """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
     if dim is None:
         return Tensor._make(xp_of(x.data).argmax(x.data).astype("int64"))
+    normalize_dim(dim, x.ndim, "argmax")  # a bad dim is reported as argmax's, not max's
     return max(x, dim, keepdim).indices
 
 
 def argmin(x, dim=None, keepdim=False):
     if dim is None:
         return Tensor._make(xp_of(x.data).argmin(x.data).astype("int64"))
+    normalize_dim(dim, x.ndim, "argmin")
     return min(x, dim, keepdim).indices
 
 
@@ -149,6 +151,7 @@ def var(x, dim=None, correction=1, keepdim=False):
 
 def std(x, dim=None, correction=1, keepdim=False):
     """Standard deviation: sqrt(var)."""
+    normalize_dims(dim, x.ndim, "std")  # a bad dim is reported as std's, not var's
     return var(x, dim, correction, keepdim) ** 0.5
 
 

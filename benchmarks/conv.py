@@ -1,0 +1,127 @@
+"""Convolution speed: minidl's native kernels vs its NumPy reference vs PyTorch (CPU), float32.
+
+    python -m benchmarks.conv                  # all cases, the default thread count
+    python -m benchmarks.conv --threads 1      # one thread for minidl and PyTorch alike
+    python -m benchmarks.conv --quick          # fewer repeats
+
+Each case is timed through the public op (``minidl.functional.conv2d`` / ``conv1d``, with bias),
+forward alone and forward + backward (gradients of input, weight and bias), as PyTorch is timed
+through ``torch.nn.functional``. A timing is the best of several repeats of a loop calibrated to
+take about 0.2 s, so a busy machine disturbs it less. Ratios: reference / native (how much the
+C++ buys) and native / PyTorch (below 1 is faster than PyTorch). PyTorch is used only here, for
+comparison, when it is installed.
+"""
+import argparse
+import time
+
+import numpy as np
+
+import minidl as md
+from minidl.functional import conv1d, conv2d
+
+# (name, N, C_in, C_out, spatial size, kernel, padding); a 1-tuple size is a conv1d
+CASES = [
+    ("LeNet conv1", 64, 1, 6, (28, 28), 5, 0),
+    ("LeNet conv2", 64, 6, 16, (14, 14), 5, 0),
+    ("ResNet-ish 3x3", 32, 64, 64, (32, 32), 3, 1),
+    ("conv1d", 128, 1, 32, (40,), 5, 0),
+]
+
+
+def best_time(fn, repeats, budget=0.2):
+    """Seconds per call: the best, over ``repeats`` runs, of a loop long enough to take ``budget``."""
+    fn()  # warm up: caches, scratch buffers, thread pools
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-6)
+    loops = max(1, int(budget / once))
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(loops):
+            fn()
+        best = min(best, (time.perf_counter() - start) / loops)
+    return best
+
+
+def minidl_case(n, c_in, c_out, size, kernel, padding, rng):
+    op = conv1d if len(size) == 1 else conv2d
+    x = md.tensor(rng.standard_normal((n, c_in) + size).astype(np.float32), requires_grad=True)
+    w = md.tensor(rng.standard_normal((c_out, c_in) + (kernel,) * len(size)).astype(np.float32) * 0.1,
+                  requires_grad=True)
+    b = md.tensor(np.zeros(c_out, np.float32), requires_grad=True)
+    grad = md.tensor(np.ones(op(x, w, b, padding=padding).shape, np.float32))
+
+    def forward():
+        with md.no_grad():
+            op(x, w, b, padding=padding)
+
+    def forward_backward():
+        x.grad = w.grad = b.grad = None
+        op(x, w, b, padding=padding).backward(grad)
+
+    return forward, forward_backward
+
+
+def torch_case(torch, n, c_in, c_out, size, kernel, padding, rng):
+    F = torch.nn.functional
+    op = F.conv1d if len(size) == 1 else F.conv2d
+    x = torch.tensor(rng.standard_normal((n, c_in) + size).astype(np.float32), requires_grad=True)
+    w = torch.tensor(rng.standard_normal((c_out, c_in) + (kernel,) * len(size)).astype(np.float32) * 0.1,
+                     requires_grad=True)
+    b = torch.zeros(c_out, requires_grad=True)
+    grad = torch.ones(op(x, w, b, padding=padding).shape)
+
+    def forward():
+        with torch.no_grad():
+            op(x, w, b, padding=padding)
+
+    def forward_backward():
+        x.grad = w.grad = b.grad = None
+        op(x, w, b, padding=padding).backward(grad)
+
+    return forward, forward_backward
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=None, help="threads for minidl and PyTorch")
+    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
+    args = parser.parse_args(argv)
+    if args.threads:
+        md.set_num_threads(args.threads)
+    threads = md.get_num_threads()
+    repeats = 3 if args.quick else 7
+    try:
+        import torch
+        torch.set_num_threads(threads)
+    except ImportError:
+        torch = None
+
+    print(f"conv benchmark, float32, {threads} thread(s); times in ms, best of {repeats}")
+    header = (f"{'case':<16} {'shape':<28} {'pass':<8} {'native':>8} {'reference':>10} {'torch':>8} "
+              f"{'ref/nat':>8} {'nat/torch':>9}")
+    print(header)
+    print("-" * len(header))
+    for name, n, c_in, c_out, size, kernel, padding in CASES:
+        shape = f"{n}x{c_in}->{c_out} {'x'.join(map(str, size))} k{kernel}" + (f" p{padding}" if padding else "")
+        rng = np.random.default_rng(0)
+        timings = {}
+        for setting in ("native", "reference"):
+            with md.use_kernels(setting):
+                fwd, fwd_bwd = minidl_case(n, c_in, c_out, size, kernel, padding, rng)
+                timings[setting] = (best_time(fwd, repeats), best_time(fwd_bwd, repeats))
+        if torch is not None:
+            fwd, fwd_bwd = torch_case(torch, n, c_in, c_out, size, kernel, padding, rng)
+            timings["torch"] = (best_time(fwd, repeats), best_time(fwd_bwd, repeats))
+        for index, label in enumerate(("fwd", "fwd+bwd")):
+            native, ref = timings["native"][index], timings["reference"][index]
+            torch_t = timings["torch"][index] if "torch" in timings else None
+            torch_text = f"{torch_t * 1e3:8.2f}" if torch_t else f"{'-':>8}"
+            ratio_text = f"{native / torch_t:9.2f}" if torch_t else f"{'-':>9}"
+            print(f"{name if index == 0 else '':<16} {shape if index == 0 else '':<28} {label:<8} "
+                  f"{native * 1e3:8.2f} {ref * 1e3:10.2f} {torch_text} {ref / native:8.1f} {ratio_text}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+// Max and average pooling over 2-d planes on the CPU: the C++ twins of max_pool2d_forward,
+// max_pool2d_backward, avg_pool2d_forward and avg_pool2d_backward in minidl/backend/reference.py.
+#pragma once
+
+#include <cstdint>
+
+namespace minidl::cpu {
+
+// Everything the four kernels need to know about the arrays and the windows.
+//   input x:  (N, C, H, W), C-contiguous
+//   output y: (N, C, OH, OW), C-contiguous
+// Output (oh, ow) looks at the input rows  oh*sh - ph + i*dh  (i = 0..kh-1) and the columns
+// ow*sw - pw + j*dw  (j = 0..kw-1); rows and columns outside the input are padding.
+// Average pooling has no dilation: dh = dw = 1.
+struct Pool2dShape {
+    int64_t N, C, H, W;  // input
+    int64_t OH, OW;      // output
+    int64_t kh, kw;      // kernel (window) size
+    int64_t sh, sw;      // stride
+    int64_t ph, pw;      // padding on each side
+    int64_t dh, dw;      // dilation
+};
+
+// Outputs along one axis (may be < 1, which the caller must reject). floor or ceil of
+// (size + 2*padding - dilation*(kernel-1) - 1) / stride, plus one; in ceil_mode a last window that
+// would start in the right-hand padding is dropped (PyTorch's rule).
+int64_t pool_output_size(int64_t size, int64_t kernel, int64_t stride, int64_t padding,
+                         int64_t dilation, bool ceil_mode);
+
+// y = max over each window; indices = its position h*W + w in the (n, c) plane. Padding never
+// wins; ties go to the first maximum in row-major window order; a NaN in the window makes y NaN
+// (the first NaN's position is recorded). A window entirely in the padding gives -inf and -1.
+// y and indices are written, never read.
+template <typename T>
+void max_pool2d_forward(const T* x, T* y, int64_t* indices, const Pool2dShape& s);
+
+// grad_x = 0, then grad_x[plane][indices[o]] += grad_out[o] for every output o of each plane.
+// Index -1 is skipped. Any other index outside 0..H*W-1 is skipped too, never written, and
+// counted: the return value is the number of such bad indices (0 for indices from the forward).
+template <typename T>
+int64_t max_pool2d_backward(const T* grad_out, const int64_t* indices, T* grad_x, const Pool2dShape& s);
+
+// y = sum over each window / divisor, where the divisor is the window's size clipped to the padded
+// input (count_include_pad) or to the input itself (otherwise).
+template <typename T>
+void avg_pool2d_forward(const T* x, T* y, const Pool2dShape& s, bool count_include_pad);
+
+// grad_x[window element] += grad_out[o] / divisor(o) for every output o; written, never read.
+template <typename T>
+void avg_pool2d_backward(const T* grad_out, T* grad_x, const Pool2dShape& s, bool count_include_pad);
+
+}  // namespace minidl::cpu
