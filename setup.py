@@ -72,7 +72,7 @@ class CMakeBuild(build_ext):
         skipped = [ext for ext in self.extensions if ext.name.split(".")[-1] not in built]
         for ext in skipped:
             print(f"minidl: {ext.name} not built (no CUDA compiler, or MINIDL_CUDA=OFF)")
-            self._remove_stale_inplace_copy(ext)
+            self._remove_stale_copies(ext)
         self.extensions = [ext for ext in self.extensions if ext not in skipped]
         super().run()
 
@@ -155,15 +155,19 @@ class CMakeBuild(build_ext):
             cache.unlink()
             shutil.rmtree(build_dir / "CMakeFiles", ignore_errors=True)
 
-    def _remove_stale_inplace_copy(self, ext):
-        """In an editable install, delete a module left in minidl/ by an earlier build that had it."""
-        if not (self.inplace or self.editable_mode):
-            return
+    def _remove_stale_copies(self, ext):
+        """Delete copies of a module this build did not make, left by an earlier build that did.
+
+        Both places matter: a wheel packs everything in build/lib, and an editable install
+        imports from minidl/ in the source tree.
+        """
         build_py = self.get_finalized_command("build_py")
-        inplace_file, _ = self._get_inplace_equivalent(build_py, ext)
-        if os.path.exists(inplace_file):
-            print(f"minidl: removing stale {inplace_file}")
-            os.remove(inplace_file)
+        inplace_file, regular_file = self._get_inplace_equivalent(build_py, ext)
+        stale = [regular_file] + ([inplace_file] if (self.inplace or self.editable_mode) else [])
+        for path in stale:
+            if os.path.exists(path):
+                print(f"minidl: removing stale {path}")
+                os.remove(path)
 
 
 setup(

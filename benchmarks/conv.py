@@ -6,12 +6,18 @@
 
 Each case is timed through the public op (``minidl.functional.conv2d`` / ``conv1d``, with bias),
 forward alone and forward + backward (gradients of input, weight and bias), as PyTorch is timed
-through ``torch.nn.functional``. A timing is the best of several repeats of a loop calibrated to
-take about 0.2 s, so a busy machine disturbs it less. Ratios: reference / native (how much the
-C++ buys) and native / PyTorch (below 1 is faster than PyTorch). PyTorch is used only here, for
-comparison, when it is installed.
+through ``torch.nn.functional``. Ratios: reference / native (how much the C++ buys) and
+native / PyTorch (below 1 is faster than PyTorch). PyTorch is used only here, for comparison,
+when it is installed.
+
+Timing on a shared machine: a timing is the fastest single call seen, and the contestants take
+turns, a few calls each per round, so a burst of load from elsewhere hits them all alike and the
+minimum catches the moments the cores were free. The header prints the load average: with other
+work running on a 2-core machine, multi-threaded timings (ours, PyTorch's, OpenBLAS's) can be
+several times slower than on a quiet one, and their ratios say little.
 """
 import argparse
+import os
 import time
 
 import numpy as np
@@ -28,19 +34,22 @@ CASES = [
 ]
 
 
-def best_time(fn, repeats, budget=0.2):
-    """Seconds per call: the best, over ``repeats`` runs, of a loop long enough to take ``budget``."""
-    fn()  # warm up: caches, scratch buffers, thread pools
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-6)
-    loops = max(1, int(budget / once))
-    best = float("inf")
-    for _ in range(repeats):
+def race(contestants, rounds, round_seconds=0.05):
+    """{name: seconds per call}: the fastest single call of each function in ``contestants``
+    ({name: fn}), over ``rounds`` rounds in which each runs for about ``round_seconds`` in turn."""
+    calls = {}
+    for name, fn in contestants.items():
+        fn()  # warm up: caches, scratch buffers, thread pools
         start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        best = min(best, (time.perf_counter() - start) / loops)
+        fn()
+        calls[name] = max(1, int(round_seconds / max(time.perf_counter() - start, 1e-6)))
+    best = {name: float("inf") for name in contestants}
+    for _ in range(rounds):
+        for name, fn in contestants.items():
+            for _ in range(calls[name]):
+                start = time.perf_counter()
+                fn()
+                best[name] = min(best[name], time.perf_counter() - start)
     return best
 
 
@@ -86,19 +95,21 @@ def torch_case(torch, n, c_in, c_out, size, kernel, padding, rng):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None, help="threads for minidl and PyTorch")
-    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
+    parser.add_argument("--quick", action="store_true", help="4 rounds instead of 12")
     args = parser.parse_args(argv)
     if args.threads:
         md.set_num_threads(args.threads)
     threads = md.get_num_threads()
-    repeats = 3 if args.quick else 7
+    rounds = 4 if args.quick else 12
     try:
         import torch
         torch.set_num_threads(threads)
     except ImportError:
         torch = None
 
-    print(f"conv benchmark, float32, {threads} thread(s); times in ms, best of {repeats}")
+    load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
+    print(f"conv benchmark, float32, {threads} thread(s), {os.cpu_count()} cores, load average {load}; "
+          f"times in ms, fastest call over {rounds} rounds")
     header = (f"{'case':<16} {'shape':<28} {'pass':<8} {'native':>8} {'reference':>10} {'torch':>8} "
               f"{'ref/nat':>8} {'nat/torch':>9}")
     print(header)
@@ -106,22 +117,32 @@ def main(argv=None):
     for name, n, c_in, c_out, size, kernel, padding in CASES:
         shape = f"{n}x{c_in}->{c_out} {'x'.join(map(str, size))} k{kernel}" + (f" p{padding}" if padding else "")
         rng = np.random.default_rng(0)
-        timings = {}
+        contestants = {}
         for setting in ("native", "reference"):
             with md.use_kernels(setting):
-                fwd, fwd_bwd = minidl_case(n, c_in, c_out, size, kernel, padding, rng)
-                timings[setting] = (best_time(fwd, repeats), best_time(fwd_bwd, repeats))
+                contestants[setting] = minidl_case(n, c_in, c_out, size, kernel, padding, rng)
         if torch is not None:
-            fwd, fwd_bwd = torch_case(torch, n, c_in, c_out, size, kernel, padding, rng)
-            timings["torch"] = (best_time(fwd, repeats), best_time(fwd_bwd, repeats))
+            contestants["torch"] = torch_case(torch, n, c_in, c_out, size, kernel, padding, rng)
         for index, label in enumerate(("fwd", "fwd+bwd")):
-            native, ref = timings["native"][index], timings["reference"][index]
-            torch_t = timings["torch"][index] if "torch" in timings else None
+            fns = {who: _with_setting(who, pair[index]) for who, pair in contestants.items()}
+            best = race(fns, rounds)
+            native, ref, torch_t = best["native"], best["reference"], best.get("torch")
             torch_text = f"{torch_t * 1e3:8.2f}" if torch_t else f"{'-':>8}"
             ratio_text = f"{native / torch_t:9.2f}" if torch_t else f"{'-':>9}"
             print(f"{name if index == 0 else '':<16} {shape if index == 0 else '':<28} {label:<8} "
-                  f"{native * 1e3:8.2f} {ref * 1e3:10.2f} {torch_text} {ref / native:8.1f} {ratio_text}")
+                  f"{native * 1e3:8.2f} {ref * 1e3:10.2f} {torch_text} {ref / native:8.1f} {ratio_text}",
+                  flush=True)
 
+
+def _with_setting(who, fn):
+    """``fn`` run under minidl's kernel setting ``who`` (PyTorch's functions run as they are)."""
+    if who not in ("native", "reference"):
+        return fn
+
+    def run():
+        with md.use_kernels(who):
+            fn()
+    return run
 
 if __name__ == "__main__":
     main()

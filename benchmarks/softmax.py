@@ -3,6 +3,8 @@
     python -m benchmarks.softmax                  # all cases, the default thread count
     python -m benchmarks.softmax --threads 1      # one thread for minidl and PyTorch alike
     python -m benchmarks.softmax --quick          # fewer repeats
+    python -m benchmarks.softmax --repeats 30     # more repeats: on a busy machine the best of
+                                                  # many is closer to what a quiet one measures
 
 Each op is timed through its public function (``minidl.functional.softmax`` / ``log_softmax`` /
 ``cross_entropy``, along dim 1 of (rows, cols) logits), forward alone and forward + backward, as
@@ -122,7 +124,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None, help="threads for minidl and PyTorch")
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
-    parser.add_argument("--repeats", type=int, default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=None,
+                        help="repeats per timing (default 7); more finds quieter moments on a busy machine")
     parser.add_argument("--torch-only", action="store_true", help=argparse.SUPPRESS)  # the child
     args = parser.parse_args(argv)
     if args.threads:

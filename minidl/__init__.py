@@ -26,6 +26,10 @@ from .random import manual_seed
 from .backend import (Device as device, get_default_device, get_num_threads, set_default_device,
                       set_num_threads, use_kernels)
 from . import cuda
+from . import nn
+from . import data
+from . import optim
+from .io import load, save
 from .doctor import doctor
 
 float = float32

@@ -7,41 +7,59 @@
 //
 //   cols[(c, i, j), (r, s)] = x[c, r*stride_h - pad_h + i*dilation_h, s*stride_w - pad_w + j*dilation_w]
 //                             (zero where that falls into the padding)
-//   cols: (C_in/groups * kernel_h * kernel_w) rows  x  (out_h * out_w) columns
+//   cols: K = C_in/groups * kernel_h * kernel_w rows  x  L = out_h * out_w columns
 //
-// and then all three kernels are GEMMs through csrc/cpu/matmul.cpp:
+// and then all three kernels are GEMMs through csrc/cpu/matmul.cpp, one per group:
 //
-//   forward          y[n, g]      = W[g] @ cols[n, g]                   (C_out/g x K)(K x L)
-//   backward_input   dcols[n, g]  = W[g]^T @ dy[n, g],  then col2im     (K x C_out/g)(C_out/g x L)
-//   backward_weight  dW[g]       += dy[n, g] @ cols[n, g]^T             (C_out/g x L)(L x K)
+//   forward          y[g]      = W[g] @ cols[g]                   (C_out/G x K)(K x L)
+//   backward_input   dcols[g]  = W[g]^T @ dy[g],  then col2im     (K x C_out/G)(C_out/G x L)
+//   backward_weight  dW[g]     = dy[g] @ cols[g]^T                (C_out/G x L)(L x K)
 //
-// with K = C_in/groups * kernel_h * kernel_w and L = out_h * out_w. col2im is im2col's adjoint:
-// each column entry is added back to the pixel it was copied from.
+// col2im is im2col's adjoint: each column entry is added back onto the pixel it was copied from.
 //
 // The alternative is a direct convolution: loop over filters, input channels and kernel offsets,
 // adding weight * (a shifted row of x) into rows of y, vectorised along the output row. It needs
-// no column buffer, but each multiply-add loads an x value and loads and stores a y value, so it
-// runs at memory speed, while the GEMM keeps a 12 x 32 tile of y in registers and reuses every
-// loaded value 12 or 32 times. im2col costs one extra pass over K*L values per image, small
-// next to the K*L*C_out/g multiply-adds of the product once C_out/g is more than a few.
-// Measured (float32, 2 threads, forward only, best of 7; a direct version written for the
-// comparison, vectorised along the output row, parallel over images and filters):
+// no column buffer, but every multiply-add loads x and loads and stores y, so it runs at the
+// speed of the L1 cache, while the GEMM keeps a 12 x 32 tile of y in registers and reuses each
+// loaded value 12 or 32 times. im2col costs one extra pass over K*L values per image, small next
+// to the K*L*C_out/G multiply-adds of the product. Measured, float32 forward, one thread, AMD
+// EPYC (Zen 4, AVX-512), against a direct version written for the comparison (4 filters at a
+// time sharing each loaded row of x, vectorised along the output row):
 //
-//   MEASUREMENTS_PLACEHOLDER
+//   case                       im2col+matmul    direct    direct / im2col
+//   64x1->6    28x28 k5            0.50 ms      0.81 ms        1.6
+//   64x6->16   14x14 k5            0.89 ms      3.28 ms        3.7
+//   32x64->64  32x32 k3 p1        34.0  ms    209    ms        6.1
+//   128x1->32  1x40  k1x5          0.08 ms      0.16 ms        2.1
 //
-// Decisions at the edges of that choice:
-// - 1x1 kernels with stride 1 and no padding need no im2col: an image (C_in, H*W) already is its
-//   column matrix, so the products read x (and write grad_x) in place.
-// - Images are processed in chunks whose column matrices fit a budget (kColumnBudget): small
-//   images go many at a time (matmul then runs one product per thread), a large image alone
-//   (matmul then spreads one product over all threads). The buffer stays in L2/L3 between the
-//   im2col that writes it and the product that reads it.
-// - backward_weight sums over the batch, and matmul only writes its output. Each image's product
-//   goes to its own slot of a (images, C_out, K) buffer, in one batched matmul call (so the images
-//   run in parallel with no shared accumulator), and a final loop sums the slots.
-// - Threads: im2col and col2im run in parallel over (image, channel) planes, each plane written
-//   by one thread, so there are no races; the products use matmul's own threading. Nothing calls
-//   matmul from inside a parallel region.
+// so im2col + matmul everywhere, even with one input channel, where the direct loop has the
+// least to lose.
+//
+// Decisions around it
+// -------------------
+// - Side by side. The products work on a chunk of images at once, laid out side by side: row r
+//   of every image in one long row, (rows, images * L). One wide product then replaces many
+//   small ones, which matters for small images: the 128 products of a 1x40 conv1d (32x5 @ 5x36)
+//   take 156 us on one thread, the one side-by-side product (32x5 @ 5x4608) 34 us, plus 15 us to
+//   put y back in image order. With one image per chunk the two layouts are the same memory and
+//   nothing is copied.
+// - Chunks. A chunk takes as many images as fit kChunkBudget values of scratch (column matrices
+//   plus one output-sized matrix), so the columns are still in cache when the product reads
+//   them. 32x64->64 32x32 k3 needs 2.4 MB of columns per image and goes one image at a time;
+//   a budget 4x larger (three images per chunk) made its three kernels 45% slower (96 -> 139 ms,
+//   one thread).
+// - 1x1 kernels with stride 1 and no padding need no im2col: x already is the column matrix.
+// - backward_weight sums over the batch: side by side, the sum over images and positions is the
+//   inner dimension of one product, so no accumulator is shared between threads. Chunks after
+//   the first are added in (matmul only writes its output). The product is computed transposed
+//   when that fills matmul's register tiles better (see weight_product_transposed).
+// - Threads: the copies (im2col, col2im, reordering) run in parallel over (image, channel)
+//   planes or rows, each written by one thread, so there are no races; the products use
+//   matmul's own threading. Nothing calls matmul from inside a parallel region (matmul splits its
+//   work for the threads it asks for, and inside a region it would get fewer).
+// - Row loops are written for short rows (10-60 values): plain loops with __restrict and
+//   `omp simd` instead of memset/memmove calls and compiler aliasing checks took col2im from
+//   6.4 to 3.7 ms (of 28 ms) in 32x64->64 32x32 k3 backward_input.
 
 #include "cpu/conv2d.h"
 
@@ -56,12 +74,13 @@ namespace minidl::cpu {
 
 namespace {
 
-// The column buffer of one chunk of images holds at most this many values (4 MiB of floats),
-// unless one image alone needs more. Measured on the benchmark shapes (benchmarks/conv.py):
-// MEASURED_BUDGET_PLACEHOLDER
-constexpr int64_t kColumnBudget = int64_t(1) << 20;
+// The scratch of one chunk of images (column matrices plus one output-sized matrix) holds at
+// most this many values, 4 MiB of floats, unless one image alone needs more. 2^18 to 2^20 measure
+// the same on the benchmark shapes; 2^22 is too large (see the top of the file).
+constexpr int64_t kChunkBudget = int64_t(1) << 20;
 
-// Below this many values copied, im2col/col2im run on one thread: starting the second costs more.
+// Below this many values copied, the copies (im2col, col2im, reordering) run on one thread:
+// waking the second costs more than it saves.
 constexpr int64_t kMinParallelCopy = int64_t(1) << 15;
 
 // Scratch buffers above this size are freed after the call instead of kept for the next one.
@@ -73,16 +92,17 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Sizes derived from the geometry, named once.
 
 struct Sizes {
-    int64_t L;             // output positions per image: out_h * out_w
-    int64_t window;        // kernel_h * kernel_w
-    int64_t in_per_group;  // C_in / groups
-    int64_t out_per_group; // C_out / groups
-    int64_t K;             // rows of one group's column matrix: in_per_group * window
-    int64_t x_image;       // values of one image of x: C_in * H * W
-    int64_t y_image;       // values of one image of y: C_out * L
-    int64_t cols_image;    // values of one image's column matrices: C_in * window * L
-    int64_t weight_size;   // C_out * K
-    bool pointwise;        // 1x1 kernel, stride 1, no padding: x is its own column matrix
+    int64_t L;              // output positions per image: out_h * out_w
+    int64_t window;         // kernel_h * kernel_w
+    int64_t in_per_group;   // C_in / groups
+    int64_t out_per_group;  // C_out / groups
+    int64_t K;              // rows of one group's column matrix: in_per_group * window
+    int64_t x_image;        // values of one image of x: C_in * H * W
+    int64_t y_image;        // values of one image of y: C_out * L
+    int64_t cols_image;     // values of one image's column matrices: C_in * window * L
+    int64_t weight_size;    // C_out * K
+    bool pointwise;         // 1x1 kernel, stride 1, no padding: x is its own column matrix
+    int64_t chunk;          // images per chunk
 
     explicit Sizes(const Conv2dGeometry& g)
         : L(g.out_h * g.out_w),
@@ -95,21 +115,15 @@ struct Sizes {
           cols_image(g.in_channels * window * L),
           weight_size(g.out_channels * K),
           pointwise(g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-                    g.pad_h == 0 && g.pad_w == 0) {}
-
-    // Images per chunk when each needs `buffered` values of scratch: as many as fit the budget,
-    // at least one.
-    static int64_t chunk(int64_t batch, int64_t buffered) {
-        return std::clamp<int64_t>(kColumnBudget / std::max<int64_t>(buffered, 1), 1, batch);
-    }
-    // forward and backward_input buffer the column matrices; pointwise, nothing at all.
-    int64_t chunk(int64_t batch) const { return pointwise ? batch : chunk(batch, cols_image); }
+                    g.pad_h == 0 && g.pad_w == 0),
+          // as many images as fit the budget, at least one
+          chunk(std::clamp<int64_t>(kChunkBudget / std::max<int64_t>(cols_image + y_image, 1), 1,
+                                    std::max<int64_t>(g.batch, 1))) {}
 };
 
 // ---------------------------------------------------------------------------------------------
 // Scratch memory, kept per calling thread between calls so that a training loop does not
-// allocate (and page-fault in) megabytes on every step. Two buffers, because backward_weight
-// needs two at once.
+// allocate (and page-fault in) megabytes on every step.
 
 template <typename T>
 class Scratch {
@@ -127,9 +141,54 @@ class Scratch {
 };
 
 template <typename T>
-thread_local Scratch<T> t_columns;  // column matrices of one chunk
+thread_local Scratch<T> t_columns;  // a chunk's column matrices, side by side
 template <typename T>
-thread_local Scratch<T> t_partial;  // backward_weight: dy side by side, and a chunk's product
+thread_local Scratch<T> t_outputs;  // a chunk's y or dy side by side (+ backward_weight's product)
+
+// Frees oversized scratch when a kernel returns, whichever way it returns.
+template <typename T>
+struct TrimScratchOnExit {
+    ~TrimScratchOnExit() {
+        t_columns<T>.trim();
+        t_outputs<T>.trim();
+    }
+};
+
+// Threads for copying `values` values split into `parts` independent parts.
+int copy_threads(int64_t values, int64_t parts) {
+    if (values < kMinParallelCopy) return 1;
+    return int(std::min<int64_t>(get_num_threads(), parts));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Side by side: the layout every product works in.
+//
+// An array of images (images, rows, L) -- x, y, dy -- lists image after image. The products
+// want each row of all the chunk's images in one long row instead: (rows, images * L), where
+// column b*L + l is position l of image b. Then one product covers the whole chunk, as wide as
+// matmul likes, instead of one small product per image. With one image both layouts are the
+// same memory, and nothing is copied.
+
+// a (images, rows, L) -> out (rows, images * L)
+template <typename T>
+void to_side_by_side(const T* a, int64_t images, int64_t rows, int64_t L, T* out) {
+    const int threads = copy_threads(images * rows * L, rows);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t b = 0; b < images; ++b)
+            std::copy(a + (b * rows + r) * L, a + (b * rows + r + 1) * L, out + (r * images + b) * L);
+}
+
+// wide (rows, images * L) -> out (images, rows, L)
+template <typename T>
+void from_side_by_side(const T* wide, int64_t images, int64_t rows, int64_t L, T* out) {
+    const int threads = copy_threads(images * rows * L, images);
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+    for (int64_t b = 0; b < images; ++b)
+        for (int64_t r = 0; r < rows; ++r)
+            std::copy(wide + (r * images + b) * L, wide + (r * images + b + 1) * L,
+                      out + (b * rows + r) * L);
+}
 
 // ---------------------------------------------------------------------------------------------
 // im2col and col2im, one input channel plane at a time
@@ -148,8 +207,8 @@ Span inside(int64_t offset, int64_t stride, int64_t size, int64_t outputs) {
     return Span{b, std::clamp(end, b, outputs)};
 }
 
-// Write the window rows (L values each, row_stride apart) that one input channel contributes to
-// a column matrix:
+// Write the `window` rows that one input channel contributes to a column matrix (L values each,
+// row_stride apart):
 //   rows[(i, j), (r, s)] = plane[r*stride_h + i*dilation_h - pad_h, s*stride_w + j*dilation_w - pad_w]
 // Padding positions are written as zeros, so the buffer needs no clearing beforehand.
 template <typename T>
@@ -167,17 +226,21 @@ void im2col_plane(const T* plane, T* rows, int64_t row_stride, const Conv2dGeome
             for (int64_t r = out_rows.begin; r < out_rows.end; ++r) {
                 const T* in = plane + (r * g.stride_h + row_offset) * g.in_w;
                 T* out = rows + r * g.out_w;
-                std::fill(out, out + out_cols.begin, T(0));
-                if (out_cols.begin == out_cols.end) {
-                    // the whole row falls into the left or right padding
-                } else if (g.stride_w == 1) {  // a contiguous run of the input row
-                    std::copy(in + out_cols.begin + col_offset, in + out_cols.end + col_offset,
-                              out + out_cols.begin);
+                // Left padding, the part of the input row the window sees, right padding. Rows
+                // are short (often 10-60 values), so these are plain loops the compiler turns
+                // into a few vector instructions, not calls to memset/memmove.
+                for (int64_t s = 0; s < out_cols.begin; ++s) out[s] = T(0);
+                if (g.stride_w == 1 && out_cols.begin < out_cols.end) {  // a contiguous run
+                    const T* __restrict from = in + out_cols.begin + col_offset;
+                    T* __restrict to = out + out_cols.begin;
+                    const int64_t count = out_cols.end - out_cols.begin;
+#pragma omp simd
+                    for (int64_t s = 0; s < count; ++s) to[s] = from[s];
                 } else {
                     for (int64_t s = out_cols.begin; s < out_cols.end; ++s)
                         out[s] = in[s * g.stride_w + col_offset];
                 }
-                std::fill(out + out_cols.end, out + g.out_w, T(0));
+                for (int64_t s = out_cols.end; s < g.out_w; ++s) out[s] = T(0);
             }
         }
     }
@@ -186,49 +249,47 @@ void im2col_plane(const T* plane, T* rows, int64_t row_stride, const Conv2dGeome
 // The adjoint of im2col_plane: plane (zeroed here first) += every column entry at the pixel it
 // was copied from. Entries that were padding are dropped.
 template <typename T>
-void col2im_plane(const T* rows, T* plane, const Conv2dGeometry& g, int64_t L) {
+void col2im_plane(const T* rows, int64_t row_stride, T* plane, const Conv2dGeometry& g) {
     std::fill(plane, plane + g.in_h * g.in_w, T(0));
     for (int64_t i = 0; i < g.kernel_h; ++i) {
         const int64_t row_offset = i * g.dilation_h - g.pad_h;
         const Span out_rows = inside(row_offset, g.stride_h, g.in_h, g.out_h);
-        for (int64_t j = 0; j < g.kernel_w; ++j, rows += L) {
+        for (int64_t j = 0; j < g.kernel_w; ++j, rows += row_stride) {
             const int64_t col_offset = j * g.dilation_w - g.pad_w;
             const Span out_cols = inside(col_offset, g.stride_w, g.in_w, g.out_w);
+            if (out_cols.begin == out_cols.end) continue;  // entirely in the padding
             for (int64_t r = out_rows.begin; r < out_rows.end; ++r) {
                 T* in = plane + (r * g.stride_h + row_offset) * g.in_w;
                 const T* out = rows + r * g.out_w;
-                for (int64_t s = out_cols.begin; s < out_cols.end; ++s)
-                    in[s * g.stride_w + col_offset] += out[s];
+                if (g.stride_w == 1) {
+                    // Contiguous runs, and rows never overlap the column buffer: tell the
+                    // compiler so, and it emits one plain vector loop (no aliasing checks,
+                    // which cost as much as the work on rows this short).
+                    T* __restrict to = in + out_cols.begin + col_offset;
+                    const T* __restrict from = out + out_cols.begin;
+                    const int64_t count = out_cols.end - out_cols.begin;
+#pragma omp simd
+                    for (int64_t s = 0; s < count; ++s) to[s] += from[s];
+                } else {
+                    for (int64_t s = out_cols.begin; s < out_cols.end; ++s)
+                        in[s * g.stride_w + col_offset] += out[s];
+                }
             }
         }
     }
 }
 
-// Threads for a copy of `values` values split into `planes` independent planes.
-int copy_threads(int64_t values, int64_t planes) {
-    if (values < kMinParallelCopy) return 1;
-    return int(std::min<int64_t>(get_num_threads(), planes));
-}
-
-// Column matrices of `images` consecutive images, one after another: cols[b] is
-// (C_in * window, L), which read as (groups, K, L) is each group's matrix in turn (a group's
-// channels are consecutive).
+// The column matrices of `images` images of x, side by side: (C_in * window, images * L), which
+// read as (groups, K, images * L) is each group's matrix in turn (a group's channels are
+// consecutive). Returns x itself when that already is the layout (pointwise, one image).
 template <typename T>
-void im2col_images(const T* x, int64_t images, T* cols, const Conv2dGeometry& g, const Sizes& s) {
-    const int64_t planes = images * g.in_channels;
-    const int64_t plane_size = g.in_h * g.in_w, plane_cols = s.window * s.L;
-    const int threads = copy_threads(planes * plane_cols, planes);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t p = 0; p < planes; ++p)
-        im2col_plane(x + p * plane_size, cols + p * plane_cols, s.L, g, s.L);
-}
-
-// The column matrices of `images` images side by side instead: one (C_in * window, images * L)
-// matrix whose column b*L + l is position l of image b. A product with it sums over images and
-// positions at once (backward_weight's reduction).
-template <typename T>
-void im2col_images_side_by_side(const T* x, int64_t images, T* cols, const Conv2dGeometry& g,
-                                const Sizes& s) {
+const T* to_columns(const T* x, int64_t images, T* cols, const Conv2dGeometry& g, const Sizes& s) {
+    if (s.pointwise) {
+        if (images == 1) return x;
+        to_side_by_side(x, images, g.in_channels, s.L, cols);
+        return cols;
+    }
+    // One task per (image, channel) plane: each writes its own rows, so no two threads collide.
     const int64_t planes = images * g.in_channels;
     const int64_t plane_size = g.in_h * g.in_w, row_stride = images * s.L;
     const int threads = copy_threads(planes * s.window * s.L, planes);
@@ -238,26 +299,27 @@ void im2col_images_side_by_side(const T* x, int64_t images, T* cols, const Conv2
         im2col_plane(x + p * plane_size, cols + c * s.window * row_stride + b * s.L, row_stride, g,
                      s.L);
     }
+    return cols;
 }
 
-// a (images, rows, L) -> (rows, images * L): row r of the result is row r of every image in turn.
+// The adjoint of to_columns: grad_x (images, C_in, H, W) from the column gradient, side by side.
 template <typename T>
-void place_side_by_side(const T* a, int64_t images, int64_t rows, int64_t L, T* out) {
-    const int threads = copy_threads(images * rows * L, rows);
-#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t r = 0; r < rows; ++r)
-        for (int64_t b = 0; b < images; ++b)
-            std::copy(a + (b * rows + r) * L, a + (b * rows + r + 1) * L, out + (r * images + b) * L);
-}
-
-template <typename T>
-void col2im_images(const T* cols, int64_t images, T* x, const Conv2dGeometry& g, const Sizes& s) {
+void from_columns(const T* dcols, int64_t images, T* grad_x, const Conv2dGeometry& g,
+                  const Sizes& s) {
+    if (s.pointwise) {
+        if (dcols != grad_x) from_side_by_side(dcols, images, g.in_channels, s.L, grad_x);
+        return;
+    }
+    // One task per (image, channel) plane of grad_x: each plane is written by one thread only.
     const int64_t planes = images * g.in_channels;
-    const int64_t plane_size = g.in_h * g.in_w, plane_cols = s.window * s.L;
-    const int threads = copy_threads(planes * plane_cols, planes);
+    const int64_t plane_size = g.in_h * g.in_w, row_stride = images * s.L;
+    const int threads = copy_threads(planes * s.window * s.L, planes);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t p = 0; p < planes; ++p)
-        col2im_plane(cols + p * plane_cols, x + p * plane_size, g, s.L);
+    for (int64_t p = 0; p < planes; ++p) {
+        const int64_t b = p / g.in_channels, c = p % g.in_channels;
+        col2im_plane(dcols + c * s.window * row_stride + b * s.L, row_stride,
+                     grad_x + p * plane_size, g);
+    }
 }
 
 // backward_weight's product dW = dy @ cols^T is (C_out/G x K); it can as well be computed as
@@ -291,28 +353,22 @@ template <typename T>
 void conv2d_forward(const T* x, const T* weight, T* y, const Conv2dGeometry& g) {
     const Sizes s(g);
     if (g.batch == 0 || s.y_image == 0) return;
-    const int64_t chunk = s.chunk(g.batch);
-    T* buffer = s.pointwise ? nullptr : t_columns<T>.get(size_t(chunk * s.cols_image));
+    TrimScratchOnExit<T> trim;
+    T* cols_buffer = t_columns<T>.get(size_t(s.chunk * s.cols_image));
+    T* y_buffer = t_outputs<T>.get(size_t(s.chunk * s.y_image));
 
-    for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
-        const int64_t images = std::min(chunk, g.batch - n0);
-        const T* cols = x + n0 * s.x_image;  // pointwise: the images themselves
-        if (!s.pointwise) {
-            im2col_images(x + n0 * s.x_image, images, buffer, g, s);
-            cols = buffer;
-        }
+    for (int64_t n0 = 0; n0 < g.batch; n0 += s.chunk) {
+        const int64_t images = std::min(s.chunk, g.batch - n0);
         T* y_chunk = y + n0 * s.y_image;
-        if (g.groups == 1) {
-            // One weight for every image: matmul shares a batch-1 operand across the batch.
-            matmul<T>(weight, cols, y_chunk, 1, images, g.out_channels, s.L, s.K, false, false);
-        } else {
-            // Per image, one product per group: weight (G, C_out/G, K) @ cols (G, K, L).
-            for (int64_t b = 0; b < images; ++b)
-                matmul<T>(weight, cols + b * s.cols_image, y_chunk + b * s.y_image, g.groups,
-                          g.groups, s.out_per_group, s.L, s.K, false, false);
-        }
+        // 1. cols: (groups, K, images * L)
+        const T* cols = to_columns(x + n0 * s.x_image, images, cols_buffer, g, s);
+        // 2. y[g] = W[g] @ cols[g]: (C_out/G, K) @ (K, images * L), one product per group
+        T* y_wide = images == 1 ? y_chunk : y_buffer;
+        matmul<T>(weight, cols, y_wide, g.groups, g.groups, s.out_per_group, images * s.L, s.K,
+                  false, false);
+        // 3. back to one image after another
+        if (images > 1) from_side_by_side(y_wide, images, g.out_channels, s.L, y_chunk);
     }
-    t_columns<T>.trim();
 }
 
 template <typename T>
@@ -323,24 +379,27 @@ void conv2d_backward_input(const T* grad_out, const T* weight, T* grad_x, const 
         std::fill(grad_x, grad_x + g.batch * s.x_image, T(0));
         return;
     }
-    const int64_t chunk = s.chunk(g.batch);
-    T* buffer = s.pointwise ? nullptr : t_columns<T>.get(size_t(chunk * s.cols_image));
+    TrimScratchOnExit<T> trim;
+    T* cols_buffer = t_columns<T>.get(size_t(s.chunk * s.cols_image));
+    T* dy_buffer = t_outputs<T>.get(size_t(s.chunk * s.y_image));
 
-    for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
-        const int64_t images = std::min(chunk, g.batch - n0);
-        // pointwise: the column gradient is the input gradient, written in place
-        T* dcols = s.pointwise ? grad_x + n0 * s.x_image : buffer;
+    for (int64_t n0 = 0; n0 < g.batch; n0 += s.chunk) {
+        const int64_t images = std::min(s.chunk, g.batch - n0);
+        T* grad_x_chunk = grad_x + n0 * s.x_image;
+        // 1. dy: (groups, C_out/G, images * L)
         const T* dy = grad_out + n0 * s.y_image;
-        if (g.groups == 1) {
-            matmul<T>(weight, dy, dcols, 1, images, s.K, s.L, g.out_channels, true, false);
-        } else {
-            for (int64_t b = 0; b < images; ++b)
-                matmul<T>(weight, dy + b * s.y_image, dcols + b * s.cols_image, g.groups,
-                          g.groups, s.K, s.L, s.out_per_group, true, false);
+        if (images > 1) {
+            to_side_by_side(dy, images, g.out_channels, s.L, dy_buffer);
+            dy = dy_buffer;
         }
-        if (!s.pointwise) col2im_images(buffer, images, grad_x + n0 * s.x_image, g, s);
+        // 2. dcols[g] = W[g]^T @ dy[g]: (K, C_out/G) @ (C_out/G, images * L); pointwise with one
+        //    image, that is grad_x itself
+        T* dcols = s.pointwise && images == 1 ? grad_x_chunk : cols_buffer;
+        matmul<T>(weight, dy, dcols, g.groups, g.groups, s.K, images * s.L, s.out_per_group, true,
+                  false);
+        // 3. col2im: every entry back onto the pixel it was gathered from
+        from_columns(dcols, images, grad_x_chunk, g, s);
     }
-    t_columns<T>.trim();
 }
 
 template <typename T>
@@ -355,30 +414,19 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
     // The sum over images goes inside the product: with a chunk's images side by side,
     //   dW[g] = dy[g] @ cols[g]^T,   dy[g]: (C_out/G, images*L),  cols[g]: (K, images*L)
     // is one product per group whose inner dimension runs over every image and position.
-    // Scratch per image: its column matrix, and its dy placed side by side with the others'.
     const bool transposed = weight_product_transposed(s);
-    const int64_t chunk = Sizes::chunk(g.batch, s.cols_image + s.y_image);
-    T* cols_buffer = t_columns<T>.get(size_t(chunk * s.cols_image));
-    T* dy_buffer = t_partial<T>.get(size_t(chunk * s.y_image + s.weight_size));
-    T* product = dy_buffer + chunk * s.y_image;  // (groups, K, C_out/G): one chunk's dW^T
+    TrimScratchOnExit<T> trim;
+    T* cols_buffer = t_columns<T>.get(size_t(s.chunk * s.cols_image));
+    T* dy_buffer = t_outputs<T>.get(size_t(s.chunk * s.y_image + s.weight_size));
+    T* product = dy_buffer + s.chunk * s.y_image;  // one chunk's dW (or dW^T)
 
-    for (int64_t n0 = 0; n0 < g.batch; n0 += chunk) {
-        const int64_t images = std::min(chunk, g.batch - n0);
-        const T* x_chunk = x + n0 * s.x_image;
+    for (int64_t n0 = 0; n0 < g.batch; n0 += s.chunk) {
+        const int64_t images = std::min(s.chunk, g.batch - n0);
+        const T* cols = to_columns(x + n0 * s.x_image, images, cols_buffer, g, s);
         const T* dy = grad_out + n0 * s.y_image;
-        const T* cols = x_chunk;
         if (images > 1) {
-            place_side_by_side(dy, images, g.out_channels, s.L, dy_buffer);
+            to_side_by_side(dy, images, g.out_channels, s.L, dy_buffer);
             dy = dy_buffer;
-            if (s.pointwise) {
-                place_side_by_side(x_chunk, images, g.in_channels, s.L, cols_buffer);
-            } else {
-                im2col_images_side_by_side(x_chunk, images, cols_buffer, g, s);
-            }
-            cols = cols_buffer;
-        } else if (!s.pointwise) {
-            im2col_images(x_chunk, 1, cols_buffer, g, s);
-            cols = cols_buffer;
         }
 
         const bool first = n0 == 0;
@@ -404,8 +452,6 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
                 }
         }
     }
-    t_columns<T>.trim();
-    t_partial<T>.trim();
 }
 
 template void conv2d_forward<float>(const float*, const float*, float*, const Conv2dGeometry&);

@@ -141,46 +141,68 @@ struct Zmm<double> {
     static reg add(reg a, reg b) { return _mm512_add_pd(a, b); }
 };
 
-template <typename T>
+// The tile is ROWS x VECS vectors. The main loop always uses the full MR x NR tile; smaller
+// ROWS and VECS serve the edges of C (see edge_kernel), reading only the first ROWS values of
+// each step of the A panel and the first VECS vectors of each step of the B panel.
+template <typename T, int ROWS = Blocking<T>::MR, int VECS = Blocking<T>::NR / Zmm<T>::lanes>
 void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* __restrict c,
                   int64_t ldc, bool accumulate) {
     using V = Zmm<T>;
-    constexpr int MR = Blocking<T>::MR;
-    constexpr int NV = Blocking<T>::NR / V::lanes;  // vectors per row of the tile
 
-    // The whole C tile lives in registers for the entire k loop: MR*NV accumulators. The loops
-    // over rows and vectors have constant trip counts and are fully unrolled by the compiler, so
-    // acc[][] never touches memory.
-    typename V::reg acc[MR][NV];
+    // The whole C tile lives in registers for the entire k loop: ROWS*VECS accumulators. The
+    // loops over rows and vectors have constant trip counts and are fully unrolled by the
+    // compiler, so acc[][] never touches memory.
+    typename V::reg acc[ROWS][VECS];
 #pragma GCC unroll 16
-    for (int row = 0; row < MR; ++row)
+    for (int row = 0; row < ROWS; ++row)
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) acc[row][v] = V::zero();
+        for (int v = 0; v < VECS; ++v) acc[row][v] = V::zero();
 
     for (int64_t k = 0; k < kc; ++k) {
-        typename V::reg b_row[NV];
+        typename V::reg b_row[VECS];
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) b_row[v] = V::load_aligned(b + v * V::lanes);
+        for (int v = 0; v < VECS; ++v) b_row[v] = V::load_aligned(b + v * V::lanes);
 #pragma GCC unroll 16
-        for (int row = 0; row < MR; ++row) {
+        for (int row = 0; row < ROWS; ++row) {
             const typename V::reg a_value = V::broadcast(a + row);
 #pragma GCC unroll 4
-            for (int v = 0; v < NV; ++v) acc[row][v] = V::fma(a_value, b_row[v], acc[row][v]);
+            for (int v = 0; v < VECS; ++v) acc[row][v] = V::fma(a_value, b_row[v], acc[row][v]);
         }
-        a += MR;
+        a += Blocking<T>::MR;  // the panels keep their full MR / NR layout
         b += Blocking<T>::NR;
     }
 
 #pragma GCC unroll 16
-    for (int row = 0; row < MR; ++row) {
+    for (int row = 0; row < ROWS; ++row) {
         T* c_row = c + row * ldc;
 #pragma GCC unroll 4
-        for (int v = 0; v < NV; ++v) {
+        for (int v = 0; v < VECS; ++v) {
             typename V::reg out = acc[row][v];
             if (accumulate) out = V::add(out, V::load(c_row + v * V::lanes));
             V::store(c_row + v * V::lanes, out);
         }
     }
+}
+
+// An edge tile of `rows` x `cols` (rows <= MR, cols <= NR), written to `c` with leading
+// dimension NR. Computing it with the full MR x NR kernel would waste most of the work on thin
+// products: a layer with 10 outputs (N = 10) would compute 32 columns. So the kernel is
+// instantiated for every row count 1..MR, and for every whole number of vectors covering cols;
+// the recursion below picks the instantiation at run time, one row count per step.
+template <typename T, int ROWS = Blocking<T>::MR>
+void edge_kernel(int64_t kc, const T* a, const T* b, T* c, int64_t rows, int64_t cols) {
+    constexpr int NV = Blocking<T>::NR / Zmm<T>::lanes;
+    static_assert(NV == 2, "the choice of vector count below assumes two vectors per row");
+    if constexpr (ROWS > 1) {
+        if (rows < ROWS) {
+            edge_kernel<T, ROWS - 1>(kc, a, b, c, rows, cols);
+            return;
+        }
+    }
+    if (cols <= Zmm<T>::lanes)
+        micro_kernel<T, ROWS, 1>(kc, a, b, c, Blocking<T>::NR, false);
+    else
+        micro_kernel<T, ROWS, 2>(kc, a, b, c, Blocking<T>::NR, false);
 }
 
 #else  // portable micro-kernel
@@ -205,11 +227,17 @@ void micro_kernel(int64_t kc, const T* __restrict a, const T* __restrict b, T* _
             c[row * ldc + col] = accumulate ? c[row * ldc + col] + acc[row][col] : acc[row][col];
 }
 
+// An edge tile: the full kernel on the zero-padded panels (the portable build keeps it simple).
+template <typename T>
+void edge_kernel(int64_t kc, const T* a, const T* b, T* c, int64_t /*rows*/, int64_t /*cols*/) {
+    micro_kernel<T>(kc, a, b, c, Blocking<T>::NR, false);
+}
+
 #endif
 
-// A tile at the bottom or right edge of C, smaller than MR x NR: the micro-kernel computes the
-// full tile (the packed panels are zero-padded) into a scratch tile, and only the valid part is
-// written to C. Edge tiles are a thin fringe of the matrix, so the extra copy does not matter.
+// One tile of C. A tile at the bottom or right edge, smaller than MR x NR, is computed into a
+// scratch tile (the packed panels are zero-padded, so whole vectors can be read), and only its
+// valid part is written to C: the kernel never writes outside C.
 template <typename T>
 void compute_tile(int64_t kc, const T* a_panel, const T* b_panel, T* c, int64_t ldc, int64_t rows,
                   int64_t cols, bool accumulate) {
@@ -219,7 +247,7 @@ void compute_tile(int64_t kc, const T* a_panel, const T* b_panel, T* c, int64_t 
         return;
     }
     alignas(kAlign) T tile[MR * NR];
-    micro_kernel<T>(kc, a_panel, b_panel, tile, NR, false);
+    edge_kernel<T>(kc, a_panel, b_panel, tile, rows, cols);
     for (int64_t row = 0; row < rows; ++row)
         for (int64_t col = 0; col < cols; ++col) {
             const T value = tile[row * NR + col];

@@ -35,13 +35,13 @@ def as_array(data, dtype=None, device=None):
     elif isinstance(data, (_NUMPY_ARRAY, numpy.generic)):
         array = numpy.array(data)
     else:
-        array = _from_python(data)
+        array = _from_python(data, dtype)
     if dtype is not None:
         array = array.astype(numpy.dtype(dtype), copy=False)
     return _device.to_device(array, target or _device.get_default_device())
 
 
-def _from_python(data):
+def _from_python(data, dtype=None):
     try:
         array = numpy.array(data)
     except ValueError as err:  # ragged lists
@@ -49,6 +49,8 @@ def _from_python(data):
     if array.dtype == object or array.dtype.kind in "USV":
         raise TypeError(f"tensor: expected numbers, lists of numbers or arrays, got {type(data).__name__} "
                         f"that NumPy reads as {array.dtype}")
+    if dtype is not None:
+        return array  # cast once, by the caller, from full precision: not via float32 first
     if array.dtype.kind == "f":
         return array.astype(dtypes.get_default_dtype(), copy=False)
     if array.dtype.kind in "iu":

@@ -9,6 +9,9 @@
     pool.py         max_pool1d max_pool2d avg_pool1d avg_pool2d
     activation.py   softmax log_softmax gelu leaky_relu softplus erf
     loss.py         cross_entropy nll_loss mse_loss l1_loss binary_cross_entropy(_with_logits)
+    norm.py         batch_norm layer_norm
+    dropout.py      dropout
+    embedding.py    embedding
     methods.py      the table that makes them Tensor methods (x + y, x.sum(), x.relu())
 """
 from . import methods  # noqa: F401  (attaches the ops to Tensor)
@@ -20,6 +23,9 @@ from .activation import erf, gelu, leaky_relu, log_softmax, softmax, softplus
 from .indexing import getitem
 from .linalg import matmul
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from .norm import batch_norm, layer_norm
+from .dropout import dropout
+from .embedding import embedding
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cross_entropy, l1_loss,
                    mse_loss, nll_loss)
 from .reduce import all, amax, amin, any, argmax, argmin, logsumexp, max, mean, min, std, sum, var

@@ -1,0 +1,62 @@
+"""Embedding lookup: row ``i`` of a weight matrix for every integer ``i`` of an index tensor.
+
+    embedding(indices, weight, padding_idx=None)
+
+A lookup is indexing, ``weight[indices]``, so its gradient is the indexing op's: the incoming
+gradient rows are *added* into a zero matrix at the looked-up rows (an index that appears twice
+receives both rows). That scatter lives in ``indexing.py``; this file only checks the indices,
+which a raw ``weight[indices]`` would accept with confusing errors (floats) or silently wrap
+(negative indices count from the end in NumPy, but are not valid embedding ids).
+"""
+from ..autograd.tensor import Tensor
+from ._util import ensure_tensor
+from .indexing import getitem
+
+
+def check_indices(owner, indices, num_embeddings):
+    """The index array of ``indices`` (a Tensor of integers in [0, num_embeddings)), or a clear
+    error naming ``owner`` (the op, or the layer that called it)."""
+    if not isinstance(indices, Tensor):
+        raise TypeError(f"{owner}: expected the indices as an integer Tensor, got {type(indices).__name__}")
+    ids = indices.data
+    if ids.dtype.kind not in "iu":
+        raise TypeError(f"{owner}: expected integer indices (int64), got {ids.dtype} "
+                        f"(shape {tuple(indices.shape)}); convert them, e.g. indices.long()")
+    if ids.size:
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= num_embeddings:
+            bad = low if low < 0 else high
+            raise IndexError(f"{owner}: index {bad} is out of range for {num_embeddings} embeddings "
+                             f"(expected 0 <= index < {num_embeddings}), indices of shape "
+                             f"{tuple(indices.shape)}")
+    return ids
+
+
+def embedding(indices, weight, padding_idx=None):
+    """The rows of ``weight`` picked by ``indices``.
+
+    indices: (*) integers in [0, num_embeddings); weight: (num_embeddings, embedding_dim)
+    returns (*, embedding_dim).
+    padding_idx: an index whose row gets no gradient (its value is still returned as it is), as in
+    PyTorch; negative values count from the end.
+    """
+    op = "embedding"
+    ensure_tensor(weight, op)
+    if weight.ndim != 2:
+        raise ValueError(f"{op}: weight must be 2-d (num_embeddings, embedding_dim), got shape "
+                         f"{tuple(weight.shape)}")
+    num = weight.shape[0]
+    ids = check_indices(op, indices, num)
+    if indices.device != weight.device:
+        raise RuntimeError(f"{op}: indices are on {indices.device} but weight is on {weight.device}; "
+                           f"move one with .to()")
+    out = getitem(weight, ids)
+    if padding_idx is None:
+        return out
+    if not -num <= padding_idx < num:
+        raise ValueError(f"{op}: padding_idx {padding_idx} is out of range for {num} embeddings")
+    padding_idx %= num
+    # The padding rows keep their value but must pass no gradient: split the output into a part
+    # that stays in the graph (the other rows) and a detached constant (the padding rows).
+    keep = (ids != padding_idx)[..., None].astype(weight.dtype)
+    return out * Tensor._make(keep) + Tensor._make(out.data * (1 - keep))

@@ -1,0 +1,140 @@
+"""Normalisation: ``batch_norm`` and ``layer_norm``, as in ``torch.nn.functional``.
+
+Both compute  y = (x - mean) / sqrt(var + eps) * weight + bias  and differ only in the axes the
+statistics are taken over:
+
+    batch_norm   per channel, over the batch and every spatial position: x (N, C, *) -> axes (0, 2, 3, ...)
+    layer_norm   per sample, over the trailing ``normalized_shape`` dims: x (*, D1, .., Dk) -> the last k
+
+The variance used to normalise is the *biased* one (divided by n), as in PyTorch. Both are written
+with differentiable tensor ops (mean, subtraction, sqrt, division), so their gradients, including
+the coupling through the batch statistics, come from the engine, and ``create_graph=True`` gives
+second derivatives without a hand-written backward.
+
+batch_norm in training mode also updates the running statistics it is given, in place and outside
+the graph (under ``no_grad``):
+
+    running_mean <- (1 - momentum) running_mean + momentum mean
+    running_var  <- (1 - momentum) running_var  + momentum var * n / (n - 1)    (the unbiased variance)
+
+and in evaluation mode it normalises with those running statistics instead of the batch's.
+"""
+from ..autograd.grad_mode import no_grad
+from ._util import ensure_tensor
+
+
+def _check_vector(op, name, t, size, x):
+    """``t`` is None or a (size,) tensor on x's device."""
+    if t is None:
+        return
+    ensure_tensor(t, op)
+    if tuple(t.shape) != (size,):
+        raise ValueError(f"{op}: {name} must have shape ({size},) (one value per channel of the input "
+                         f"{tuple(x.shape)}), got {tuple(t.shape)}")
+    if t.device != x.device:
+        raise RuntimeError(f"{op}: input is on {x.device} but {name} is on {t.device}; move one with .to()")
+
+
+def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalise each channel of ``x`` by its mean and variance.
+
+    x: (N, C) or (N, C, *) floating point; running_mean, running_var: (C,) or None;
+    weight, bias: (C,) or None.  Returns the shape of x.
+    training=True: normalise with this batch's statistics, and update running_mean/running_var in
+    place when they are given. training=False: normalise with running_mean/running_var.
+    """
+    op = "batch_norm"
+    ensure_tensor(x, op)
+    if x.ndim < 2:
+        raise ValueError(f"{op}: expected an input (N, C) or (N, C, *), got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{op}: expected a floating-point input, got {x.dtype} (shape {tuple(x.shape)})")
+    channels = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        _check_vector(op, name, t, channels, x)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError(f"{op}: give both running_mean and running_var, or neither")
+    # the statistics' layout (1, C, 1, ...): broadcasts against x (N, C, *)
+    stat_shape = (1, channels) + (1,) * (x.ndim - 2)
+    axes = (0,) + tuple(range(2, x.ndim))
+
+    if training:
+        count = x.numel() // channels if channels else 0
+        if count <= 1:
+            raise ValueError(f"{op}: expected more than 1 value per channel when training, got input "
+                             f"shape {tuple(x.shape)} ({count} value(s) per channel)")
+        mean = x.mean(axes, keepdim=True)
+        centered = x - mean
+        var = (centered * centered).mean(axes, keepdim=True)  # biased: divided by n
+        x_hat = centered / (var + eps).sqrt()
+        if running_mean is not None:
+            _update_running(running_mean, running_var, mean, var, count, momentum)
+    else:
+        if running_mean is None:
+            raise ValueError(f"{op}: training=False needs running_mean and running_var to normalise "
+                             f"with; pass them, or training=True to use the batch's statistics")
+        mean = running_mean.reshape(stat_shape)
+        var = running_var.reshape(stat_shape)
+        x_hat = (x - mean) / (var + eps).sqrt()
+
+    if weight is not None:
+        x_hat = x_hat * weight.reshape(stat_shape)
+    if bias is not None:
+        x_hat = x_hat + bias.reshape(stat_shape)
+    return x_hat
+
+
+def _update_running(running_mean, running_var, mean, var, count, momentum):
+    """The exponential moving averages, in place; the variance made unbiased (times n/(n-1))."""
+    if isinstance(momentum, bool) or not isinstance(momentum, (int, float)) or not 0.0 <= momentum <= 1.0:
+        raise ValueError(f"batch_norm: momentum must be a number between 0 and 1, got {momentum!r}")
+    with no_grad():
+        channels = running_mean.shape[0]
+        batch_mean = mean.detach().reshape(channels)
+        batch_var = var.detach().reshape(channels) * (count / (count - 1))
+        running_mean.mul_(1.0 - momentum).add_(batch_mean, alpha=momentum)
+        running_var.mul_(1.0 - momentum).add_(batch_var, alpha=momentum)
+
+
+def _shape_tuple(op, normalized_shape):
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    if not shape or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
+        raise ValueError(f"{op}: normalized_shape must be a positive int or a non-empty tuple of "
+                         f"positive ints, got {normalized_shape!r}")
+    return shape
+
+
+def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise each sample over its trailing ``normalized_shape`` dims.
+
+    x: (*, D1, ..., Dk) floating point with (D1, ..., Dk) = normalized_shape (an int means (int,));
+    weight, bias: normalized_shape or None.  Returns the shape of x.
+    """
+    op = "layer_norm"
+    ensure_tensor(x, op)
+    shape = _shape_tuple(op, normalized_shape)
+    k = len(shape)
+    if not x.is_floating_point():
+        raise TypeError(f"{op}: expected a floating-point input, got {x.dtype} (shape {tuple(x.shape)})")
+    if x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
+        raise ValueError(f"{op}: expected an input whose last {k} dim(s) are {shape}, i.e. "
+                         f"(*, {', '.join(map(str, shape))}), got shape {tuple(x.shape)}")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None:
+            ensure_tensor(t, op)
+            if tuple(t.shape) != shape:
+                raise ValueError(f"{op}: {name} must have the normalized shape {shape}, got {tuple(t.shape)}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mean = x.mean(axes, keepdim=True)
+    centered = x - mean
+    var = (centered * centered).mean(axes, keepdim=True)  # biased, as in PyTorch
+    y = centered / (var + eps).sqrt()
+    # weight and bias have the trailing shape: they broadcast from the right over the leading dims
+    if weight is not None:
+        y = y * weight
+    if bias is not None:
+        y = y + bias
+    return y
+

@@ -1,0 +1,118 @@
+"""Activation layers: the elementwise nonlinearities, and softmax/log_softmax along a dim.
+
+Each is a thin Module over the functional op (``functional/elementwise.py`` for relu, sigmoid,
+tanh; ``functional/activation.py`` for the rest), so that it can sit in a ``Sequential``. None has
+parameters.
+
+``inplace=True`` is accepted on ReLU and LeakyReLU so PyTorch code runs unchanged, but minidl
+always computes a new tensor (the values are the same; only the memory saving is not made).
+"""
+import warnings
+
+from .. import functional as F
+from ._checks import expect_float
+from .module import Module
+
+
+class ReLU(Module):
+    """max(x, 0), elementwise.  Any shape -> the same shape."""
+
+    def __init__(self, inplace=False):
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x):
+        expect_float(self, x)
+        return F.relu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
+
+
+class LeakyReLU(Module):
+    """x where x > 0, negative_slope * x elsewhere.  Any shape -> the same shape."""
+
+    def __init__(self, negative_slope=0.01, inplace=False):
+        super().__init__()
+        self.negative_slope = negative_slope
+        self.inplace = inplace
+
+    def forward(self, x):
+        expect_float(self, x)
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x)), elementwise."""
+
+    def forward(self, x):
+        expect_float(self, x)
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh(x), elementwise."""
+
+    def forward(self, x):
+        expect_float(self, x)
+        return F.tanh(x)
+
+
+class GELU(Module):
+    """x * Phi(x) (Phi the standard normal CDF); approximate='tanh' uses the tanh formula."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
+        self.approximate = approximate
+
+    def forward(self, x):
+        expect_float(self, x)
+        return F.gelu(x, approximate=self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"
+
+
+def _implicit_dim(layer, ndim):
+    """PyTorch's legacy choice when no dim is given: 0 for 0-, 1- and 3-d inputs, else 1. It guesses,
+    so (as PyTorch) we warn: pass dim explicitly."""
+    warnings.warn(f"{layer}: no dim given; using dim={0 if ndim in (0, 1, 3) else 1} for a {ndim}-d input "
+                  f"(PyTorch's implicit choice). Pass dim explicitly.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+class Softmax(Module):
+    """exp(x) / sum(exp(x)) along ``dim``: each slice along dim becomes a distribution."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        expect_float(self, x)
+        dim = self.dim if self.dim is not None else _implicit_dim("Softmax", x.ndim)
+        return F.softmax(x, dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """log(softmax(x)) along ``dim``, computed directly (stable for large inputs)."""
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        expect_float(self, x)
+        dim = self.dim if self.dim is not None else _implicit_dim("LogSoftmax", x.ndim)
+        return F.log_softmax(x, dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"

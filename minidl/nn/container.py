@@ -1,0 +1,191 @@
+"""Containers: modules that hold other modules.
+
+    Sequential   a chain: the output of each child is the input of the next
+    ModuleList   a list of modules (registered, so their parameters are found); no forward
+    ModuleDict   a dict of modules, in insertion order; no forward
+    Identity     returns its input (a placeholder: e.g. a removed classifier head)
+
+A plain Python list or dict of layers would hide them from ``parameters()``, ``to()`` and
+``state_dict()``; these containers register each entry as a child under its index or key.
+"""
+import collections
+import operator
+
+from .module import Module
+
+
+class Identity(Module):
+    """Returns its input unchanged; any constructor arguments are accepted and ignored."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x
+
+
+def _index(op, idx, size):
+    """An int index in [0, size), negative ones counted from the end, or an IndexError."""
+    idx = operator.index(idx)
+    if not -size <= idx < size:
+        raise IndexError(f"{op}: index {idx} is out of range for {size} modules")
+    return idx % size
+
+
+class Sequential(Module):
+    """Sequential(m1, m2, ...) or Sequential(OrderedDict(name=module, ...)): forward runs each in turn.
+
+    Children are named '0', '1', ... (or by the dict's keys); ``seq[i]`` is a module, ``seq[i:j]`` a
+    new Sequential sharing the same modules.
+    """
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], collections.OrderedDict):
+            for name, module in modules[0].items():
+                self.add_module(name, module)
+        else:
+            for i, module in enumerate(modules):
+                self.add_module(str(i), module)
+
+    def forward(self, x):
+        for module in self._modules.values():
+            x = module(x)
+        return x
+
+    def __getitem__(self, idx):
+        items = list(self._modules.items())
+        if isinstance(idx, slice):
+            return Sequential(collections.OrderedDict(items[idx]))
+        return items[_index("Sequential", idx, len(items))][1]
+
+    def __setitem__(self, idx, module):
+        key = list(self._modules)[_index("Sequential", idx, len(self._modules))]
+        self.add_module(key, module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        doomed = keys[idx] if isinstance(idx, slice) else [keys[_index("Sequential", idx, len(keys))]]
+        for key in doomed:
+            del self._modules[key]
+        # renumber, so that indices stay 0..n-1 (names given by an OrderedDict are kept)
+        items = list(self._modules.items())
+        self._modules.clear()
+        for i, (key, module) in enumerate(items):
+            self._modules[str(i) if key.isdigit() else key] = module
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules, registered as children '0', '1', ...; index, slice, iterate, append."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ModuleList(list(self._modules.values())[idx])
+        return self._modules[str(_index("ModuleList", idx, len(self)))]
+
+    def __setitem__(self, idx, module):
+        self.add_module(str(_index("ModuleList", idx, len(self))), module)
+
+    def __delitem__(self, idx):
+        modules = list(self._modules.values())
+        if isinstance(idx, slice):
+            del modules[idx]
+        else:
+            del modules[_index("ModuleList", idx, len(modules))]
+        self._modules.clear()
+        for i, m in enumerate(modules):  # renumber: the names are the indices
+            self._modules[str(i)] = m
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        modules = list(self._modules.values())
+        modules.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(modules):
+            self.add_module(str(i), m)
+
+
+class ModuleDict(Module):
+    """A dict of modules, registered as children under their keys; keeps insertion order."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def items(self):
+        return self._modules.items()
+
+    def values(self):
+        return self._modules.values()
+
+    def pop(self, key):
+        return self._modules.pop(key)
+
+    def clear(self):
+        self._modules.clear()
+
+    def update(self, modules):
+        """Add (key, module) pairs from a mapping or an iterable of pairs."""
+        pairs = modules.items() if hasattr(modules, "items") else modules
+        for key, module in pairs:
+            self[key] = module

@@ -1,0 +1,394 @@
+"""``Module``: the base class of every layer and model.
+
+A Module is a tree. Its attributes register themselves by type, in ``__setattr__``:
+
+    self.weight = Parameter(...)      ->  _parameters['weight']   (learned, in state_dict)
+    self.fc = Linear(2, 3)            ->  _modules['fc']          (a child: recursed into)
+    self.register_buffer('mean', t)   ->  _buffers['mean']        (state, not learned: running stats)
+
+Everything else (ints, flags, plain tensors) is an ordinary attribute. Walking the tree gives
+``parameters()``, ``state_dict()``, ``train()``/``eval()``, ``to()``. Names of nested entries are
+dotted paths: ``'0.weight'``, ``'encoder.fc.bias'``.
+
+``to(dtype)`` and ``to(device)`` change each parameter's and buffer's array *in place*: the
+Parameter objects stay the same, so an optimizer built before the move keeps working.
+"""
+import collections
+import collections.abc
+import itertools
+
+from ..autograd import dtypes
+from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
+from ..backend.device import Device
+from .parameter import Parameter
+
+IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _check_name(kind, name):
+    if not isinstance(name, str):
+        raise TypeError(f"{kind} name must be a string, got {type(name).__name__}")
+    if not name or "." in name:
+        raise KeyError(f"{kind} name must be non-empty and contain no '.', got {name!r}")
+
+
+class Module:
+    """Base class of layers and models: subclass it, set parameters and submodules as attributes in
+    ``__init__`` (after ``super().__init__()``), and write ``forward``. Call the module, not
+    ``forward``: ``model(x)``."""
+
+    training: bool
+
+    def __init__(self):
+        # object.__setattr__: our own __setattr__ needs these dicts to exist already
+        object.__setattr__(self, "training", True)
+        object.__setattr__(self, "_parameters", collections.OrderedDict())
+        object.__setattr__(self, "_buffers", collections.OrderedDict())
+        object.__setattr__(self, "_non_persistent_buffers", set())
+        object.__setattr__(self, "_modules", collections.OrderedDict())
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required 'forward' function")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # -- registration ---------------------------------------------------------------------------
+
+    def _dicts(self):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign parameters, buffers or modules before Module.__init__() "
+                                 f"is called: call super().__init__() first in {type(self).__name__}.__init__")
+        return self._parameters, self._buffers, self._modules
+
+    def __setattr__(self, name, value):
+        if isinstance(value, Parameter):
+            params, buffers, modules = self._dicts()
+            self._forget(name)
+            params[name] = value
+        elif isinstance(value, Module):
+            params, buffers, modules = self._dicts()
+            self._forget(name)
+            modules[name] = value
+        elif "_parameters" in self.__dict__ and name in self._parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} of "
+                                f"{type(self).__name__} (a Parameter or None expected); wrap it: "
+                                f"nn.Parameter(t), or update the values with .copy_() under no_grad")
+            self._parameters[name] = None
+        elif "_modules" in self.__dict__ and name in self._modules:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} of "
+                                f"{type(self).__name__} (a Module or None expected)")
+            self._modules[name] = None
+        elif "_buffers" in self.__dict__ and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} of "
+                                f"{type(self).__name__} (a Tensor or None expected)")
+            self._buffers[name] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name):
+        """Remove ``name`` from every registry and the plain attributes, before re-registering it."""
+        self.__dict__.pop(name, None)
+        for registry in (self._parameters, self._buffers, self._modules):
+            registry.pop(name, None)
+        self._non_persistent_buffers.discard(name)
+
+    def __getattr__(self, name):
+        # Only called when normal lookup fails: the registered entries live in the three dicts.
+        d = self.__dict__
+        for registry in ("_parameters", "_buffers", "_modules"):
+            if registry in d and name in d[registry]:
+                return d[registry][name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        for registry in (self._parameters, self._buffers, self._modules):
+            if name in registry:
+                del registry[name]
+                self._non_persistent_buffers.discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name, param):
+        """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
+        self._dicts()
+        _check_name("parameter", name)
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"cannot register {type(param).__name__} as parameter {name!r} "
+                            f"(a Parameter or None expected)")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Register a tensor that is state but not learned (running statistics, masks).
+
+        Buffers move with ``to()`` and, when ``persistent``, are saved in ``state_dict()``.
+        """
+        self._dicts()
+        _check_name("buffer", name)
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
+        if tensor is not None and not isinstance(tensor, Tensor):
+            raise TypeError(f"cannot register {type(tensor).__name__} as buffer {name!r} (a Tensor or None expected)")
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent_buffers.discard(name)
+        else:
+            self._non_persistent_buffers.add(name)
+
+    def add_module(self, name, module):
+        """Register a child module under ``name`` (what ``self.name = module`` does)."""
+        self._dicts()
+        _check_name("module", name)
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    # -- walking the tree ----------------------------------------------------------------------
+
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """(dotted name, module) for this module and every descendant, each once, parents first."""
+        if memo is None:
+            memo = set()
+        if remove_duplicate:
+            if id(self) in memo:
+                return
+            memo.add(id(self))
+        yield prefix, self
+        for name, child in self._modules.items():
+            if child is None:
+                continue
+            yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
+
+    def modules(self):
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        """(name, module) of the direct children, each module once."""
+        seen = set()
+        for name, child in self._modules.items():
+            if child is not None and id(child) not in seen:
+                seen.add(id(child))
+                yield name, child
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, registry, prefix, recurse):
+        """(dotted name, tensor) from one registry of every module; a tensor shared between modules
+        (tied weights) is listed once, under its first name."""
+        seen = set()
+        owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
+        for owner_name, module in owners:
+            for name, t in getattr(module, registry).items():
+                if t is None or id(t) in seen:
+                    continue
+                seen.add(id(t))
+                yield (f"{owner_name}.{name}" if owner_name else name), t
+
+    def named_parameters(self, prefix="", recurse=True):
+        yield from self._named_members("_parameters", prefix, recurse)
+
+    def parameters(self, recurse=True):
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True):
+        yield from self._named_members("_buffers", prefix, recurse)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def num_parameters(self, trainable_only=False):
+        """The number of learned numbers (elements of every parameter, shared ones counted once)."""
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+    def apply(self, fn):
+        """Call ``fn(m)`` on every submodule (children first) and then on self; returns self.
+        The usual use is custom initialisation: ``model.apply(init_weights)``."""
+        for child in self.children():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    # -- modes and gradients -------------------------------------------------------------------
+
+    def train(self, mode=True):
+        """Set training mode (dropout active, batch norm on batch statistics) here and below."""
+        if not isinstance(mode, bool):
+            raise TypeError(f"train: mode must be a bool, got {mode!r}")
+        for m in self.modules():
+            object.__setattr__(m, "training", mode)
+        return self
+
+    def eval(self):
+        """Evaluation mode: dropout off, batch norm on its running statistics. Same as train(False)."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Clear every parameter's ``.grad``: to None (the default, frees the memory) or to zeros."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none:
+                p.grad = None
+            elif p.grad.grad_fn is not None:  # a gradient built with create_graph: cut it loose
+                p.grad = Tensor._make(p.grad.data * 0)
+            else:
+                p.grad.data[...] = 0
+
+    # -- dtype and device, in place -----------------------------------------------------------
+
+    def _convert(self, fn):
+        """Replace the array of every parameter, its gradient, and every buffer by ``fn(tensor)``'s,
+        keeping the tensor objects."""
+        with no_grad():
+            for t in itertools.chain(self.parameters(), self.buffers()):
+                t.data = fn(t).data
+                if t.grad is not None:
+                    t.grad.data = fn(t.grad).data
+        return self
+
+    def to(self, *args, dtype=None, device=None):
+        """``to('cuda')``, ``to(minidl.float64)``, ``to('cpu', minidl.float32)``, in place; returns self.
+
+        A dtype applies to floating-point parameters and buffers only (an int64 counter stays int64).
+        """
+        for a in args:
+            if isinstance(a, (str, Device)):
+                device = a
+            elif isinstance(a, Tensor):  # to(other_tensor): its dtype and device
+                dtype, device = a.dtype, a.device
+            else:
+                dtype = a
+        if dtype is not None:
+            if not dtypes.is_floating(dtype):
+                raise TypeError(f"Module.to only accepts floating-point dtypes, got {dtype}")
+        if device is not None:
+            device = Device(device)
+
+        def convert(t):
+            return t.to(dtype=dtype if t.is_floating_point() else None, device=device)
+        return self._convert(convert)
+
+    def float(self):
+        return self.to(dtypes.float32)
+
+    def double(self):
+        return self.to(dtypes.float64)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    # -- saving and loading --------------------------------------------------------------------
+
+    def _persistent_entries(self):
+        """(dotted name, tensor) of every parameter and persistent buffer, the state_dict's keys."""
+        for prefix, module in self.named_modules(remove_duplicate=False):
+            head = f"{prefix}." if prefix else ""
+            for name, p in module._parameters.items():
+                if p is not None:
+                    yield head + name, p
+            for name, b in module._buffers.items():
+                if b is not None and name not in module._non_persistent_buffers:
+                    yield head + name, b
+
+    def state_dict(self, prefix="", keep_vars=False):
+        """An ordered dict: dotted name -> tensor, for every parameter and persistent buffer.
+
+        The tensors are detached and share memory with the module (copy them to keep a snapshot:
+        ``{k: v.clone() for k, v in sd.items()}``); ``keep_vars=True`` gives the Parameters themselves.
+        A parameter shared by two submodules appears under both names, as in PyTorch.
+        """
+        out = collections.OrderedDict()
+        for name, t in self._persistent_entries():
+            out[prefix + name] = t if keep_vars else t.detach()
+        return out
+
+    def load_state_dict(self, state_dict, strict=True):
+        """Copy the values of ``state_dict`` into this module's parameters and buffers.
+
+        Every key is checked before anything is copied, so a failed load changes nothing. Wrong
+        shapes are always an error; missing and unexpected keys are one when ``strict`` (else they
+        are returned). Returns ``(missing_keys, unexpected_keys)``.
+        """
+        if not isinstance(state_dict, collections.abc.Mapping):
+            raise TypeError(f"load_state_dict: expected a mapping of names to tensors, got "
+                            f"{type(state_dict).__name__}")
+        own = collections.OrderedDict(self._persistent_entries())
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        problems, pairs = [], []
+        for key, target in own.items():
+            if key not in state_dict:
+                continue
+            value = state_dict[key]
+            if not isinstance(value, Tensor):
+                try:
+                    value = Tensor(value)
+                except (TypeError, ValueError):
+                    problems.append(f"value for {key!r} is a {type(value).__name__}, not a tensor")
+                    continue
+            if tuple(value.shape) != tuple(target.shape):
+                problems.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
+                                f"from checkpoint, the shape in current model is {tuple(target.shape)}")
+                continue
+            pairs.append((target, value))
+        if strict:
+            if missing:
+                problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+            if unexpected:
+                problems.insert(1 if missing else 0,
+                                "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        if problems:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                               + "\n\t".join(problems))
+        with no_grad():
+            for target, value in pairs:
+                # to the target's device first (copy_ between devices would fail); the dtype is
+                # cast by the copy itself
+                target.copy_(value.detach().to(device=target.device))
+        return IncompatibleKeys(missing, unexpected)
+
+    # -- printing ------------------------------------------------------------------------------
+
+    def extra_repr(self):
+        """The text between the parentheses of this module's repr (its settings); '' by default."""
+        return ""
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        extra = self.extra_repr()
+        lines = extra.split("\n") if extra else []
+        for name, child in self._modules.items():
+            text = repr(child).replace("\n", "\n  ")
+            lines.append(f"({name}): {text}")
+        if not self._modules and len(lines) <= 1:
+            return f"{self._get_name()}({extra})"
+        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
+
+    def __dir__(self):
+        names = list(super().__dir__())
+        return sorted(set(names + list(self._parameters) + list(self._buffers) + list(self._modules)))

@@ -1,0 +1,22 @@
+"""AdamW: Adam with decoupled weight decay (Loshchilov & Hutter).
+
+With weight decay λ and lr γ, each step first shrinks the parameter, then takes Adam's step with
+the plain gradient (no λp in it):
+
+    p = p · (1 - γ λ)
+    p = p - γ / (1 - β1^t) · m_t / (sqrt(v̂_t) / sqrt(1 - β2^t) + ε)      (moments of g, as in Adam)
+
+Why: in Adam, a decay added to the gradient is divided by sqrt(v̂) like everything else, so
+parameters with large gradients are barely decayed. Decoupled, every parameter shrinks at the same
+rate γλ. The default decay is 1e-2 (Adam's is 0), as in PyTorch.
+"""
+from .adam import Adam
+
+
+class AdamW(Adam):
+    decoupled_weight_decay = True
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False,
+                 maximize=False):
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                         maximize=maximize)

@@ -1,0 +1,51 @@
+"""RMSprop: gradient steps divided by a running root mean square of the gradient (Hinton).
+
+For each parameter p with gradient ∇ (lr γ, smoothing α, eps ε, decay λ, momentum μ):
+
+    g   = -∇ if maximize else ∇
+    g   = g + λ p                                   (L2 weight decay)
+    v_t = α v_{t-1} + (1 - α) g²                    (running mean of g², v_0 = 0)
+    a_t = α a_{t-1} + (1 - α) g                     (running mean of g, only when centered)
+    d   = sqrt(v_t - a_t²) + ε  if centered  else  sqrt(v_t) + ε
+    b_t = μ b_{t-1} + g / d,   p = p - γ b_t        when μ > 0   (b_0 = 0)
+    p   = p - γ g / d                               otherwise
+
+Centered divides by an estimate of the gradient's standard deviation instead of its RMS. There is
+no bias correction (unlike Adam), so early steps are large: v_1 = (1 - α) g².
+"""
+from .optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
+                 maximize=False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=bool(centered), maximize=bool(maximize)))
+
+    def _check_group(self, group, where):
+        self._check_number("lr", group["lr"], where, low=0.0)
+        self._check_number("alpha", group["alpha"], where, low=0.0)
+        self._check_number("eps", group["eps"], where, low=0.0)
+        self._check_number("weight_decay", group["weight_decay"], where, low=0.0)
+        self._check_number("momentum", group["momentum"], where, low=0.0)
+
+    def _update(self, p, grad, group, state):
+        alpha, weight_decay, momentum = group["alpha"], group["weight_decay"], group["momentum"]
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad + weight_decay * p
+
+        state["step"] = state.get("step", 0) + 1
+        v = self._buffer(state, "square_avg", p).mul_(alpha).add_(grad * grad, alpha=1 - alpha)
+        if group["centered"]:
+            a = self._buffer(state, "grad_avg", p).mul_(alpha).add_(grad, alpha=1 - alpha)
+            denom = (v - a * a).sqrt() + group["eps"]
+        else:
+            denom = v.sqrt() + group["eps"]
+
+        if momentum > 0:
+            buf = self._buffer(state, "momentum_buffer", p).mul_(momentum).add_(grad / denom)
+            p.add_(buf, alpha=-group["lr"])
+        else:
+            p.add_(grad / denom, alpha=-group["lr"])

@@ -1,0 +1,47 @@
+"""Stochastic gradient descent, with momentum, Nesterov momentum, weight decay: PyTorch's algorithm.
+
+For each parameter p with gradient ∇ (lr γ, momentum μ, dampening τ, weight decay λ):
+
+    g   = -∇ if maximize else ∇
+    g   = g + λ p                              (weight decay: the gradient of λ/2 |p|²)
+    b_1 = g,   b_t = μ b_{t-1} + (1 - τ) g     (momentum buffer; only when μ ≠ 0)
+    g   = g + μ b_t   if nesterov   else   b_t
+    p   = p - γ g
+
+The buffer starts as the first gradient itself, not as zeros, so the first step is a plain
+gradient step whatever μ is. Nesterov looks ahead along the buffer; it needs μ > 0 and τ = 0.
+"""
+from .optimizer import Optimizer
+
+
+class SGD(Optimizer):
+    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
+                 maximize=False):
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=bool(nesterov),
+                                      maximize=bool(maximize)))
+
+    def _check_group(self, group, where):
+        self._check_number("lr", group["lr"], where, low=0.0)
+        self._check_number("momentum", group["momentum"], where, low=0.0)
+        self._check_number("dampening", group["dampening"], where)
+        self._check_number("weight_decay", group["weight_decay"], where, low=0.0)
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(f"SGD: nesterov momentum needs momentum > 0 and dampening = 0, got "
+                             f"momentum={group['momentum']}, dampening={group['dampening']}{where}")
+
+    def _update(self, p, grad, group, state):
+        momentum, weight_decay = group["momentum"], group["weight_decay"]
+        if group["maximize"]:
+            grad = -grad
+        if weight_decay != 0:
+            grad = grad + weight_decay * p
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                # a copy: the buffer is updated in place later and must not be p.grad itself
+                buf = state["momentum_buffer"] = grad.clone()
+            else:
+                buf.mul_(momentum).add_(grad, alpha=1 - group["dampening"])
+            grad = grad + momentum * buf if group["nesterov"] else buf
+        p.add_(grad, alpha=-group["lr"])
