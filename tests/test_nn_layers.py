@@ -627,7 +627,7 @@ def test_functional_norm_and_embedding_errors():
         F.batch_norm(x, None, None, weight=minidl.ones(2), training=True)
     with pytest.raises(ValueError, match="batch_norm: momentum must be"):
         F.batch_norm(x, minidl.zeros(3), minidl.ones(3), training=True, momentum=2.0)
-    with pytest.raises(ValueError, match="batch_norm: expected an input \\(N, C\\) or \\(N, C, \\*\\), got shape \\(3,\\)"):
+    with pytest.raises(ValueError, match="batch_norm: expected an input .* got shape \\(3,\\)"):
         F.batch_norm(minidl.zeros(3), None, None, training=True)
     with pytest.raises(ValueError, match="layer_norm: expected an input whose last 1 dim\\(s\\) are \\(4,\\)"):
         F.layer_norm(x, 4)

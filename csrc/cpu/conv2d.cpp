@@ -168,18 +168,31 @@ int copy_threads(int64_t values, int64_t parts) {
 // column b*L + l is position l of image b. Then one product covers the whole chunk, as wide as
 // matmul likes, instead of one small product per image. With one image both layouts are the
 // same memory, and nothing is copied.
+//
+// backward_weight may split a chunk into `parts` equal groups of images, each side by side on
+// its own: (parts, rows, per_part * L), so that each part is a separate product (see there).
 
-// a (images, rows, L) -> out (rows, images * L)
+struct Layout {
+    int64_t images, parts, per_part;  // images = parts * per_part
+    static Layout whole(int64_t images) { return Layout{images, 1, images}; }
+};
+
+// a (images, rows, L) -> out (parts, rows, per_part * L)
 template <typename T>
-void to_side_by_side(const T* a, int64_t images, int64_t rows, int64_t L, T* out) {
-    const int threads = copy_threads(images * rows * L, rows);
+void to_side_by_side(const T* a, const Layout& layout, int64_t rows, int64_t L, T* out) {
+    const int64_t lines = layout.parts * rows;  // output rows, each written by one thread
+    const int threads = copy_threads(layout.images * rows * L, lines);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
-    for (int64_t r = 0; r < rows; ++r)
-        for (int64_t b = 0; b < images; ++b)
-            std::copy(a + (b * rows + r) * L, a + (b * rows + r + 1) * L, out + (r * images + b) * L);
+    for (int64_t line = 0; line < lines; ++line) {
+        const int64_t part = line / rows, r = line % rows;
+        for (int64_t b = 0; b < layout.per_part; ++b) {
+            const T* from = a + ((part * layout.per_part + b) * rows + r) * L;
+            std::copy(from, from + L, out + (line * layout.per_part + b) * L);
+        }
+    }
 }
 
-// wide (rows, images * L) -> out (images, rows, L)
+// wide (rows, images * L) -> out (images, rows, L); the whole chunk as one part
 template <typename T>
 void from_side_by_side(const T* wide, int64_t images, int64_t rows, int64_t L, T* out) {
     const int threads = copy_threads(images * rows * L, images);
@@ -279,30 +292,34 @@ void col2im_plane(const T* rows, int64_t row_stride, T* plane, const Conv2dGeome
     }
 }
 
-// The column matrices of `images` images of x, side by side: (C_in * window, images * L), which
-// read as (groups, K, images * L) is each group's matrix in turn (a group's channels are
+// The column matrices of a chunk of x, side by side: per part (C_in * window, per_part * L),
+// which read as (groups, K, per_part * L) is each group's matrix in turn (a group's channels are
 // consecutive). Returns x itself when that already is the layout (pointwise, one image).
 template <typename T>
-const T* to_columns(const T* x, int64_t images, T* cols, const Conv2dGeometry& g, const Sizes& s) {
+const T* to_columns(const T* x, const Layout& layout, T* cols, const Conv2dGeometry& g,
+                    const Sizes& s) {
     if (s.pointwise) {
-        if (images == 1) return x;
-        to_side_by_side(x, images, g.in_channels, s.L, cols);
+        if (layout.per_part == 1 && layout.parts == 1) return x;
+        to_side_by_side(x, layout, g.in_channels, s.L, cols);
         return cols;
     }
     // One task per (image, channel) plane: each writes its own rows, so no two threads collide.
-    const int64_t planes = images * g.in_channels;
-    const int64_t plane_size = g.in_h * g.in_w, row_stride = images * s.L;
+    const int64_t planes = layout.images * g.in_channels;
+    const int64_t plane_size = g.in_h * g.in_w, row_stride = layout.per_part * s.L;
     const int threads = copy_threads(planes * s.window * s.L, planes);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (int64_t p = 0; p < planes; ++p) {
         const int64_t b = p / g.in_channels, c = p % g.in_channels;
-        im2col_plane(x + p * plane_size, cols + c * s.window * row_stride + b * s.L, row_stride, g,
-                     s.L);
+        const int64_t part = b / layout.per_part, b_in_part = b % layout.per_part;
+        T* rows = cols + part * s.cols_image * layout.per_part + c * s.window * row_stride +
+                  b_in_part * s.L;
+        im2col_plane(x + p * plane_size, rows, row_stride, g, s.L);
     }
     return cols;
 }
 
-// The adjoint of to_columns: grad_x (images, C_in, H, W) from the column gradient, side by side.
+// The adjoint of to_columns for a whole chunk (one part): grad_x (images, C_in, H, W) from the
+// column gradient, side by side.
 template <typename T>
 void from_columns(const T* dcols, int64_t images, T* grad_x, const Conv2dGeometry& g,
                   const Sizes& s) {
@@ -361,7 +378,7 @@ void conv2d_forward(const T* x, const T* weight, T* y, const Conv2dGeometry& g) 
         const int64_t images = std::min(s.chunk, g.batch - n0);
         T* y_chunk = y + n0 * s.y_image;
         // 1. cols: (groups, K, images * L)
-        const T* cols = to_columns(x + n0 * s.x_image, images, cols_buffer, g, s);
+        const T* cols = to_columns(x + n0 * s.x_image, Layout::whole(images), cols_buffer, g, s);
         // 2. y[g] = W[g] @ cols[g]: (C_out/G, K) @ (K, images * L), one product per group
         T* y_wide = images == 1 ? y_chunk : y_buffer;
         matmul<T>(weight, cols, y_wide, g.groups, g.groups, s.out_per_group, images * s.L, s.K,
@@ -389,7 +406,7 @@ void conv2d_backward_input(const T* grad_out, const T* weight, T* grad_x, const 
         // 1. dy: (groups, C_out/G, images * L)
         const T* dy = grad_out + n0 * s.y_image;
         if (images > 1) {
-            to_side_by_side(dy, images, g.out_channels, s.L, dy_buffer);
+            to_side_by_side(dy, Layout::whole(images), g.out_channels, s.L, dy_buffer);
             dy = dy_buffer;
         }
         // 2. dcols[g] = W[g]^T @ dy[g]: (K, C_out/G) @ (C_out/G, images * L); pointwise with one
@@ -414,41 +431,53 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
     // The sum over images goes inside the product: with a chunk's images side by side,
     //   dW[g] = dy[g] @ cols[g]^T,   dy[g]: (C_out/G, images*L),  cols[g]: (K, images*L)
     // is one product per group whose inner dimension runs over every image and position.
+    //
+    // matmul shares a product's output tiles among the threads, and a weight gradient is often
+    // a single tile (C_out = 6, K = 25: a 6 x 25 result summed over 36864 positions), which one
+    // thread would then compute alone. So a chunk is split into `parts` equal groups of images,
+    // one product each: matmul runs them one per thread, and their sum is taken here. One thread
+    // per part, with the images evenly divisible (else the chunk stays whole).
+    const int64_t threads = get_num_threads();
     const bool transposed = weight_product_transposed(s);
     TrimScratchOnExit<T> trim;
     T* cols_buffer = t_columns<T>.get(size_t(s.chunk * s.cols_image));
-    T* dy_buffer = t_outputs<T>.get(size_t(s.chunk * s.y_image + s.weight_size));
-    T* product = dy_buffer + s.chunk * s.y_image;  // one chunk's dW (or dW^T)
+    T* dy_buffer = t_outputs<T>.get(size_t(s.chunk * s.y_image + threads * s.weight_size));
+    T* products = dy_buffer + s.chunk * s.y_image;  // each part's dW (or dW^T)
 
     for (int64_t n0 = 0; n0 < g.batch; n0 += s.chunk) {
         const int64_t images = std::min(s.chunk, g.batch - n0);
-        const T* cols = to_columns(x + n0 * s.x_image, images, cols_buffer, g, s);
-        const T* dy = grad_out + n0 * s.y_image;
-        if (images > 1) {
-            to_side_by_side(dy, images, g.out_channels, s.L, dy_buffer);
-            dy = dy_buffer;
-        }
+        int64_t parts = std::min(threads, images);
+        while (images % parts != 0) --parts;
+        const Layout layout{images, parts, images / parts};
+        const int64_t width = layout.per_part * s.L;  // the inner dimension of each product
 
+        const T* cols = to_columns(x + n0 * s.x_image, layout, cols_buffer, g, s);
+        const T* dy = grad_out + n0 * s.y_image;
+        if (layout.per_part > 1) {
+            to_side_by_side(dy, layout, g.out_channels, s.L, dy_buffer);
+            dy = dy_buffer;
+        }  // else: one image per part, and dy already is (parts, C_out, L)
+
+        // One product per (part, group), all in one batched call.
+        if (transposed)  // dW[g]^T = cols[g] @ dy[g]^T: (K x C_out/G)
+            matmul<T>(cols, dy, products, parts * g.groups, parts * g.groups, s.K,
+                      s.out_per_group, width, false, true);
+        else  // dW[g] = dy[g] @ cols[g]^T: (C_out/G x K)
+            matmul<T>(dy, cols, products, parts * g.groups, parts * g.groups, s.out_per_group,
+                      s.K, width, false, true);
+
+        // grad_weight[group, o, k] (+)= sum over parts; the first chunk writes, later ones add.
         const bool first = n0 == 0;
-        if (!transposed) {
-            // the first chunk's product goes straight into grad_weight, later ones are added
-            T* target = first ? grad_weight : product;
-            matmul<T>(dy, cols, target, g.groups, g.groups, s.out_per_group, s.K, images * s.L,
-                      false, true);
-            if (!first)
-                for (int64_t e = 0; e < s.weight_size; ++e) grad_weight[e] += product[e];
-            continue;
-        }
-        // dW[g]^T = cols[g] @ dy[g]^T, then grad_weight[group, o, k] (+)= product[group, k, o]
-        matmul<T>(cols, dy, product, g.groups, g.groups, s.K, s.out_per_group, images * s.L,
-                  false, true);
         for (int64_t group = 0; group < g.groups; ++group) {
-            const T* from = product + group * s.K * s.out_per_group;
             T* to = grad_weight + group * s.out_per_group * s.K;
             for (int64_t o = 0; o < s.out_per_group; ++o)
                 for (int64_t k = 0; k < s.K; ++k) {
-                    const T value = from[k * s.out_per_group + o];
-                    to[o * s.K + k] = first ? value : to[o * s.K + k] + value;
+                    // where (o, k) of this group lies in each part's product
+                    const int64_t at = transposed ? k * s.out_per_group + o : o * s.K + k;
+                    T sum = first ? T(0) : to[o * s.K + k];
+                    for (int64_t part = 0; part < parts; ++part)
+                        sum += products[(part * g.groups + group) * s.out_per_group * s.K + at];
+                    to[o * s.K + k] = sum;
                 }
         }
     }
