@@ -85,6 +85,22 @@ class CMakeBuild(build_ext):
         target.parent.mkdir(parents=True, exist_ok=True)
         self.copy_file(str(built), str(target))
 
+    def copy_file(self, infile, outfile, *args, **kwargs):
+        """Put a module in place by renaming a fresh copy over it, never by rewriting it.
+
+        setuptools would open the existing file and overwrite its bytes; a Python process that
+        has that module loaded (a test run, a notebook) would then crash, since the library's
+        pages change under it. A rename gives the new module a new file and leaves the old one
+        to whoever still has it open.
+        """
+        outfile = str(outfile)
+        if os.path.isdir(outfile):
+            outfile = os.path.join(outfile, os.path.basename(infile))
+        partial = f"{outfile}.partial-{os.getpid()}"
+        shutil.copy2(infile, partial)
+        os.replace(partial, outfile)
+        return outfile, True
+
     # -----------------------------------------------------------------------------------------
 
     @property

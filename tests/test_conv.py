@@ -215,6 +215,24 @@ def test_native_special_paths(x_shape, w_shape, stride, padding, dilation, group
 
 
 @needs_native
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_native_with_any_thread_count(threads):
+    """The split of work (backward_weight's parts, matmul's tiles) depends on the thread count;
+    the result must not, beyond rounding. Odd and even batches, chunks split into 2 or 3 parts."""
+    before = md.get_num_threads()
+    md.set_num_threads(threads)
+    try:
+        for x_shape, w_shape, padding in [((6, 3, 9, 9), (4, 3, 3, 3), 1), ((7, 2, 5, 5), (6, 1, 2, 2), 1),
+                                          ((16, 2, 32, 32), (4, 2, 5, 5), 1), ((5, 8, 64, 64), (4, 8, 3, 3), 1),
+                                          ((2, 64, 32, 32), (16, 64, 1, 1), 0)]:  # pointwise, a part per image
+            groups = x_shape[1] // w_shape[1]
+            _check_native(x_shape, w_shape, (1, 1), (padding, padding), (1, 1), groups, np.float64, threads,
+                          _call_C)
+    finally:
+        md.set_num_threads(before)
+
+
+@needs_native
 def test_native_is_deterministic_and_reuses_scratch():
     """Calls of different sizes in turn (the scratch buffers grow and are reused) agree with
     fresh ones, bit for bit."""

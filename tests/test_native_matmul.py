@@ -64,7 +64,8 @@ def test_large_crosses_cache_blocks(dtype, trans_a, trans_b):
 
 @pytest.mark.parametrize("dtype, N", [(np.float32, 4100), (np.float64, 2060)])
 def test_wider_than_column_block(dtype, N):
-    # Wider than the column block NC (4096 floats, 2048 doubles): the outermost loop runs twice.
+    # Wider than twice the column block NC (2048 floats, 1024 doubles), so that the outermost
+    # loop runs more than once even when two threads split the columns.
     a, b = operands(np.random.default_rng(2), dtype, 1, 1, 13, N, 40, False, False)
     assert_matmul_close(C.matmul(a, b, False, False), a, b, False, False)
 

@@ -186,6 +186,54 @@ def test_native_fast_2x2_path_matches_reference(shape, dtype):
                                   reference.avg_pool2d_backward(g, shape, (2, 2), (2, 2), (0, 0)))
 
 
+@needs_native
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("kernel, stride, padding, dilation, ceil_mode", [
+    ((3, 3), (1, 1), (1, 1), (1, 1), False),
+    ((3, 3), (2, 2), (1, 1), (1, 1), True),
+    ((2, 5), (3, 3), (1, 2), (2, 1), False),
+    ((4, 2), (2, 3), (2, 0), (1, 3), True),
+])
+def test_native_matches_reference_on_wide_rows(kernel, stride, padding, dilation, ceil_mode, dtype):
+    """Rows of many more outputs than one block of the kernels (16), with a partial last block;
+    some -inf and NaN values. The hypothesis cases above stay within one block."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 11, 77)).astype(dtype)
+    x[rng.random(x.shape) < 0.2] = -np.inf
+    x[0, 1, 5, 40] = np.nan
+    y, idx = _C.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
+    want_y, want_idx = reference.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
+    np.testing.assert_array_equal(y, want_y)
+    np.testing.assert_array_equal(idx, want_idx)
+    x = np.where(np.isfinite(x), x, 0.5).astype(dtype)
+    tol = dict(rtol=1e-5, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-12, atol=1e-13)
+    for count_include_pad in (True, False):
+        y = _C.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad)
+        np.testing.assert_allclose(
+            y, reference.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad), **tol)
+        g = rng.standard_normal(y.shape).astype(dtype)
+        np.testing.assert_allclose(
+            _C.avg_pool2d_backward(g, x.shape, kernel, stride, padding, count_include_pad),
+            reference.avg_pool2d_backward(g, x.shape, kernel, stride, padding, count_include_pad), **tol)
+
+
+@needs_native
+def test_native_results_do_not_depend_on_threads():
+    x = np.random.default_rng(4).standard_normal((4, 8, 30, 30))
+    results = []
+    previous = md.get_num_threads()
+    try:
+        for threads in (1, 2):
+            md.set_num_threads(threads)
+            y, idx = _C.max_pool2d_forward(x, (3, 3), (2, 2), (1, 1), (1, 1), False)
+            results.append((y, idx, _C.max_pool2d_backward(y, idx, x.shape),
+                            _C.avg_pool2d_backward(y, x.shape, (3, 3), (2, 2), (1, 1), True)))
+    finally:
+        md.set_num_threads(previous)
+    for first, second in zip(*results):
+        np.testing.assert_array_equal(first, second)
+
+
 # ---------------------------------------------------------------------------------------------
 # NaN, -inf, empty windows
 

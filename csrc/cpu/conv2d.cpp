@@ -50,9 +50,11 @@
 //   one thread).
 // - 1x1 kernels with stride 1 and no padding need no im2col: x already is the column matrix.
 // - backward_weight sums over the batch: side by side, the sum over images and positions is the
-//   inner dimension of one product, so no accumulator is shared between threads. Chunks after
-//   the first are added in (matmul only writes its output). The product is computed transposed
-//   when that fills matmul's register tiles better (see weight_product_transposed).
+//   inner dimension of one product, so no accumulator is shared between threads. A small weight
+//   gradient is a single output tile, which matmul would compute on one thread, so a chunk is
+//   split into one part per thread and the parts' products are added here (LeNet's 6x25 weight:
+//   1.03 -> 0.55 ms on two threads). The product is computed transposed when that fills
+//   matmul's register tiles better (see weight_product_transposed).
 // - Threads: the copies (im2col, col2im, reordering) run in parallel over (image, channel)
 //   planes or rows, each written by one thread, so there are no races; the products use
 //   matmul's own threading. Nothing calls matmul from inside a parallel region (matmul splits its
@@ -80,8 +82,14 @@ namespace {
 constexpr int64_t kChunkBudget = int64_t(1) << 20;
 
 // Below this many values copied, the copies (im2col, col2im, reordering) run on one thread:
-// waking the second costs more than it saves.
-constexpr int64_t kMinParallelCopy = int64_t(1) << 15;
+// 2^18 floats (1 MiB) take ~50 us on one core, against ~5-10 us to wake a sleeping second
+// thread, and much more on a machine busy with other work.
+constexpr int64_t kMinParallelCopy = int64_t(1) << 18;
+
+// backward_weight splits a chunk's product among threads only if each share has at least this
+// many multiply-adds: 2^18 take 10-20 us in the skinny products of small weights (a 128x1->32
+// k5 conv1d's 32x5 weight gradient has 737k), against a few us to start a second thread.
+constexpr int64_t kMinPartWork = int64_t(1) << 18;
 
 // Scratch buffers above this size are freed after the call instead of kept for the next one.
 constexpr size_t kKeepScratchBytes = size_t(64) << 20;
@@ -294,12 +302,12 @@ void col2im_plane(const T* rows, int64_t row_stride, T* plane, const Conv2dGeome
 
 // The column matrices of a chunk of x, side by side: per part (C_in * window, per_part * L),
 // which read as (groups, K, per_part * L) is each group's matrix in turn (a group's channels are
-// consecutive). Returns x itself when that already is the layout (pointwise, one image).
+// consecutive). Returns x itself when that already is the layout (pointwise, one image a part).
 template <typename T>
 const T* to_columns(const T* x, const Layout& layout, T* cols, const Conv2dGeometry& g,
                     const Sizes& s) {
     if (s.pointwise) {
-        if (layout.per_part == 1 && layout.parts == 1) return x;
+        if (layout.per_part == 1) return x;
         to_side_by_side(x, layout, g.in_channels, s.L, cols);
         return cols;
     }
@@ -436,7 +444,8 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
     // a single tile (C_out = 6, K = 25: a 6 x 25 result summed over 36864 positions), which one
     // thread would then compute alone. So a chunk is split into `parts` equal groups of images,
     // one product each: matmul runs them one per thread, and their sum is taken here. One thread
-    // per part, with the images evenly divisible (else the chunk stays whole).
+    // per part, with the images evenly divisible (else the chunk stays whole), and only when
+    // each part has kMinPartWork multiply-adds to do.
     const int64_t threads = get_num_threads();
     const bool transposed = weight_product_transposed(s);
     TrimScratchOnExit<T> trim;
@@ -446,7 +455,8 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
 
     for (int64_t n0 = 0; n0 < g.batch; n0 += s.chunk) {
         const int64_t images = std::min(s.chunk, g.batch - n0);
-        int64_t parts = std::min(threads, images);
+        const int64_t work = s.weight_size * images * s.L;  // multiply-adds of the chunk
+        int64_t parts = std::clamp<int64_t>(work / kMinPartWork, 1, std::min(threads, images));
         while (images % parts != 0) --parts;
         const Layout layout{images, parts, images / parts};
         const int64_t width = layout.per_part * s.L;  // the inner dimension of each product

@@ -5,9 +5,9 @@
 // Matrix Multiplication", 2008): five loops that move blocks of A and B into the caches where
 // they are reused, around a micro-kernel that keeps a small tile of C in registers.
 //
-//   for jc in 0..N step NC                       a KC x NC block of B lives in L3
+//   for jc in my columns, step NC                a KC x NC block of B lives in L2/L3
 //     for pc in 0..K step KC
-//       pack B[pc:pc+KC, jc:jc+NC]               into NR-wide column panels (all threads help)
+//       pack B[pc:pc+KC, jc:jc+NC]               into NR-wide column panels
 //       for ic in my rows, step MC               an MC x KC block of A lives in this core's L2
 //         pack A[ic:ic+MC, pc:pc+KC]             into MR-tall row panels
 //         for jr in my columns, step NR          one KC x NR panel of B stays in L1 ...
@@ -17,6 +17,9 @@
 // Packing copies each block once into the exact order the micro-kernel reads it (so every load
 // in the inner loop is contiguous and aligned), pads edges with zeros (so the micro-kernel never
 // branches on sizes), and absorbs the transpose flags (so no transposed copy is ever made).
+//
+// Threads split C into one rectangle each ("my rows", "my columns") and run these loops on it
+// independently; see choose_split for why they do not share packed blocks.
 
 #include "cpu/matmul.h"
 
@@ -53,14 +56,19 @@ namespace {
 // loads NR values of B and broadcasts MR values of A, then does MR*NR multiply-adds, so a larger
 // tile does more arithmetic per load; the limit is the register file.
 //
-// KC, MC, NC are chosen so each packed block fits the cache level it is reused from
-// (sizes for the AMD EPYC this was tuned on: 32 KiB L1d and 1 MiB L2 per core, 32 MiB L3):
-//   KC: one B panel, KC x NR, is reused by every A panel of the block, so it should sit in L1
-//       next to the A panel streaming through: KC*NR*sizeof(T) about half of L1.
-//   MC: the packed A block, MC x KC, is reused for every B panel, so it should sit in L2 with
-//       room to spare for the B panels and C lines passing through: about half of L2.
-//   NC: the packed B block, KC x NC, is shared by both cores and read from L3; a wide NC means
-//       fewer passes over A. It also bounds the workspace (KC*NC*sizeof(T)).
+// KC, MC, NC size the packed blocks for the cache level each is reused from (sizes for the AMD
+// EPYC (Zen 4) this was tuned on: 32 KiB L1d and 1 MiB L2 per core, 32 MiB L3 shared):
+//   KC: the depth of one block. The C tile is read and written once per KC steps, so KC should
+//       be large; one B panel (KC x NR) is reused by every A panel of the block, so it should
+//       stay close to L1. KC = 256 makes that panel 32 KiB, all of L1: it spills a little into
+//       L2, whose bandwidth is ample for it (measured: KC = 128 or 512 run at the same speed).
+//   MC: the packed A block (MC x KC) is reused for every B panel, so it lives in L2: 240 KiB,
+//       a quarter of L2, leaving room for the B panels and C lines streaming through.
+//   NC: the packed B block (KC x NC) is read from L3 once per A block; each thread packs its
+//       own, so 2 MiB each keeps both well inside L3. A wider NC would only save re-packing A,
+//       which happens once per NC columns.
+// Measured on this machine, MC from 120 to 480 and tile shapes 12x32, 14x32, 8x48 and 6x64 all
+// land within the run-to-run noise: the micro-kernel, not the blocking, sets the speed.
 template <typename T>
 struct Blocking;
 
@@ -70,12 +78,12 @@ struct Blocking;
 template <>
 struct Blocking<float> {
     static constexpr int MR = 12, NR = 32;  // NR = 2 zmm of 16 floats
-    static constexpr int64_t KC = 256, MC = 240, NC = 4096;
+    static constexpr int64_t KC = 256, MC = 240, NC = 2048;
 };
 template <>
 struct Blocking<double> {
-    static constexpr int MR = 12, NR = 16;  // NR = 2 zmm of 8 doubles
-    static constexpr int64_t KC = 256, MC = 120, NC = 2048;
+    static constexpr int MR = 12, NR = 16;  // NR = 2 zmm of 8 doubles: same bytes as float
+    static constexpr int64_t KC = 256, MC = 120, NC = 1024;
 };
 #else
 // Small enough for 16 SSE registers (4 x 8 floats = 8 xmm accumulators); a compiler targeting
@@ -88,7 +96,7 @@ struct Blocking<float> {
 template <>
 struct Blocking<double> {
     static constexpr int MR = 4, NR = 4;
-    static constexpr int64_t KC = 256, MC = 64, NC = 2048;
+    static constexpr int64_t KC = 256, MC = 64, NC = 1024;
 };
 #endif
 
@@ -360,17 +368,63 @@ struct Gemm {
     T* C;
     int64_t M, N, K;
 
-    // The block sizes this product actually needs (smaller than the maxima for small matrices).
+    // The packed blocks this product needs, never larger than the matrices themselves.
     int64_t kc_max() const { return std::min(Blocking<T>::KC, K); }
     int64_t mc_max() const { return std::min(Blocking<T>::MC, round_up(M, Blocking<T>::MR)); }
     int64_t nc_max() const { return std::min(Blocking<T>::NC, round_up(N, Blocking<T>::NR)); }
     size_t a_block_elems() const { return size_t(round_up(mc_max() * kc_max(), kAlign)); }
     size_t b_block_elems() const { return size_t(round_up(kc_max() * nc_max(), kAlign)); }
+    // One thread's workspace: its B block, then its A block.
+    size_t workspace_elems() const { return b_block_elems() + a_block_elems(); }
 };
 
-// How `threads` threads share the tiles of C: a grid of row_groups x col_groups. Splitting rows
-// is preferred (each thread then packs only its own rows of A); columns are split when there are
-// too few row tiles to go round, as for a short, wide product.
+// The part of C one thread computes: rows [row_begin, row_end) x columns [col_begin, col_end).
+struct Rect {
+    int64_t row_begin, row_end, col_begin, col_end;
+};
+
+// The five loops of the header comment, on one thread, for one rectangle of C.
+template <typename T>
+void gemm_rect(const Gemm<T>& g, const Rect& r, T* workspace) {
+    constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+    T* packed_b = workspace;
+    T* packed_a = workspace + g.b_block_elems();
+
+    for (int64_t jc = r.col_begin; jc < r.col_end; jc += Blocking<T>::NC) {
+        const int64_t nc = std::min(Blocking<T>::NC, r.col_end - jc);
+
+        for (int64_t pc = 0; pc < g.K; pc += Blocking<T>::KC) {
+            const int64_t kc = std::min(Blocking<T>::KC, g.K - pc);
+            const bool accumulate = pc > 0;  // the first K block writes C, later ones add to it
+            for (int64_t jr = 0; jr < nc; jr += NR)
+                pack_b_panel(g.B, pc, kc, jc + jr, std::min<int64_t>(NR, nc - jr), packed_b + jr * kc);
+
+            for (int64_t ic = r.row_begin; ic < r.row_end; ic += Blocking<T>::MC) {
+                const int64_t mc = std::min(Blocking<T>::MC, r.row_end - ic);
+                pack_a(g.A, ic, mc, pc, kc, packed_a);
+
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    const int64_t cols = std::min<int64_t>(NR, nc - jr);
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        const int64_t rows = std::min<int64_t>(MR, mc - ir);
+                        T* c_tile = g.C + (ic + ir) * g.N + jc + jr;
+                        compute_tile(kc, packed_a + ir * kc, packed_b + jr * kc, c_tile, g.N, rows,
+                                     cols, accumulate);
+                    }
+                }
+            }
+        }
+    }
+}
+
+// How `threads` threads share C: a grid of row_groups x col_groups rectangles, one per thread.
+//
+// Each thread then runs the whole blocked algorithm on its rectangle, packing its own copies of
+// the blocks it needs. Threads that split rows both pack the same B block, which costs a little
+// extra copying (K*N per thread, against M*N*K/threads multiply-adds); in return the threads never
+// wait for each other until the end. Sharing one packed B block would need a barrier per block,
+// and on a machine busy with other work a barrier waits for whichever thread was descheduled;
+// measured here, that made a product 30x slower under load.
 struct Split {
     int row_groups, col_groups;
 };
@@ -378,13 +432,14 @@ struct Split {
 template <typename T>
 Split choose_split(const Gemm<T>& g, int threads) {
     const int64_t row_tiles = ceil_div(g.M, Blocking<T>::MR);
-    const int64_t col_tiles = ceil_div(g.nc_max(), Blocking<T>::NR);
+    const int64_t col_tiles = ceil_div(g.N, Blocking<T>::NR);
     Split best{threads, 1};
     int64_t best_cost = -1;
     for (int rows = threads; rows >= 1; --rows) {
         if (threads % rows != 0) continue;
         const int cols = threads / rows;
-        // The slowest thread decides: the largest share of tiles any thread gets.
+        // The slowest thread decides: the largest share of tiles any thread gets. On a tie, more
+        // row groups win (split rows first): each thread then packs only its own rows of A.
         const int64_t cost = ceil_div(row_tiles, rows) * ceil_div(col_tiles, cols);
         if (best_cost < 0 || cost < best_cost) {
             best = Split{rows, cols};
@@ -394,92 +449,39 @@ Split choose_split(const Gemm<T>& g, int threads) {
     return best;
 }
 
-// The share [begin, end) of `count` items that member `index` of `groups` gets, as even as it can.
-void share(int64_t count, int groups, int index, int64_t* begin, int64_t* end) {
-    *begin = count * index / groups;
-    *end = count * (index + 1) / groups;
+// The share [begin, end) of `count` tiles of `size` that member `index` of `groups` gets, as even
+// as it can be; the last tile may be cut short by `limit`.
+void share(int64_t count, int64_t size, int64_t limit, int groups, int index, int64_t* begin,
+           int64_t* end) {
+    *begin = std::min(limit, count * index / groups * size);
+    *end = std::min(limit, count * (index + 1) / groups * size);
 }
 
-// Everything one thread does for one KC x NC block of B (already packed): its rows of A, in MC
-// blocks, times its columns of the block.
-template <typename T>
-void multiply_block(const Gemm<T>& g, const T* packed_b, T* packed_a, int64_t jc, int64_t nc,
-                    int64_t pc, int64_t kc, int64_t row_begin, int64_t row_end, int64_t tile_begin,
-                    int64_t tile_end) {
-    constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
-    const bool accumulate = pc > 0;  // the first K block writes C, later ones add to it
-    for (int64_t ic = row_begin; ic < row_end; ic += Blocking<T>::MC) {
-        const int64_t mc = std::min(Blocking<T>::MC, row_end - ic);
-        pack_a(g.A, ic, mc, pc, kc, packed_a);
-        for (int64_t tile = tile_begin; tile < tile_end; ++tile) {
-            const int64_t jr = tile * NR;
-            const int64_t cols = std::min<int64_t>(NR, nc - jr);
-            const T* b_panel = packed_b + tile * NR * kc;
-            for (int64_t ir = 0; ir < mc; ir += MR) {
-                const int64_t rows = std::min<int64_t>(MR, mc - ir);
-                T* c_tile = g.C + (ic + ir) * g.N + jc + jr;
-                compute_tile(kc, packed_a + ir * kc, b_panel, c_tile, g.N, rows, cols, accumulate);
-            }
-        }
-    }
-}
-
-// Packed B blocks a product on `threads` threads needs. With several threads there are two,
-// used in turn: a thread that finishes its share of one block can pack its part of the next
-// while the others still read the current one, so one barrier per block suffices.
-int b_buffers(int threads) { return threads > 1 ? 2 : 1; }
-
-// Run one product on `threads` threads. `workspace` holds b_buffers(threads) B blocks followed by
-// one A block per thread.
+// Run one product on `threads` threads; `workspace` holds g.workspace_elems() per thread.
 template <typename T>
 void gemm(const Gemm<T>& g, int threads, T* workspace) {
-    constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
     if (g.K == 0) {  // an empty sum: C is zeros
         std::fill(g.C, g.C + g.M * g.N, T(0));
         return;
     }
+    if (threads == 1) {
+        gemm_rect(g, Rect{0, g.M, 0, g.N}, workspace);
+        return;
+    }
     const Split split = choose_split(g, threads);
-    const int64_t row_tiles = ceil_div(g.M, MR);
-    const int buffers = b_buffers(threads);
+    const int64_t row_tiles = ceil_div(g.M, Blocking<T>::MR);
+    const int64_t col_tiles = ceil_div(g.N, Blocking<T>::NR);
 
-#pragma omp parallel num_threads(threads) if (threads > 1)
+#pragma omp parallel num_threads(threads)
     {
         const int tid = thread_id();
-        const int my_row_group = tid / split.col_groups, my_col_group = tid % split.col_groups;
-        T* packed_a = workspace + buffers * g.b_block_elems() + size_t(tid) * g.a_block_elems();
-        int64_t block = 0;  // counts the B blocks, to alternate between the buffers
-
-        // My rows of C, whole MR tiles except at the bottom edge.
-        int64_t first_tile, last_tile;
-        share(row_tiles, split.row_groups, my_row_group, &first_tile, &last_tile);
-        const int64_t row_begin = first_tile * MR, row_end = std::min(g.M, last_tile * MR);
-
-        for (int64_t jc = 0; jc < g.N; jc += Blocking<T>::NC) {
-            const int64_t nc = std::min(Blocking<T>::NC, g.N - jc);
-            const int64_t col_tiles = ceil_div(nc, NR);
-            int64_t tile_begin, tile_end;
-            share(col_tiles, split.col_groups, my_col_group, &tile_begin, &tile_end);
-
-            for (int64_t pc = 0; pc < g.K; pc += Blocking<T>::KC, ++block) {
-                const int64_t kc = std::min(Blocking<T>::KC, g.K - pc);
-                T* packed_b = workspace + (block % buffers) * g.b_block_elems();
-
-                // Every thread packs some panels of the shared B block; the implicit barrier at
-                // the end of the loop makes them all visible before anyone multiplies.
-                // That barrier also keeps the buffers safe: a thread can only get to packing
-                // into this buffer again (two blocks later) once every thread has passed the
-                // barrier of the block in between, so has finished multiplying with this one.
-#pragma omp for schedule(static)
-                for (int64_t tile = 0; tile < col_tiles; ++tile) {
-                    const int64_t cols = std::min<int64_t>(NR, nc - tile * NR);
-                    pack_b_panel(g.B, pc, kc, jc + tile * NR, cols, packed_b + tile * NR * kc);
-                }
-
-                if (row_begin < row_end)
-                    multiply_block(g, packed_b, packed_a, jc, nc, pc, kc, row_begin, row_end,
-                                   tile_begin, tile_end);
-            }
-        }
+        Rect mine;
+        share(row_tiles, Blocking<T>::MR, g.M, split.row_groups, tid / split.col_groups,
+              &mine.row_begin, &mine.row_end);
+        share(col_tiles, Blocking<T>::NR, g.N, split.col_groups, tid % split.col_groups,
+              &mine.col_begin, &mine.col_end);
+        if (mine.row_begin < mine.row_end && mine.col_begin < mine.col_end)
+            gemm_rect(g, mine, workspace + size_t(tid) * g.workspace_elems());
     }
 }
 
@@ -526,7 +528,7 @@ void matmul(const T* a, const T* b, T* c, int64_t batch_a, int64_t batch_b, int6
     if (batch > 1 && available > 1 && M * N * K <= kMaxBatchParallelWork) {
         // Many small products: one per thread at a time, each with its own workspace.
         const int threads = int(std::min<int64_t>(available, batch));
-        const size_t per_thread = b_buffers(1) * shape.b_block_elems() + shape.a_block_elems();
+        const size_t per_thread = shape.workspace_elems();
         T* workspace = static_cast<T*>(t_workspace.get(per_thread * threads * sizeof(T)));
 #pragma omp parallel for num_threads(threads) schedule(static)
         for (int64_t index = 0; index < batch; ++index)
@@ -536,9 +538,8 @@ void matmul(const T* a, const T* b, T* c, int64_t batch_a, int64_t batch_b, int6
 
     // Few or large products: all threads work on each product in turn.
     const int threads = threads_for(M, N, K, available);
-    const size_t elems =
-        b_buffers(threads) * shape.b_block_elems() + shape.a_block_elems() * size_t(threads);
-    T* workspace = static_cast<T*>(t_workspace.get(elems * sizeof(T)));
+    T* workspace =
+        static_cast<T*>(t_workspace.get(shape.workspace_elems() * size_t(threads) * sizeof(T)));
     for (int64_t index = 0; index < batch; ++index) gemm(product(index), threads, workspace);
 }
 

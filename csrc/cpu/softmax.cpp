@@ -88,21 +88,19 @@ constexpr double inverse_factorial(int k) {
     return 1.0 / factorial;
 }
 
+// e^x for x in [lowest, highest] (or NaN): the core that both versions below share.
 template <typename T>
-inline T exp_vectorisable(T x) {
+inline T exp_in_range(T x) {
     using C = ExpConstants<T>;
     using Bits = typename C::Bits;
 
-    // Keep x where 2^n is a normal number; the two ends are set right at the bottom.
-    // (A NaN fails both comparisons and goes through unchanged.)
-    const T clamped = x < C::lowest ? C::lowest : (x > C::highest ? C::highest : x);
-
     // n = round(x / ln2), by the shifting trick (see round_shift). `shifted` keeps n in its bits.
-    const T shifted = clamped * C::log2e + C::round_shift;
+    // (One fma: x * log2e is rounded only once, to the integer.)
+    const T shifted = std::fma(x, C::log2e, C::round_shift);
     const T n = shifted - C::round_shift;
 
     // r = x - n ln2, |r| <= ln2/2. fma keeps n * ln2_hi exact inside the subtraction.
-    T r = std::fma(-n, C::ln2_hi, clamped);
+    T r = std::fma(-n, C::ln2_hi, x);
     r = std::fma(-n, C::ln2_lo, r);
 
     // e^r = 1/0! + r(1/1! + r(1/2! + ... + r(1/d!))): Horner's rule on the Taylor series,
@@ -121,11 +119,29 @@ inline T exp_vectorisable(T x) {
     T scale;
     std::memcpy(&scale, &scale_bits, sizeof(T));
 
-    T result = series * scale;
-    // The ends: underflow to 0 (this is also where -inf lands), overflow to +inf.
+    return series * scale;
+}
+
+// e^x for any x. The ends: underflow to 0 (where -inf lands too), overflow to +inf.
+// (A NaN fails every comparison and goes through the core unchanged, giving NaN.)
+template <typename T>
+inline T exp_vectorisable(T x) {
+    using C = ExpConstants<T>;
+    const T clamped = x < C::lowest ? C::lowest : (x > C::highest ? C::highest : x);
+    T result = exp_in_range(clamped);
     result = x < C::lowest ? T(0) : result;
     result = x > C::highest ? std::numeric_limits<T>::infinity() : result;
     return result;
+}
+
+// e^x for x <= 0 (or NaN), without the overflow end: softmax's x - max(x) is never positive,
+// and the forward kernels are bound by this exp, so two instructions fewer are worth a function.
+template <typename T>
+inline T exp_nonpositive(T x) {
+    using C = ExpConstants<T>;
+    const T clamped = x < C::lowest ? C::lowest : x;
+    const T result = exp_in_range(clamped);
+    return x < C::lowest ? T(0) : result;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +166,7 @@ void softmax_row(const T* x, T* y, int64_t cols) {
     T sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (int64_t j = 0; j < cols; ++j) {
-        const T e = exp_vectorisable(x[j] - m);
+        const T e = exp_nonpositive(x[j] - m);
         y[j] = e;
         sum += e;
     }
@@ -166,7 +182,7 @@ void log_softmax_row(const T* x, T* y, int64_t cols) {
     const T m = row_max(x, cols);
     T sum = 0;
 #pragma omp simd reduction(+ : sum)
-    for (int64_t j = 0; j < cols; ++j) sum += exp_vectorisable(x[j] - m);
+    for (int64_t j = 0; j < cols; ++j) sum += exp_nonpositive(x[j] - m);
     const T log_sum = std::log(sum);
     // (x_j - m) - log_sum, in this order: with logits of 1e4, m + log_sum would round away most of
     // log_sum, while x_j - m is exact for the entries near the max (the ones that matter).

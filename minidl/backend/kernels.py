@@ -200,10 +200,10 @@ def _conv_pair(op, name, value, minimum):
 
 def _conv_shape(op, name, shape):
     """A 4-tuple of non-negative ints (input_shape or weight_shape of a backward kernel)."""
-    try:
-        shape = tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: {name} must be a tuple of 4 ints, got {shape!r}") from None
+    if not isinstance(shape, (tuple, list)) or not all(
+            isinstance(s, (int, numpy.integer)) and not isinstance(s, bool) for s in shape):
+        raise TypeError(f"{op}: {name} must be a tuple of 4 ints, got {shape!r}")
+    shape = tuple(int(s) for s in shape)
     if len(shape) != 4 or min(shape) < 0:
         raise ValueError(f"{op}: {name} must be 4 non-negative ints, got {shape!r}")
     return shape

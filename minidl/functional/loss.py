@@ -15,6 +15,8 @@ one sample; target holds integers in [0, C), shaped (N,) or (N, d1, d2, ...) or 
 that are not ignored (by their count without weights): with every target ignored that is 0/0 = NaN,
 as in PyTorch.
 """
+import math
+
 import numpy
 
 from ..autograd.convert import cast
@@ -115,8 +117,9 @@ def _class_rows(input):
     """input (N, C, d1, ...) as (N*d1*..., C): one row of class scores per target. (C,) -> (1, C)."""
     if input.ndim == 1:
         return input.reshape(1, input.shape[0])
-    if input.ndim > 2:
-        input = input.permute(0, *range(2, input.ndim), 1)  # the class dim last
+    if input.ndim == 2:
+        return input  # already one row per target: no op, no copy
+    input = input.permute(0, *range(2, input.ndim), 1)  # the class dim last
     return input.reshape(-1, input.shape[-1])
 
 
@@ -156,7 +159,8 @@ def _nll_terms(op, logp, target, weight, ignore_index):
 
     logp: (N, C, d1, ...) log-probabilities (or (C,)); target: Tensor (N, d1, ...) (or ()).
     Returns, with M = N*d1*... the number of targets:
-      losses  (M,)    -weight[t] * logp[.., t, ..], 0 where the target is ignored
+      gains   (M,)    weight[t] * logp[.., t, ..], 0 where the target is ignored: the losses are
+                      -gains. The sign is left to _reduce_nll, where it costs no extra op.
       total           what 'mean' divides by: the summed weight[t] of the counted targets (their
                       number without class weights), a tensor or a Python number
       rows    (M, C)  logp with one row per target (label smoothing needs every class)
@@ -182,14 +186,22 @@ def _nll_terms(op, logp, target, weight, ignore_index):
     else:
         weights = weight[safe] if mask is None else weight[safe] * mask
         total = weights.sum()
-    losses = -picked if weights is None else -(picked * weights)
-    return losses, total, rows, mask
+    gains = picked if weights is None else picked * weights
+    return gains, total, rows, mask
 
 
-def _weighted_mean(losses, total):
-    """sum(losses) / total; every target ignored gives 0/0 = NaN, silently (as PyTorch)."""
+def _reduce_nll(gains, total, reduction, shape):
+    """The losses -gains, reduced: 'none' (shaped like the target), 'sum', or 'mean' = sum / total.
+    With every target ignored, 'mean' is 0/0 = NaN, silently (as in PyTorch)."""
+    if reduction == "none":
+        return (-gains).reshape(shape)
+    if reduction == "sum":
+        return -gains.sum()
+    if isinstance(total, float):
+        # -sum / total as one multiply; an empty batch (total 0) gives NaN like 0/0 would
+        return gains.sum() * (-1.0 / total if total else math.nan)
     with numpy.errstate(invalid="ignore", divide="ignore"):
-        return losses.sum() / total
+        return gains.sum() / -total
 
 
 def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
@@ -210,12 +222,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     target = _as_tensor(target, op, "target")
     _same_device(op, input, target=target)
     weight = _class_weight(op, weight, input.shape[0 if input.ndim == 1 else 1], input)
-    losses, total, _, _ = _nll_terms(op, input, target, weight, ignore_index)
-    if reduction == "none":
-        return losses.reshape(target.shape)
-    if reduction == "sum":
-        return losses.sum()
-    return _weighted_mean(losses, total)
+    gains, total, _, _ = _nll_terms(op, input, target, weight, ignore_index)
+    return _reduce_nll(gains, total, reduction, target.shape)
 
 
 def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -251,17 +259,13 @@ def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean
         return _cross_entropy_probabilities(op, logp, target, weight, ignore_index, reduction,
                                             label_smoothing, class_dim)
 
-    losses, total, rows, mask = _nll_terms(op, logp, target, weight, ignore_index)
+    gains, total, rows, mask = _nll_terms(op, logp, target, weight, ignore_index)
     if label_smoothing > 0:
-        # Each counted target also takes eps/C of every class: -sum_c weight[c] log p_c per row.
+        # Each counted target also takes eps/C of every class: sum_c weight[c] log p_c per row.
         per_class = rows if weight is None else rows * weight
-        smooth = -per_class.sum(1) if mask is None else -per_class.sum(1) * mask
-        losses = (1 - label_smoothing) * losses + (label_smoothing / classes) * smooth
-    if reduction == "none":
-        return losses.reshape(target.shape)
-    if reduction == "sum":
-        return losses.sum()
-    return _weighted_mean(losses, total)
+        smooth = per_class.sum(1) if mask is None else per_class.sum(1) * mask
+        gains = (1 - label_smoothing) * gains + (label_smoothing / classes) * smooth
+    return _reduce_nll(gains, total, reduction, target.shape)
 
 
 def _cross_entropy_probabilities(op, logp, target, weight, ignore_index, reduction, label_smoothing,

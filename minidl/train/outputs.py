@@ -1,0 +1,80 @@
+"""What a training run leaves in its ``--out`` folder.
+
+    checkpoint.npz   minidl.save of {'model': state dict, 'optimizer': state dict,
+                     'config': the TrainConfig as a dict, 'epoch': epochs done}
+                     (no pickle: ``minidl.load`` or ``minidl eval`` reads it back)
+    metrics.json     the config, and per epoch the train loss, test accuracy and seconds
+    curves.png       train loss and test accuracy against the epoch
+
+Each file is written to a temporary name and renamed into place (``minidl.save`` does the same),
+so stopping a run half-way never leaves a half-written file behind.
+"""
+import json
+import os
+import tempfile
+
+from .. import io
+
+CHECKPOINT = "checkpoint.npz"
+METRICS = "metrics.json"
+CURVES = "curves.png"
+
+
+def write_checkpoint(out, model, optimizer, config, epoch):
+    path = os.path.join(out, CHECKPOINT)
+    io.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+             "config": config.to_dict(), "epoch": epoch}, path)
+    return path
+
+
+def _replace_atomically(path, write):
+    directory = os.path.dirname(path) or "."
+    fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+        raise
+
+
+def write_metrics(out, config, history, extra=None):
+    """metrics.json: ``{'config': {...}, 'epochs': [{epoch, train_loss, test_accuracy, seconds}],
+    'final_test_accuracy': ..., **extra}``."""
+    path = os.path.join(out, METRICS)
+    metrics = {"config": config.to_dict(), "epochs": history,
+               "final_test_accuracy": history[-1]["test_accuracy"] if history else None,
+               "total_seconds": sum(r["seconds"] for r in history)}
+    metrics.update(extra or {})
+    text = json.dumps(metrics, indent=2) + "\n"
+    _replace_atomically(path, lambda f: f.write(text.encode("utf-8")))
+    return path
+
+
+def write_curves(out, history, title=""):
+    """curves.png, or None when matplotlib is not installed (it is optional)."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+    except ImportError:
+        return None
+    # A Figure drawn on an Agg canvas directly, not through pyplot: no window, no global backend
+    # switch, nothing left open in the caller's matplotlib state.
+    epochs = [r["epoch"] for r in history]
+    figure = Figure(figsize=(9, 3.5))
+    FigureCanvasAgg(figure)
+    loss_axes, accuracy_axes = figure.subplots(1, 2)
+    loss_axes.plot(epochs, [r["train_loss"] for r in history], color="tab:blue")
+    loss_axes.set(xlabel="epoch", ylabel="train loss (cross-entropy)", yscale="log", title="training loss")
+    accuracy_axes.plot(epochs, [100 * r["test_accuracy"] for r in history], color="tab:orange")
+    accuracy_axes.set(xlabel="epoch", ylabel="test accuracy (%)", title="test accuracy")
+    for axes in (loss_axes, accuracy_axes):
+        axes.grid(alpha=0.3)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    path = os.path.join(out, CURVES)
+    _replace_atomically(path, lambda f: figure.savefig(f, format="png", dpi=100))
+    return path

@@ -1,0 +1,62 @@
+"""How a trained model is scored: test accuracy, from a live model or from a checkpoint.
+
+``accuracy`` runs the model in eval mode under ``no_grad`` (no graph is recorded, so nothing is
+kept for a backward pass that will never come) over fixed batches in a fixed order. Training ends
+with exactly this call and ``minidl eval`` repeats it on the reloaded weights, so the two print
+the same number to the last digit.
+"""
+import os
+
+from .. import io
+from ..autograd import no_grad
+from ..data import DataLoader
+from .config import TrainConfig
+from .datasets import load_splits
+from .models import build_model
+
+EVAL_BATCH_SIZE = 1000
+
+
+def accuracy(model, dataset, device="cpu", batch_size=EVAL_BATCH_SIZE):
+    """The fraction of ``dataset``'s samples whose label is the model's highest-scoring class.
+
+    Leaves the model in eval mode; the training loop switches it back to train mode itself.
+    """
+    model.eval()
+    correct = 0
+    with no_grad():
+        for x, y in DataLoader(dataset, batch_size=batch_size):
+            prediction = model(x.to(device)).argmax(dim=1)
+            correct += int((prediction == y.to(device)).sum().item())
+    return correct / len(dataset)
+
+
+def load_checkpoint(path):
+    """The dict ``minidl train`` saved, checked for the parts ``evaluate_checkpoint`` needs."""
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"eval: no checkpoint at {path}")
+    checkpoint = io.load(path, map_location="cpu")
+    if not isinstance(checkpoint, dict) or not {"model", "config"} <= set(checkpoint):
+        raise ValueError(f"eval: {path} is a minidl file but not a training checkpoint "
+                         f"(expected the keys 'model' and 'config' that `minidl train` writes)")
+    return checkpoint
+
+
+def evaluate_checkpoint(path, data_root=None, device="cpu", log=print):
+    """Rebuild the model a checkpoint was trained as, load its weights and return its test accuracy.
+
+    data_root: where the dataset lives (default: the one the run used). device: where to run.
+    log: called with the line that reports the result (None: print nothing).
+    """
+    checkpoint = load_checkpoint(path)
+    config = TrainConfig.from_dict(checkpoint["config"])
+    model = build_model(config.dataset, config.model)
+    model.load_state_dict(checkpoint["model"])
+    model.to(device)
+    _, test_set = load_splits(config.dataset, config.data_root if data_root is None else data_root)
+    result = accuracy(model, test_set, device)
+    epoch = checkpoint.get("epoch", "?")
+    if log is not None:
+        log(f"{path}: {config.dataset} {config.model} after {epoch} epochs: "
+            f"test accuracy {100 * result:.2f}% ({len(test_set)} samples)")
+    return result
