@@ -71,6 +71,8 @@ def train_once(dataset, model_name, lr, batch_size, epochs, seed, data_root):
 
 
 def accuracy_table(cases, seeds, epochs_override, data_root):
+    """Train each case once per seed; True when every mean meets its target (always True for a
+    shortened --quick run, whose numbers are not comparable with the targets)."""
     print(f"\naccuracy: final test accuracy, mean over seeds {', '.join(map(str, seeds))}")
     header = f"{'model':<14} {'recipe':<32} {'per seed':<24} {'mean':>7} {'target':>7} {'':>4} {'s/run':>6}"
     print(header)
@@ -84,11 +86,12 @@ def accuracy_table(cases, seeds, epochs_override, data_root):
         accuracies = [a for a, _ in results]
         mean = statistics.mean(accuracies)
         passed = mean >= target
-        ok &= passed
+        verdict = "-" if epochs_override else ("ok" if passed else "LOW")
+        ok &= passed or bool(epochs_override)
         recipe = f"Adam {lr:g}, batch {batch}, {steps} steps"
         per_seed = " ".join(f"{100 * a:.1f}" for a in accuracies)
         print(f"{label:<14} {recipe:<32} {per_seed:<24} {100 * mean:6.2f}% {100 * target:6.0f}% "
-              f"{'ok' if passed else 'LOW':>4} {statistics.mean(s for _, s in results):6.1f}", flush=True)
+              f"{verdict:>4} {statistics.mean(s for _, s in results):6.1f}", flush=True)
     return ok
 
 
@@ -190,12 +193,14 @@ def main(argv=None):
 
     load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"training benchmark: {cpu_name()}, {os.cpu_count()} cores, {threads} thread(s), "
-          f"load average {load}; minidl {md.__version__}, {torch_text}")
+          f"load average {load}; minidl {md.__version__}, {torch_text}", flush=True)
     ok = True
     if not args.skip_accuracy:
         seeds, epochs = ((0,), 20) if args.quick else (SEEDS, None)
         ok &= accuracy_table(ACCURACY_CASES, seeds, epochs, args.data_root)
     ok &= speed_table(torch, 2 if args.quick else 5, args.data_root)
+    if args.quick:
+        print("\n--quick: shortened runs, so the accuracy targets (for the full recipe) are not judged")
     print("\nall targets met" if ok else "\nsome targets missed (see the rows marked LOW / ratio > 2)")
     return 0
 

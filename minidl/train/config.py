@@ -17,11 +17,13 @@ MODELS = ("mlp", "cnn")
 OPTIMIZERS = ("adam", "sgd")
 
 # Measured (seeds 0-4, the paper's recipe run for its full 150 epochs, test accuracy after every
-# epoch): the CNN first passes 91 % at epoch 28-43 depending on the seed, but with a constant
-# learning rate of 1e-2 it keeps wobbling by a point or two for a while (one seed fell back to
-# 89.8 % at epoch 56). From epoch 80 on, every epoch of every seed scored 92.7-94.3 %, so 80 epochs
-# (3200 steps, about half the paper's 6000) is the default: about 0.4 s an epoch on one core of
-# the machine we measured on, so about half a minute, a minute on a slower or busier machine.
+# epoch): the CNN first reaches 91 % at epoch 14-25, but at a constant learning rate of 1e-2 it
+# keeps wobbling by a point or two, and the last dip below 91 % came as late as epoch 67 (one
+# seed fell to 89.8 % at epoch 56). From epoch 68 on every epoch of every seed scored 91.0 % or
+# more; at epoch 80, 91.6-94.3 % (93.4 % for seed 0), and 92.7 % or more at every later epoch.
+# So 80 epochs (3200 steps, about half the paper's 6000) is the default: about 0.2 s an epoch on
+# one free core, 15-35 s in all (benchmarks/RESULTS.md, "Training", has the numbers and the
+# two-thread caveat).
 DEFAULT_EPOCHS = 80
 
 _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")

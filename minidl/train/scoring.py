@@ -34,10 +34,10 @@ def accuracy(model, dataset, device="cpu", batch_size=EVAL_BATCH_SIZE):
 def load_checkpoint(path):
     """The dict ``minidl train`` saved, checked for the parts ``evaluate_checkpoint`` needs."""
     if not os.path.exists(path):
-        raise FileNotFoundError(f"eval: no checkpoint at {path}")
+        raise FileNotFoundError(f"no checkpoint at {path}")
     checkpoint = io.load(path, map_location="cpu")
     if not isinstance(checkpoint, dict) or not {"model", "config"} <= set(checkpoint):
-        raise ValueError(f"eval: {path} is a minidl file but not a training checkpoint "
+        raise ValueError(f"{path} is a minidl file but not a training checkpoint "
                          f"(expected the keys 'model' and 'config' that `minidl train` writes)")
     return checkpoint
 
