@@ -12,9 +12,13 @@ when it is installed.
 
 Timing on a shared machine: a timing is the fastest single call seen, and the contestants take
 turns, a few calls each per round, so a burst of load from elsewhere hits them all alike and the
-minimum catches the moments the cores were free. The header prints the load average: with other
-work running on a 2-core machine, multi-threaded timings (ours, PyTorch's, OpenBLAS's) can be
-several times slower than on a quiet one, and their ratios say little.
+minimum catches the moments the cores were free. Before each turn the benchmark pauses briefly:
+OpenBLAS (under the NumPy reference) and PyTorch keep their worker threads spinning for a while
+after a call, and a contestant started right away shares the cores with them (measured: a
+32x64->64 forward takes 50 ms instead of 25 right after a NumPy matmul). The header prints the
+load average: with other work running on a 2-core machine, multi-threaded timings (ours,
+PyTorch's, OpenBLAS's) can be several times slower than on a quiet one, and their ratios say
+little.
 """
 import argparse
 import os
@@ -34,9 +38,10 @@ CASES = [
 ]
 
 
-def race(contestants, rounds, round_seconds=0.05):
+def race(contestants, rounds, round_seconds=0.1, settle_seconds=0.15):
     """{name: seconds per call}: the fastest single call of each function in ``contestants``
-    ({name: fn}), over ``rounds`` rounds in which each runs for about ``round_seconds`` in turn."""
+    ({name: fn}), over ``rounds`` rounds in which each runs for about ``round_seconds`` in turn,
+    after ``settle_seconds`` of quiet for the previous one's threads to go to sleep."""
     calls = {}
     for name, fn in contestants.items():
         fn()  # warm up: caches, scratch buffers, thread pools
@@ -46,6 +51,7 @@ def race(contestants, rounds, round_seconds=0.05):
     best = {name: float("inf") for name in contestants}
     for _ in range(rounds):
         for name, fn in contestants.items():
+            time.sleep(settle_seconds)
             for _ in range(calls[name]):
                 start = time.perf_counter()
                 fn()
@@ -95,12 +101,12 @@ def torch_case(torch, n, c_in, c_out, size, kernel, padding, rng):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None, help="threads for minidl and PyTorch")
-    parser.add_argument("--quick", action="store_true", help="4 rounds instead of 12")
+    parser.add_argument("--quick", action="store_true", help="3 rounds instead of 8")
     args = parser.parse_args(argv)
     if args.threads:
         md.set_num_threads(args.threads)
     threads = md.get_num_threads()
-    rounds = 4 if args.quick else 12
+    rounds = 3 if args.quick else 8
     try:
         import torch
         torch.set_num_threads(threads)

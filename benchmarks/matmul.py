@@ -75,7 +75,7 @@ def _own_cpu_seconds():
     return times.user + times.system
 
 
-def best_seconds(fn, repeat, min_round=0.2, max_rounds=40):
+def best_seconds(fn, repeat, min_round=0.2, max_rounds=20):
     """Best time of one call of fn, over `repeat` rounds of enough calls to last min_round.
 
     On a shared machine another process can take a core in the middle of a round, and a kernel

@@ -17,9 +17,10 @@ from .autograd.dtypes import bool_, float16, float32, float64, int32, int64, uin
 from . import functional
 from .functional import (abs, add, all, amax, amin, any, argmax, argmin, cat, chunk, clamp, clip, cos,
                          div, eq, exp, expand, flatten, ge, gt, le, log, logical_and, logical_not,
-                         logical_or, logsumexp, lt, matmul, max, maximum, mean, min, minimum, mul, ne,
-                         neg, pad, permute, pow, relu, reshape, sigmoid, sign, sin, split, sqrt,
-                         squeeze, stack, std, sub, sum, tanh, transpose, unsqueeze, var, where)
+                         log_softmax, logical_or, logsumexp, lt, matmul, max, maximum, mean, min,
+                         minimum, mul, ne, neg, pad, permute, pow, relu, reshape, sigmoid, sign, sin,
+                         softmax, split, sqrt, squeeze, stack, std, sub, sum, tanh, transpose,
+                         unsqueeze, var, where)
 from .factories import (arange, empty, eye, from_numpy, full, full_like, linspace, ones, ones_like,
                         rand, rand_like, randint, randn, randn_like, randperm, tensor, zeros, zeros_like)
 from .random import manual_seed

@@ -450,8 +450,12 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
     const bool transposed = weight_product_transposed(s);
     TrimScratchOnExit<T> trim;
     T* cols_buffer = t_columns<T>.get(size_t(s.chunk * s.cols_image));
-    T* dy_buffer = t_outputs<T>.get(size_t(s.chunk * s.y_image + threads * s.weight_size));
+    T* dy_buffer =
+        t_outputs<T>.get(size_t(s.chunk * s.y_image + (threads + 1) * s.weight_size));
     T* products = dy_buffer + s.chunk * s.y_image;  // each part's dW (or dW^T)
+    // The running sum over chunks, in the products' orientation: grad_weight itself when
+    // upright; when transposed, a scratch dW^T, transposed into grad_weight once at the end.
+    T* sum = transposed ? products + threads * s.weight_size : grad_weight;
 
     for (int64_t n0 = 0; n0 < g.batch; n0 += s.chunk) {
         const int64_t images = std::min(s.chunk, g.batch - n0);
@@ -468,29 +472,34 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
             dy = dy_buffer;
         }  // else: one image per part, and dy already is (parts, C_out, L)
 
-        // One product per (part, group), all in one batched call.
+        // One product per (part, group), all in one batched call. The first chunk, if whole,
+        // writes the running sum directly; otherwise the parts are added into it.
+        const bool first = n0 == 0;
+        T* target = first && parts == 1 ? sum : products;
         if (transposed)  // dW[g]^T = cols[g] @ dy[g]^T: (K x C_out/G)
-            matmul<T>(cols, dy, products, parts * g.groups, parts * g.groups, s.K,
+            matmul<T>(cols, dy, target, parts * g.groups, parts * g.groups, s.K,
                       s.out_per_group, width, false, true);
         else  // dW[g] = dy[g] @ cols[g]^T: (C_out/G x K)
-            matmul<T>(dy, cols, products, parts * g.groups, parts * g.groups, s.out_per_group,
+            matmul<T>(dy, cols, target, parts * g.groups, parts * g.groups, s.out_per_group,
                       s.K, width, false, true);
-
-        // grad_weight[group, o, k] (+)= sum over parts; the first chunk writes, later ones add.
-        const bool first = n0 == 0;
-        for (int64_t group = 0; group < g.groups; ++group) {
-            T* to = grad_weight + group * s.out_per_group * s.K;
-            for (int64_t o = 0; o < s.out_per_group; ++o)
-                for (int64_t k = 0; k < s.K; ++k) {
-                    // where (o, k) of this group lies in each part's product
-                    const int64_t at = transposed ? k * s.out_per_group + o : o * s.K + k;
-                    T sum = first ? T(0) : to[o * s.K + k];
-                    for (int64_t part = 0; part < parts; ++part)
-                        sum += products[(part * g.groups + group) * s.out_per_group * s.K + at];
-                    to[o * s.K + k] = sum;
-                }
-        }
+        if (target == products)
+            for (int64_t e = 0; e < s.weight_size; ++e) {
+                T total = first ? T(0) : sum[e];
+                for (int64_t part = 0; part < parts; ++part)
+                    total += products[part * s.weight_size + e];
+                sum[e] = total;
+            }
     }
+
+    // grad_weight[group, o, k] = sum[group, k, o]
+    if (transposed)
+        for (int64_t group = 0; group < g.groups; ++group) {
+            const T* from = sum + group * s.K * s.out_per_group;
+            T* to = grad_weight + group * s.out_per_group * s.K;
+            for (int64_t k = 0; k < s.K; ++k)
+                for (int64_t o = 0; o < s.out_per_group; ++o)
+                    to[o * s.K + k] = from[k * s.out_per_group + o];
+        }
 }
 
 template void conv2d_forward<float>(const float*, const float*, float*, const Conv2dGeometry&);

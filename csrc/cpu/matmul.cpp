@@ -25,7 +25,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <new>
 
@@ -105,7 +104,8 @@ struct Blocking<double> {
 constexpr int64_t kMinWorkPerThread = int64_t(96) * 96 * 96;
 
 // Batches of matrices up to this size (M*N*K) run one matrix per thread, each on one thread,
-// instead of all threads on each matrix in turn: no barriers, no shared B block.
+// instead of all threads on each matrix in turn: one fork and join for the whole batch instead
+// of one per matrix, and no matrix split so thin that its edges dominate.
 constexpr int64_t kMaxBatchParallelWork = int64_t(192) * 192 * 192;
 
 constexpr size_t kAlign = 64;  // a cache line, and one zmm register
@@ -396,8 +396,10 @@ void gemm_rect(const Gemm<T>& g, const Rect& r, T* workspace) {
         for (int64_t pc = 0; pc < g.K; pc += Blocking<T>::KC) {
             const int64_t kc = std::min(Blocking<T>::KC, g.K - pc);
             const bool accumulate = pc > 0;  // the first K block writes C, later ones add to it
-            for (int64_t jr = 0; jr < nc; jr += NR)
-                pack_b_panel(g.B, pc, kc, jc + jr, std::min<int64_t>(NR, nc - jr), packed_b + jr * kc);
+            for (int64_t jr = 0; jr < nc; jr += NR) {
+                const int64_t cols = std::min<int64_t>(NR, nc - jr);
+                pack_b_panel(g.B, pc, kc, jc + jr, cols, packed_b + jr * kc);
+            }
 
             for (int64_t ic = r.row_begin; ic < r.row_end; ic += Blocking<T>::MC) {
                 const int64_t mc = std::min(Blocking<T>::MC, r.row_end - ic);
