@@ -17,6 +17,7 @@ Environment variables, forwarded to CMake:
 The CMake build directory is build/cmake-<python>-<hash of the environment>, kept between builds
 so that a rebuild after editing one .cpp recompiles only that file.
 """
+import contextlib
 import hashlib
 import os
 import shlex
@@ -62,6 +63,20 @@ def _on_off(name, default="OFF"):
     if value in ("0", "OFF", "FALSE", "NO", ""):
         return "OFF"
     raise RuntimeError(f"{name} must be ON or OFF, got {os.environ[name]!r}")
+
+
+@contextlib.contextmanager
+def _exclusive(lock_path):
+    """Hold an exclusive lock on lock_path: two builds in one build directory at the same time
+    (two terminals, an editor's and a test runner's) would overwrite each other's objects."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no locking, builds must not overlap
+        yield
+        return
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
 
 
 class CMakeBuild(build_ext):
@@ -121,7 +136,6 @@ class CMakeBuild(build_ext):
         cmake = _cmake_command()
         build_dir = self._build_dir
         build_dir.mkdir(parents=True, exist_ok=True)
-        self._forget_cache_from_elsewhere(build_dir, cmake)
 
         configure = [
             cmake,
@@ -143,11 +157,13 @@ class CMakeBuild(build_ext):
         jobs = os.environ.get("CMAKE_BUILD_PARALLEL_LEVEL") or str(os.cpu_count() or 1)
         build = [cmake, "--build", str(build_dir), "--config", "Release", "--parallel", jobs]
 
-        (build_dir / MODULES_LIST).unlink(missing_ok=True)
-        for command in (configure, build):
-            print("minidl:", shlex.join(command), flush=True)
-            subprocess.run(command, check=True, cwd=ROOT)
-        listed = (build_dir / MODULES_LIST).read_text().strip().split(";")
+        with _exclusive(build_dir / ".lock"):
+            self._forget_cache_from_elsewhere(build_dir, cmake)
+            (build_dir / MODULES_LIST).unlink(missing_ok=True)
+            for command in (configure, build):
+                print("minidl:", shlex.join(command), flush=True)
+                subprocess.run(command, check=True, cwd=ROOT)
+            listed = (build_dir / MODULES_LIST).read_text().strip().split(";")
         return {name.strip() for name in listed if name.strip()}
 
     @staticmethod

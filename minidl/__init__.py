@@ -30,6 +30,7 @@ from . import cuda
 from . import nn
 from . import data
 from . import optim
+from . import viz
 from .io import load, save
 from .doctor import doctor
 

@@ -16,3 +16,13 @@ def device_count():
     if not is_available():
         return 0
     return _device.xp_for("cuda").cuda.runtime.getDeviceCount()
+
+
+def synchronize():
+    """Wait until all work queued on the current GPU has finished (``torch.cuda.synchronize``).
+
+    GPU operations return as soon as they are queued, so a timer read right after one measures
+    the queueing, not the work; time GPU code with a ``synchronize()`` before reading the clock.
+    Raises the reason when no GPU is usable.
+    """
+    _device.xp_for("cuda").cuda.Device().synchronize()

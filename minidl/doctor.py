@@ -6,11 +6,15 @@ kernels use, and whether a GPU is usable. It never raises: every probe that fail
 a line of the report instead.
 """
 import importlib.metadata
+import os
 import platform
 import sys
 
 from . import backend
 from ._version import __version__
+
+
+OPENMP_ENV = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_THREAD_LIMIT")
 
 
 def _distribution_version(*names):
@@ -56,6 +60,9 @@ def _collect():
     else:
         facts.update(simd=None, build_info=None, openmp=None)
     _probe(facts, "threads", backend.get_num_threads)
+    # The OpenMP settings that change speed the most: thread count, and how idle threads wait
+    # (spinning threads help on an idle machine and hurt badly on a busy one).
+    facts["openmp_env"] = {name: os.environ[name] for name in OPENMP_ENV if name in os.environ}
 
     # The CUDA kernels: minidl._C_cuda. It links the CUDA runtime statically, so it loads even
     # without a GPU and then reports 0 devices with the runtime's reason.
@@ -104,12 +111,20 @@ def _report(facts):
         gpu = f"no ({facts['cuda_unavailable_reason']})"
     if facts["_C_cuda"] == "loaded":
         count = facts["cuda_device_count"]
-        devices = ", ".join(facts["cuda_devices"]) if facts["cuda_devices"] else ""
+        if facts["cuda_devices"]:
+            devices = f"{count} ({', '.join(facts['cuda_devices'])})"
+        elif count == 0:
+            devices = f"0 ({facts['cuda_no_gpu_reason']})"
+        else:
+            devices = str(count)
         cuda = [f"  CUDA runtime      : {facts['cuda_runtime']}",
-                f"  devices           : {count}" + (f" ({devices})" if devices else
-                                                     f" ({facts['cuda_no_gpu_reason']})" if count == 0 else "")]
+                f"  devices           : {devices}"]
     else:
         cuda = []
+
+    threads = str(facts["threads"])
+    if facts["openmp_env"]:
+        threads += " (" + ", ".join(f"{k}={v}" for k, v in facts["openmp_env"].items()) + ")"
 
     return [
         f"minidl {facts['minidl']}",
@@ -117,7 +132,7 @@ def _report(facts):
         f"  NumPy             : {facts['numpy']}",
         f"C++ kernels (minidl._C)      : {loaded('_C')}",
         *cpu,
-        f"  threads           : {facts['threads']}",
+        f"  threads           : {threads}",
         f"CUDA kernels (minidl._C_cuda): {loaded('_C_cuda')}",
         *cuda,
         f"CuPy                         : {facts['cupy'] or 'not installed'}",

@@ -21,10 +21,14 @@ needs_C_cuda = pytest.mark.skipif(
 
 
 def run_minidl(*args):
-    """`python -m minidl ARGS` in a fresh interpreter, from the repository root."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    """`python -m minidl ARGS` in a fresh interpreter, on the same minidl these tests imported.
+
+    It runs from the directory that holds that package: `python -m` looks in the current
+    directory first, so a source tree and an installed copy are each tested as themselves.
+    """
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(minidl.__file__)))
     return subprocess.run([sys.executable, "-m", "minidl", *args], capture_output=True, text=True,
-                          cwd=root, timeout=120)
+                          cwd=package_parent, timeout=120)
 
 
 def test_doctor_prints_and_returns_the_facts():

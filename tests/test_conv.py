@@ -195,9 +195,9 @@ SPECIAL_CASES = [
     # 1x1 kernels that are not pointwise
     ((2, 3, 6, 6), (2, 3, 1, 1), (2, 2), (0, 0), (1, 1), 1),
     ((2, 3, 6, 6), (2, 3, 1, 1), (1, 1), (1, 0), (1, 1), 1),
-    # column matrices larger than the chunk budget (2^20 values): one image per chunk, and
-    # backward_weight adds up the chunks (with groups too); 3 images per chunk, then 1 left over;
-    # pointwise backward_weight with 12 images per chunk, then 1
+    # scratch larger than the chunk budget (2^20 values): one image per chunk, and
+    # backward_weight adds up the chunks (with groups too); two chunks of 2 images; pointwise,
+    # chunks of 7 and 6 images
     ((2, 16, 64, 64), (8, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1),
     ((2, 16, 64, 64), (8, 8, 3, 3), (1, 1), (1, 1), (1, 1), 2),
     ((4, 8, 64, 64), (4, 8, 3, 3), (1, 1), (1, 1), (1, 1), 1),

@@ -5,11 +5,16 @@ The comparison bound is the classic one for a dot product of length K in floatin
 the test does not depend on how the kernel blocks K, and it is tight enough to catch a single
 wrong or missing term.
 """
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import minidl
 from minidl.backend import native, reference
 
 C = native.cpu_module()
@@ -113,6 +118,25 @@ def test_thread_count_does_not_change_result(dtype, batches, size):
     finally:
         C.set_num_threads(before)
     np.testing.assert_array_equal(one, two)
+
+
+def test_fewer_threads_than_asked_for_still_compute_everything():
+    # Inside another parallel region, or under OMP_THREAD_LIMIT, OpenMP gives a kernel fewer
+    # threads than it asks for; the kernel must still cover all of C. OMP_THREAD_LIMIT is read
+    # when the OpenMP runtime starts, hence a fresh interpreter.
+    if not C.openmp_enabled():
+        pytest.skip("minidl._C was built without OpenMP")
+    script = (
+        "import numpy as np; from minidl.backend import native; C = native.cpu_module(); "
+        "C.set_num_threads(2); rng = np.random.default_rng(0); "
+        "a = rng.standard_normal((1, 200, 150)); b = rng.standard_normal((1, 150, 170)); "
+        "assert np.allclose(C.matmul(a, b, False, False), a @ b)"
+    )
+    package_parent = os.path.dirname(os.path.dirname(os.path.abspath(minidl.__file__)))
+    env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=package_parent,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
 
 
 def test_nan_and_inf_propagate_like_numpy():

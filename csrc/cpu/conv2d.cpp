@@ -5,7 +5,8 @@
 // A convolution is a matrix product in disguise. For one image and one group, copy every window
 // the filters slide over into a column matrix (im2col):
 //
-//   cols[(c, i, j), (r, s)] = x[c, r*stride_h - pad_h + i*dilation_h, s*stride_w - pad_w + j*dilation_w]
+//   cols[(c, i, j), (r, s)] = x[c, r*stride_h - pad_h + i*dilation_h,
+//                                  s*stride_w - pad_w + j*dilation_w]
 //                             (zero where that falls into the padding)
 //   cols: K = C_in/groups * kernel_h * kernel_w rows  x  L = out_h * out_w columns
 //
@@ -110,7 +111,7 @@ struct Sizes {
     int64_t cols_image;     // values of one image's column matrices: C_in * window * L
     int64_t weight_size;    // C_out * K
     bool pointwise;         // 1x1 kernel, stride 1, no padding: x is its own column matrix
-    int64_t chunk;          // images per chunk
+    int64_t chunk;          // images per chunk (the last chunk may have fewer)
 
     explicit Sizes(const Conv2dGeometry& g)
         : L(g.out_h * g.out_w),
@@ -124,9 +125,17 @@ struct Sizes {
           weight_size(g.out_channels * K),
           pointwise(g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
                     g.pad_h == 0 && g.pad_w == 0),
-          // as many images as fit the budget, at least one
-          chunk(std::clamp<int64_t>(kChunkBudget / std::max<int64_t>(cols_image + y_image, 1), 1,
-                                    std::max<int64_t>(g.batch, 1))) {}
+          chunk(balanced_chunk(g.batch, cols_image + y_image)) {}
+
+    // As many images as fit the budget (at least one), evened out over the chunks the batch then
+    // needs: 64 images of which 63 fit make two chunks of 32, not 63 and 1 (a lone image is a
+    // product of its own, and an odd chunk cannot be split between two threads).
+    static int64_t balanced_chunk(int64_t batch, int64_t per_image) {
+        batch = std::max<int64_t>(batch, 1);
+        const int64_t fit =
+            std::clamp<int64_t>(kChunkBudget / std::max<int64_t>(per_image, 1), 1, batch);
+        return ceil_div(batch, ceil_div(batch, fit));
+    }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -230,7 +239,8 @@ Span inside(int64_t offset, int64_t stride, int64_t size, int64_t outputs) {
 
 // Write the `window` rows that one input channel contributes to a column matrix (L values each,
 // row_stride apart):
-//   rows[(i, j), (r, s)] = plane[r*stride_h + i*dilation_h - pad_h, s*stride_w + j*dilation_w - pad_w]
+//   rows[(i, j), (r, s)] = plane[r*stride_h + i*dilation_h - pad_h,
+//                                s*stride_w + j*dilation_w - pad_w]
 // Padding positions are written as zeros, so the buffer needs no clearing beforehand.
 template <typename T>
 void im2col_plane(const T* plane, T* rows, int64_t row_stride, const Conv2dGeometry& g, int64_t L) {

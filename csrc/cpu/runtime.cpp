@@ -7,6 +7,17 @@
 #include <omp.h>
 #endif
 
+// CMakeLists.txt describes the build in these strings; the defaults keep a hand build compiling.
+#ifndef MINIDL_COMPILER
+#define MINIDL_COMPILER "unknown compiler"
+#endif
+#ifndef MINIDL_CXX_FLAGS
+#define MINIDL_CXX_FLAGS "unknown flags"
+#endif
+#ifndef MINIDL_BUILD_TYPE
+#define MINIDL_BUILD_TYPE "unknown"
+#endif
+
 namespace minidl::cpu {
 
 namespace {
@@ -44,16 +55,6 @@ bool openmp_enabled() {
 }
 
 std::string build_info() {
-    // The MINIDL_* strings are set by CMakeLists.txt; defaults keep a hand build compiling.
-#ifndef MINIDL_COMPILER
-#define MINIDL_COMPILER "unknown compiler"
-#endif
-#ifndef MINIDL_CXX_FLAGS
-#define MINIDL_CXX_FLAGS "unknown flags"
-#endif
-#ifndef MINIDL_BUILD_TYPE
-#define MINIDL_BUILD_TYPE "unknown"
-#endif
     std::string info = std::string(MINIDL_COMPILER) + "; flags: " + MINIDL_CXX_FLAGS +
                        "; build type: " + MINIDL_BUILD_TYPE;
 #if defined(MINIDL_PORTABLE_BUILD) && MINIDL_PORTABLE_BUILD
