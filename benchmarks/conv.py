@@ -1,7 +1,8 @@
 """Convolution speed: minidl's native kernels vs its NumPy reference vs PyTorch (CPU), float32.
 
     python -m benchmarks.conv                  # all cases, the default thread count
-    python -m benchmarks.conv --threads 1      # one thread for minidl and PyTorch alike
+    python -m benchmarks.conv --threads 1      # one thread for minidl and PyTorch alike (NumPy's
+                                               # BLAS keeps its own: OPENBLAS_NUM_THREADS=1)
     python -m benchmarks.conv --quick          # fewer repeats
 
 Each case is timed through the public op (``minidl.functional.conv2d`` / ``conv1d``, with bias),

@@ -5,6 +5,7 @@ block in ``build_parser`` that declares its arguments. To add ``minidl train``: 
 ``run_train(args)`` and add its parser block next to the others.
 """
 import argparse
+import os
 import sys
 
 
@@ -156,4 +157,10 @@ def main(argv=None):
     if not hasattr(args, "run"):  # no subcommand: show what there is, and fail like a usage error
         parser.print_help(sys.stderr)
         return 2
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # `minidl doctor | head` closed the pipe: not an error. Point stdout at /dev/null so the
+        # interpreter's final flush does not complain either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
