@@ -201,12 +201,29 @@ def seconds_per_call(fn, device, rounds=7, round_seconds=0.004):
     return best
 
 
-devices = ["cpu", "cuda"] if GPU else ["cpu"]
+# What we time, as (label, device, CPU threads). The CPU runs twice: on one thread, and on all the
+# threads the kernels use by default. Threads are a small version of the GPU's bargain: more
+# hands for the work, and a fixed cost to start them and wait for the slowest.
+THREADS = md.get_num_threads()
+targets = [("cpu, 1 thread", "cpu", 1)]
+if THREADS > 1:
+    targets.append((f"cpu, {THREADS} threads", "cpu", THREADS))
+if GPU:
+    targets.append(("cuda", "cuda", THREADS))
+
+
+def timed(device, threads, fn):
+    md.set_num_threads(threads)
+    try:
+        return seconds_per_call(fn, device)
+    finally:
+        md.set_num_threads(THREADS)
+
 
 # The fixed cost: adding two 1-element tensors
-one = {d: md.ones(1, device=d) for d in devices}
-for d in devices:
-    print(f"one tiny op on {d:4s}: {1e6 * seconds_per_call(lambda: one[d] + one[d], d):6.1f} us")
+for label, device, threads in targets:
+    tiny = md.ones(1, device=device)
+    print(f"one tiny op, {label:14s}: {1e6 * timed(device, threads, lambda: tiny + tiny):6.1f} us")
 
 # %% [markdown]
 # ### Matrix products
@@ -216,16 +233,17 @@ for d in devices:
 
 # %%
 SIZES = [16, 32, 64, 128, 256, 512, 1024]
-matmul_times = {d: [] for d in devices}
-print(f"{'n':>6s}" + "".join(f"  {d + ' time':>12s} {d + ' GFLOP/s':>12s}" for d in devices))
+matmul_times = {label: [] for label, _, _ in targets}
 for n in SIZES:
-    row = f"{n:6d}"
-    for d in devices:
-        a, b = md.randn(n, n, device=d), md.randn(n, n, device=d)
-        t = seconds_per_call(lambda: a @ b, d)
-        matmul_times[d].append(t)
-        row += f"  {1e3 * t:10.3f}ms {2 * n ** 3 / t / 1e9:12.1f}"
-    print(row)
+    for label, device, threads in targets:
+        a, b = md.randn(n, n, device=device), md.randn(n, n, device=device)
+        matmul_times[label].append(timed(device, threads, lambda: a @ b))
+
+print(f"{'':6s}" + "".join(f" | {label:^19s}" for label, _, _ in targets))
+print(f"{'n':>6s}" + "".join(f" | {'ms':>9s} {'GFLOP/s':>9s}" for _ in targets))
+for i, n in enumerate(SIZES):
+    print(f"{n:6d}" + "".join(f" | {1e3 * matmul_times[label][i]:9.3f} {2 * n ** 3 / matmul_times[label][i] / 1e9:9.1f}"
+                              for label, _, _ in targets))
 
 # %% [markdown]
 # ### Training steps
@@ -236,14 +254,14 @@ for n in SIZES:
 
 # %%
 BATCHES = [8, 32, 128, 512, 2048]
-step_times = {d: [] for d in devices}
-for d in devices:
+step_times = {label: [] for label, _, _ in targets}
+for label, device, threads in targets:
     md.manual_seed(0)
     mlp = nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                        nn.Linear(512, 10)).to(d)
+                        nn.Linear(512, 10)).to(device)
     sgd = md.optim.SGD(mlp.parameters(), lr=0.01)
     for batch in BATCHES:
-        xb, yb = md.randn(batch, 256, device=d), md.randint(0, 10, size=(batch,), device=d)
+        xb, yb = md.randn(batch, 256, device=device), md.randint(0, 10, size=(batch,), device=device)
 
         def step():
             loss = F.cross_entropy(mlp(xb), yb)
@@ -251,22 +269,25 @@ for d in devices:
             loss.backward()
             sgd.step()
 
-        step_times[d].append(seconds_per_call(step, d))
+        step_times[label].append(timed(device, threads, step))
 
-print(f"{'batch':>6s}" + "".join(f"  {d + ' ms/step':>12s} {d + ' samples/s':>14s}" for d in devices))
+print(f"{'':6s}" + "".join(f" | {label:^19s}" for label, _, _ in targets))
+print(f"{'batch':>6s}" + "".join(f" | {'ms/step':>8s} {'samples/s':>10s}" for _ in targets))
 for i, batch in enumerate(BATCHES):
-    print(f"{batch:6d}" + "".join(f"  {1e3 * step_times[d][i]:12.2f} {batch / step_times[d][i]:14,.0f}"
-                                  for d in devices))
+    print(f"{batch:6d}" + "".join(f" | {1e3 * step_times[label][i]:8.2f} {batch / step_times[label][i]:10,.0f}"
+                                  for label, _, _ in targets))
 if GPU:
     for name, sizes, times in [("matmul n", SIZES, matmul_times), ("batch", BATCHES, step_times)]:
-        wins = [s for s, c, g in zip(sizes, times["cpu"], times["cuda"]) if g < c]
-        print(f"GPU faster for {name} >= {wins[0]}" if wins else f"GPU never faster for these {name} sizes")
+        cpu_best = np.min([times[label] for label, device, _ in targets if device == "cpu"], axis=0)
+        wins = [size for size, c, g in zip(sizes, cpu_best, times["cuda"]) if g < c]
+        print(f"the GPU beats the CPU from {name} = {wins[0]}" if wins
+              else f"the GPU never beats the CPU at these {name} sizes")
 
 # %%
 fig, (ax_mm, ax_step) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
-for d, style in zip(devices, ["o-", "s-"]):
-    ax_mm.loglog(SIZES, matmul_times[d], style, label=d)
-    ax_step.loglog(BATCHES, step_times[d], style, label=d)
+for (label, _, _), style in zip(targets, ["o-", "s-", "^-"]):
+    ax_mm.loglog(SIZES, matmul_times[label], style, label=label)
+    ax_step.loglog(BATCHES, step_times[label], style, label=label)
 ax_mm.set_xlabel("n (a product of two n x n float32 matrices)")
 ax_mm.set_ylabel("seconds per product")
 ax_mm.set_title("matmul: fixed cost first, then n³ work")
@@ -284,8 +305,11 @@ plt.close(fig)
 print("wrote", path)
 
 # %% [markdown]
-# Reading the curves: on the CPU, time grows with the work from the smallest sizes on (the
-# slope of the matmul curve approaches 3 on the log-log plot). On a GPU the curve starts flat —
+# Reading the curves: on the CPU, time grows with the work from small sizes on (the slope of the
+# matmul curve approaches 3 on the log-log plot). A second thread only pays once a product is
+# big enough to repay starting it; on a machine busy with other programs it can even cost
+# milliseconds, when the kernel has to wait for a thread the operating system has put aside
+# (run this chapter twice, on an idle and on a loaded machine, and compare). On a GPU the curve starts flat —
 # every size costs about the launch — and only bends up at sizes where the CPU is already
 # hundreds of times slower. So the GPU pays off for big matrices, big batches and big models, and
 # the way to use it is to keep everything on it and give it large pieces of work; a model like
