@@ -26,12 +26,12 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 
 import minidl as md
 from minidl.functional import avg_pool2d, max_pool2d
+from .timing import best_time
 
 # (label, N, C, H, W, kernel, stride, padding)
 CASES = [
@@ -40,22 +40,6 @@ CASES = [
     ("3x3s2p1", 64, 16, 28, 28, 3, 2, 1),
 ]
 OPS = ("max_pool2d", "avg_pool2d")
-
-
-def best_time(fn, repeats, budget=0.2):
-    """Seconds per call: the best, over ``repeats`` runs, of a loop long enough to take ``budget``."""
-    fn()  # warm up: caches, allocator, thread pools
-    start = time.perf_counter()
-    fn()
-    once = max(time.perf_counter() - start, 1e-6)
-    loops = max(1, int(budget / once))
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        best = min(best, (time.perf_counter() - start) / loops)
-    return best
 
 
 def _inputs(n, c, h, w):

@@ -30,6 +30,7 @@ import numpy as np
 
 import minidl as md
 from minidl.functional import cross_entropy, log_softmax, softmax
+from . import timing
 
 SHAPES = [(4096, 1000), (128, 10)]
 OPS = ("softmax", "log_softmax", "cross_entropy")
@@ -43,20 +44,8 @@ clock = CLOCKS["wall"]
 
 
 def best_time(fn, repeats, budget=0.2):
-    """Seconds per call: the best, over ``repeats`` runs, of a loop long enough to take ``budget``."""
-    fn()  # warm up: caches, allocator, thread pools
-    start = clock()
-    fn()
-    once = max(clock() - start, 1e-6)
-    loops = max(1, int(budget / once))
-    best = float("inf")
-    for _ in range(repeats):
-        start = clock()
-        for _ in range(loops):
-            fn()
-        best = min(best, (clock() - start) / loops)
-    return best
-
+    """timing.best_time on the clock chosen with --clock."""
+    return timing.best_time(fn, repeats, budget, clock)
 
 def minidl_case(op, rows, cols, rng):
     x = md.tensor(rng.standard_normal((rows, cols)).astype(np.float32), requires_grad=True)

@@ -172,7 +172,7 @@ else:
 # ## 4. When does the GPU win?
 #
 # Two costs decide it. The **work**: a product of two n x n matrices is `2 n³` floating-point
-# operations; a CPU core does a few tens of billions per second, a GPU tens of *trillions*. And a
+# operations; a CPU core does tens of billions per second (up to about a hundred here), a GPU tens of *trillions*. And a
 # **fixed cost per op**: Python, minidl's checks, and on a GPU launching a kernel (several
 # microseconds, whatever the size). Small problems are all fixed cost, so the GPU cannot win
 # there; large ones are all work, and it wins by a wide margin. Moving the data over PCIe costs
