@@ -37,11 +37,13 @@
 
 # %%
 import os
+import sys
 import time
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -247,7 +249,6 @@ for digit, ax in enumerate(axes.ravel()):
 fig.suptitle("one MNIST-1D training signal per class")
 fig.tight_layout()
 fig.savefig(os.path.join(OUT, "mnist1d_examples.png"), dpi=90)
-plt.close(fig)
 print("wrote", os.path.join(OUT, "mnist1d_examples.png"))
 
 # %% [markdown]
@@ -353,7 +354,6 @@ ax_acc.legend(fontsize=8, loc="center right")
 fig.tight_layout()
 path = os.path.join(OUT, "mlp_curves.png")
 fig.savefig(path, dpi=100)
-plt.close(fig)
 print("wrote", path)
 
 # %% [markdown]

@@ -38,11 +38,13 @@
 
 # %%
 import os
+import sys
 import time
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -222,7 +224,6 @@ for ax, (title, prob) in zip(axes, problems.items()):
 fig.tight_layout()
 path = os.path.join(OUT, "optimizer_paths.png")
 fig.savefig(path, dpi=100)
-plt.close(fig)
 print("wrote", path)
 
 # %% [markdown]
@@ -330,7 +331,6 @@ ax.legend(fontsize=9)
 fig.tight_layout()
 path = os.path.join(OUT, "optimizer_mnist1d.png")
 fig.savefig(path, dpi=100)
-plt.close(fig)
 print("wrote", path)
 
 # %% [markdown]
@@ -400,7 +400,6 @@ ax_mom.legend(fontsize=8)
 fig.tight_layout()
 path = os.path.join(OUT, "lr_schedules.png")
 fig.savefig(path, dpi=100)
-plt.close(fig)
 print("wrote", path)
 
 # %% [markdown]

@@ -43,11 +43,13 @@
 # %%
 import inspect
 import os
+import sys
 import time
 
 import matplotlib
 
-matplotlib.use("Agg")
+if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -453,7 +455,6 @@ ax.legend()
 fig.tight_layout()
 path = os.path.join(OUT, "matmul_gflops.png")
 fig.savefig(path, dpi=100)
-plt.close(fig)
 print("wrote", path)
 
 # %% [markdown]

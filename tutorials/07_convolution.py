@@ -43,11 +43,13 @@
 
 # %%
 import os
+import sys
 import time
 
 import matplotlib
 
-matplotlib.use("Agg")  # draw into files; no window
+if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -315,7 +317,6 @@ for i, ax in enumerate(right.subplots(4, 4).ravel()):
     ax.set_yticks([])
 path = os.path.join(OUT, "07_filters.png")
 fig.savefig(path, dpi=100)
-plt.close(fig)
 print("wrote", path)
 
 # %% [markdown]

@@ -41,11 +41,13 @@
 
 # %%
 import os
+import sys
 import time
 
 import matplotlib
 
-matplotlib.use("Agg")  # draw into files; no window
+if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -319,7 +321,6 @@ axes[0, 1].legend(loc="lower right", fontsize=8)
 fig.suptitle(f"An MLP on {N_TRAIN} MNIST-1D signals: train and test accuracy per epoch")
 path = os.path.join(OUT, "08_generalisation.png")
 fig.savefig(path, dpi=100)
-plt.close(fig)
 print("wrote", path)
 
 fig, (ax_loss, ax_shift) = plt.subplots(1, 2, figsize=(13, 4.5), layout="constrained")
@@ -337,7 +338,6 @@ ax_shift.set_title("one training signal as RandomShift(8) hands it out, four tim
 ax_shift.set_xlabel("position")
 path = os.path.join(OUT, "08_loss_and_augmentation.png")
 fig.savefig(path, dpi=100)
-plt.close(fig)
 print("wrote", path)
 
 # %% [markdown]

@@ -48,11 +48,13 @@
 
 # %%
 import os
+import sys
 import time
 
 import matplotlib
 
-matplotlib.use("Agg")  # draw into files; no window
+if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
+    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -172,9 +174,9 @@ else:
 # ## 4. When does the GPU win?
 #
 # Two costs decide it. The **work**: a product of two n x n matrices is `2 n³` floating-point
-# operations; a CPU core does tens of billions per second (up to about a hundred here), a GPU tens of *trillions*. And a
-# **fixed cost per op**: Python, minidl's checks, and on a GPU launching a kernel (several
-# microseconds, whatever the size). Small problems are all fixed cost, so the GPU cannot win
+# operations; a CPU core does tens of billions per second (the table below measures yours), a
+# GPU tens of *trillions*. And a **fixed cost per op**: Python, minidl's checks, and on a GPU
+# launching a kernel (several microseconds, whatever the size). Small problems are all fixed cost, so the GPU cannot win
 # there; large ones are all work, and it wins by a wide margin. Moving the data over PCIe costs
 # too, which is why the model and the data should *stay* on the GPU.
 #
@@ -187,9 +189,11 @@ def seconds_per_call(fn, device, rounds=7, round_seconds=0.004):
     calls to last about ``round_seconds``. (The fastest round is the one least disturbed by
     whatever else the machine was doing.)"""
     sync = md.cuda.synchronize if device == "cuda" else (lambda: None)
+    fn()
+    sync()                               # warm-up: CuPy compiles its kernels on first use
     start = time.perf_counter()
     fn()
-    sync()                               # a first call: warm-up (CuPy compiles its kernels on first use)
+    sync()                               # one timed call, to choose the calls per round
     calls = max(1, int(round_seconds / max(time.perf_counter() - start, 1e-7)))
     best = float("inf")
     for _ in range(rounds):
@@ -301,7 +305,6 @@ if not GPU:
     fig.suptitle(f"CPU only: {md.cuda.unavailable_reason()}", fontsize=10)
 path = os.path.join(OUT, "09_gpu_timings.png")
 fig.savefig(path, dpi=100)
-plt.close(fig)
 print("wrote", path)
 
 # %% [markdown]
