@@ -21,7 +21,7 @@ import numpy
 from ..autograd.convert import cast
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..backend import kernels
+from ..backend import arrays, kernels
 from ..backend.device import xp_of
 from . import elementwise as ew
 from ._util import ensure_tensor, normalize_dim
@@ -232,25 +232,11 @@ def softplus(x, beta=1.0, threshold=20.0):
     return Softplus.apply(x, float(beta), None if threshold is None else float(threshold))
 
 
-def _erf_array(a):
-    """erf of an array. NumPy has no erf: SciPy's (or CuPy's own) when importable, else
-    Python's math.erf element by element (exact, but slow: ~100 ns an element)."""
-    xp = xp_of(a)
-    if xp is not numpy:
-        import cupyx.scipy.special  # part of CuPy
-        return cupyx.scipy.special.erf(a)
-    try:
-        from scipy.special import erf
-    except ImportError:
-        return numpy.frompyfunc(math.erf, 1, 1)(a).astype(a.dtype)
-    return erf(a).astype(a.dtype, copy=False)
-
-
 class Erf(Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return _erf_array(x.data)
+        return arrays.erf(x.data)
 
     @staticmethod
     def backward(ctx, grad):

@@ -8,6 +8,7 @@ import numpy
 
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
+from ..backend.arrays import scatter_add
 from ..backend.device import xp_of
 
 
@@ -56,11 +57,8 @@ class IndexAdd(Function):
         out = xp.zeros(shape, dtype=grad.dtype)
         if _is_basic(index):
             out[index] = grad.data
-        elif xp is numpy:
-            numpy.add.at(out, index, grad.data)
         else:
-            import cupyx  # CuPy's unbuffered scatter-add, the twin of numpy.add.at
-            cupyx.scatter_add(out, index, grad.data)
+            scatter_add(out, index, grad.data)  # an index may repeat: x[[0, 0]]
         return out
 
     @staticmethod
