@@ -328,3 +328,16 @@ def test_methods_and_functions_agree():
     ]
     for left, right in pairs:
         np.testing.assert_array_equal(left.numpy(), right.numpy())
+
+
+def test_contiguous_copies_only_a_view_that_needs_it_and_keeps_the_gradient():
+    x = minidl.tensor(np.arange(6.0).reshape(2, 3), dtype=minidl.float64, requires_grad=True)
+    assert x.is_contiguous() and x.contiguous() is x
+    t = x.T
+    assert not t.is_contiguous()
+    c = t.contiguous()
+    assert c.is_contiguous() and c.data.flags.c_contiguous
+    np.testing.assert_array_equal(c.detach().numpy(), np.arange(6.0).reshape(2, 3).T)
+    (c * minidl.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], dtype=minidl.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]])
+    assert minidl.gradcheck(lambda a: a.T.contiguous() * 2, (x,))

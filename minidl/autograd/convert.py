@@ -2,6 +2,7 @@
 import numpy
 
 from ..backend import device as _device
+from ..backend.device import xp_of
 from .function import Function
 from .tensor import Tensor
 
@@ -33,7 +34,7 @@ class ToDevice(Function):
 class Clone(Function):
     @staticmethod
     def forward(ctx, x):
-        return x.data.copy()
+        return xp_of(x.data).array(x.data, order="C", copy=True)  # a row-major copy
 
     @staticmethod
     def backward(ctx, grad):

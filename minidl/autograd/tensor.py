@@ -232,6 +232,14 @@ class Tensor:
         from .convert import to_tensor
         return to_tensor(self, dtype=dtype, device=device)
 
+    def is_contiguous(self):
+        """True when the elements lie in memory in row-major order with no gaps."""
+        return bool(self.data.flags.c_contiguous)
+
+    def contiguous(self):
+        """``self`` if it is contiguous, else a contiguous copy (still in the graph)."""
+        return self if self.is_contiguous() else self.clone()
+
     def clone(self):
         """A copy with its own memory; gradients flow through it to ``self``."""
         from .convert import clone
