@@ -585,3 +585,15 @@ def test_against_pytorch(kernels):
     ]
     for ours, theirs in checks:
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("call, error, words", [
+    (lambda: F.leaky_relu([1.0, -1.0]), TypeError, "leaky_relu: expected a Tensor"),
+    (lambda: F.leaky_relu(md.ones(2), "a"), TypeError, "leaky_relu: negative_slope must be a number"),
+    (lambda: F.leaky_relu(md.tensor([1, -2])), TypeError, "leaky_relu: expected a floating-point tensor, got int64"),
+    (lambda: F.erf(3.0), TypeError, "erf: expected a Tensor"),
+    (lambda: F.erf(md.tensor([1, 2])), TypeError, "erf: expected a floating-point tensor, got int64"),
+])
+def test_leaky_relu_and_erf_refuse_bad_input(call, error, words):
+    with pytest.raises(error, match=words):
+        call()

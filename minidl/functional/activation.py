@@ -15,6 +15,7 @@ one kernel call, and ``create_graph=True`` still gives second (and higher) deriv
 relu, sigmoid and tanh live in ``elementwise.py``.
 """
 import math
+import numbers
 
 import numpy
 
@@ -189,9 +190,20 @@ class LeakyRelu(Function):
         return grad * Tensor._make(ctx.slope), None
 
 
+def _check_floating(op, x):
+    """``x`` if it is a floating-point tensor: on integers these ops would round to nonsense."""
+    ensure_tensor(x, op)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point tensor, got {x.dtype} of shape {x.shape}; "
+                        f"convert with x.float()")
+    return x
+
+
 def leaky_relu(x, negative_slope=0.01):
     """x where x > 0, negative_slope * x elsewhere.  Any shape -> the same shape."""
-    ensure_tensor(x, "leaky_relu")
+    _check_floating("leaky_relu", x)
+    if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {negative_slope!r}")
     return LeakyRelu.apply(x, float(negative_slope))
 
 
@@ -247,7 +259,7 @@ class Erf(Function):
 
 def erf(x):
     """The error function, elementwise.  Any shape -> the same shape."""
-    return Erf.apply(ensure_tensor(x, "erf"))
+    return Erf.apply(_check_floating("erf", x))
 
 
 def gelu(x, approximate="none"):

@@ -123,37 +123,6 @@ def _class_rows(input):
     return input.reshape(-1, input.shape[-1])
 
 
-class _PickClass(Function):
-    """rows[i, index[i]] for every row i: (M, C) -> (M,). Each row is picked once, so the backward
-    writes the gradient into a zero matrix (no accumulation needed), and its own backward is the
-    pick again: differentiable to any order."""
-
-    @staticmethod
-    def forward(ctx, rows, index):
-        ctx.shape, ctx.index = rows.shape, index
-        return rows.data[xp_of(index).arange(index.shape[0]), index]
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _PlaceClass.apply(grad, ctx.shape, ctx.index), None
-
-
-class _PlaceClass(Function):
-    """zeros (M, C) with grad[i] at [i, index[i]]: the backward of _PickClass."""
-
-    @staticmethod
-    def forward(ctx, grad, shape, index):
-        ctx.index = index
-        xp = xp_of(grad.data)
-        out = xp.zeros(shape, dtype=grad.dtype)
-        out[xp.arange(index.shape[0]), index] = grad.data
-        return out
-
-    @staticmethod
-    def backward(ctx, grad):
-        return _PickClass.apply(grad, ctx.index), None, None
-
-
 def _nll_terms(op, logp, target, weight, ignore_index):
     """The parts of a negative log-likelihood over class-index targets.
 
@@ -179,7 +148,7 @@ def _nll_terms(op, logp, target, weight, ignore_index):
         mask = Tensor._make(counted.astype(logp.dtype))
         # An ignored target still needs some class to pick; 0 is always valid, and its weight is 0.
         safe = xp.where(counted, t, 0).astype(xp.int64)
-    picked = _PickClass.apply(rows, safe)
+    picked = rows[xp.arange(safe.shape[0]), safe]  # rows[i, t[i]]: indexing.py's GetItem
     if weight is None:
         weights = mask
         total = float(t.shape[0]) if mask is None else mask.sum()
