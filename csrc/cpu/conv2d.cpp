@@ -377,13 +377,6 @@ bool weight_product_transposed(const Sizes& s) {
 
 // ---------------------------------------------------------------------------------------------
 
-int64_t conv2d_output_size(int64_t size, int64_t kernel, int64_t stride, int64_t pad,
-                           int64_t dilation) {
-    const int64_t span = size + 2 * pad - dilation * (kernel - 1) - 1;
-    // Floor division (span may be negative: the kernel does not fit, and the result is < 1).
-    return (span >= 0 ? span / stride : -ceil_div(-span, stride)) + 1;
-}
-
 template <typename T>
 void conv2d_forward(const T* x, const T* weight, T* y, const Conv2dGeometry& g) {
     const Sizes s(g);

@@ -432,18 +432,6 @@ void avg_lengths(const Pool2dShape& s, bool count_include_pad, std::vector<T>& r
 // ---------------------------------------------------------------------------------------------
 // The four kernels: one plane per loop iteration, the planes split between threads.
 
-int64_t pool_output_size(int64_t size, int64_t kernel, int64_t stride, int64_t padding,
-                         int64_t dilation, bool ceil_mode) {
-    const int64_t span = size + 2 * padding - dilation * (kernel - 1) - 1;
-    // Division rounding toward -inf (C++ rounds toward zero), so a negative span gives out <= 0.
-    auto floor_div = [](int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); };
-    if (!ceil_mode) return floor_div(span, stride) + 1;
-    int64_t out = floor_div(span + stride - 1, stride) + 1;
-    // PyTorch's rule: the last window must start inside the input or its left padding.
-    if (out > 1 && (out - 1) * stride >= size + padding) --out;
-    return out;
-}
-
 template <typename T>
 void max_pool2d_forward(const T* x, T* y, int64_t* indices, const Pool2dShape& s) {
     const int64_t planes = s.N * s.C;

@@ -4,28 +4,14 @@
 
 #include <cstdint>
 
+#include "geometry.h"
+
 namespace minidl::cpu {
 
-// Everything the four kernels need to know about the arrays and the windows.
-//   input x:  (N, C, H, W), C-contiguous
-//   output y: (N, C, OH, OW), C-contiguous
-// Output (oh, ow) looks at the input rows  oh*sh - ph + i*dh  (i = 0..kh-1) and the columns
-// ow*sw - pw + j*dw  (j = 0..kw-1); rows and columns outside the input are padding.
-// Average pooling has no dilation: dh = dw = 1.
-struct Pool2dShape {
-    int64_t N, C, H, W;  // input
-    int64_t OH, OW;      // output
-    int64_t kh, kw;      // kernel (window) size
-    int64_t sh, sw;      // stride
-    int64_t ph, pw;      // padding on each side
-    int64_t dh, dw;      // dilation
-};
-
-// Outputs along one axis (may be < 1, which the caller must reject). floor or ceil of
-// (size + 2*padding - dilation*(kernel-1) - 1) / stride, plus one; in ceil_mode a last window that
-// would start in the right-hand padding is dropped (PyTorch's rule).
-int64_t pool_output_size(int64_t size, int64_t kernel, int64_t stride, int64_t padding,
-                         int64_t dilation, bool ceil_mode);
+// The sizes (Pool2dShape) and pool_output_size are in csrc/geometry.h, shared with the CUDA
+// twins.
+using minidl::Pool2dShape;
+using minidl::pool_output_size;
 
 // y = max over each window; indices = its position h*W + w in the (n, c) plane. Padding never
 // wins; ties go to the first maximum in row-major window order; a NaN in the window makes y NaN

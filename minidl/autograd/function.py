@@ -23,6 +23,8 @@ produced the output: ``y.grad_fn is ctx``. The node remembers where each input's
 recording off, so that costs nothing; with ``create_graph=True`` it runs with recording on, and the
 gradient becomes differentiable in its turn (second derivatives, Hessian-vector products).
 """
+import numpy
+
 from .grad_mode import is_grad_enabled, no_grad
 from .tensor import Tensor
 
@@ -92,15 +94,19 @@ class Context:
 
 
 def _check_same_device(function, args):
-    kind = None
+    """Every tensor argument on one device, or an error naming both; never a silent copy."""
+    first = None
     for a in args:
-        if isinstance(a, Tensor):
-            if kind is None:
-                kind, first = type(a.data), a
-            elif type(a.data) is not kind:
-                raise RuntimeError(
-                    f"{function.__name__}: expected all tensors on one device, got {first.device} "
-                    f"{tuple(first.shape)} and {a.device} {tuple(a.shape)}; move one with .to()")
+        if not isinstance(a, Tensor):
+            continue
+        if first is None:
+            first = a
+        # Array types tell CPU from GPU cheaply; GPU arrays also carry which GPU (cuda:0, cuda:1).
+        elif type(a.data) is not type(first.data) or (
+                type(a.data) is not numpy.ndarray and a.device != first.device):
+            raise RuntimeError(
+                f"{function.__name__}: expected all tensors on one device, got {first.device} "
+                f"{tuple(first.shape)} and {a.device} {tuple(a.shape)}; move one with .to()")
 
 
 class Function:

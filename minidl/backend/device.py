@@ -5,6 +5,7 @@ chooses between the two libraries; everything above asks ``xp_for(device)`` or `
 The default device comes from ``MINIDL_DEVICE`` (``cpu`` unless set) and can be changed with
 ``minidl.set_default_device``.
 """
+import contextlib
 import os
 
 import numpy
@@ -100,9 +101,11 @@ def xp_for(device):
 
 def xp_of(array):
     """The array library that owns ``array``: numpy for NumPy arrays, cupy for CuPy arrays."""
-    if isinstance(array, numpy.ndarray) or _cupy is None:
-        return numpy
-    return _cupy if isinstance(array, _cupy.ndarray) else numpy
+    # The CuPy type is tested first: whatever is a CuPy array computes on the GPU, even an array
+    # type that also passes isinstance(array, numpy.ndarray) (as test doubles may).
+    if _cupy is not None and isinstance(array, _cupy.ndarray):
+        return _cupy
+    return numpy
 
 
 def device_of(array):
@@ -112,15 +115,34 @@ def device_of(array):
     return Device("cpu")
 
 
+def on_device(device):
+    """A context manager that makes ``device`` CuPy's current GPU for the block (nothing for the
+    CPU). CuPy allocates every new array, and launches every kernel, on the *current* GPU, not on
+    the GPU of the operands; code that works on tensors of ``cuda:1`` must run inside
+    ``with on_device('cuda:1'):``."""
+    device = Device(device)
+    if device.type == "cpu":
+        return contextlib.nullcontext()
+    return xp_for(device).cuda.Device(device.index)
+
+
 def to_device(array, device):
     """A copy of ``array`` on ``device`` (the same array when it is already there)."""
     device = Device(device)
-    if device_of(array) == device:
+    source = device_of(array)
+    if source == device:
         return array
     if device.type == "cpu":
         return _cupy.asnumpy(array)
     xp = xp_for(device)
+    if device.index >= xp.cuda.runtime.getDeviceCount():
+        raise RuntimeError(f"cannot use device '{device}': CuPy sees {xp.cuda.runtime.getDeviceCount()} "
+                           f"GPU(s), numbered from 0")
     with xp.cuda.Device(device.index):
+        if source.type == "cuda":
+            # cupy.asarray would hand back the same array, still on its own GPU; copy() copies to
+            # the current one, from any GPU.
+            return array.copy()
         return xp.asarray(array)
 
 

@@ -9,14 +9,15 @@ Which implementation runs is chosen per call:
 - ``MINIDL_KERNELS`` (environment) or ``use_kernels(...)`` (context manager) picks the setting:
   ``auto`` (default: native when built, else reference), ``native`` (native or an error),
   ``reference`` (always the NumPy/CuPy code in ``reference.py``);
-- the device of the arrays picks ``_C`` (CPU) or ``_C_cuda`` (GPU).
+- the device of the arrays picks ``_C`` (CPU) or ``_C_cuda`` (GPU, through ``cuda_kernels.py``,
+  which hands the kernels CuPy's pointers and current stream).
 """
 import contextlib
 import os
 
 import numpy
 
-from . import native, reference
+from . import cuda_kernels, native, reference
 from .device import device_of, xp_of
 
 SETTINGS = ("auto", "native", "reference")
@@ -68,12 +69,21 @@ def use_kernels(setting):
 
 
 def _implementation(name, array):
-    """The function that runs kernel ``name`` for arrays living where ``array`` lives."""
-    if _setting != "reference" and device_of(array).type == "cpu":
-        module = native.cpu_module()
-        if module is not None:
-            return getattr(module, name)
-    # CUDA arrays run on CuPy through the reference until minidl._C_cuda provides the kernel.
+    """The function that runs kernel ``name`` for arrays living where ``array`` lives:
+    minidl._C for NumPy arrays, minidl._C_cuda (through cuda_kernels.py) for CuPy arrays, or the
+    NumPy/CuPy reference when the setting says so or the module is not built."""
+    if _setting == "reference":
+        return getattr(reference, name)
+    if device_of(array).type == "cpu":
+        if native.cpu_module() is not None:
+            return getattr(native.cpu_module(), name)
+    elif native.cuda_module() is not None:
+        return getattr(cuda_kernels, name)
+    elif _setting == "native":
+        raise RuntimeError(
+            f"{name}: native kernels requested for a CUDA array but minidl._C_cuda is not built "
+            f"({native.load_error('_C_cuda')}); rebuild with nvcc on PATH, or use_kernels('auto') "
+            f"to run the CuPy reference")
     return getattr(reference, name)
 
 
