@@ -33,6 +33,17 @@ def _cupy_version():
     return _distribution_version("cupy-cuda13x", "cupy-cuda12x", "cupy-cuda11x", "cupy")
 
 
+def _cupy_gpus():
+    """'cuda:N NAME (M GiB)' for each GPU that CuPy sees."""
+    runtime = backend.xp_for("cuda").cuda.runtime
+    gpus = []
+    for i in range(runtime.getDeviceCount()):
+        props = runtime.getDeviceProperties(i)
+        name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
+        gpus.append(f"cuda:{i} {name} ({props['totalGlobalMem'] / 2**30:.0f} GiB)")
+    return gpus
+
+
 def _probe(facts, key, fn):
     """facts[key] = fn(), or the error it raised, as text."""
     try:
@@ -85,6 +96,11 @@ def _collect():
     facts["cupy"] = _cupy_version()
     _probe(facts, "cuda_available", backend.cuda_is_available)
     _probe(facts, "cuda_unavailable_reason", backend.cuda_unavailable_reason)
+    facts["gpus"] = []
+    if facts["cuda_available"] is True:
+        # The GPUs as CuPy sees them: what tensors with device='cuda:N' will use, named even when
+        # minidl._C_cuda was not built.
+        _probe(facts, "gpus", _cupy_gpus)
 
     _probe(facts, "default_device", lambda: str(backend.get_default_device()))
     _probe(facts, "kernels", backend.get_kernels)
@@ -106,7 +122,8 @@ def _report(facts):
         cpu = ["  (the NumPy reference kernels run instead; build with: pip install -e .)"]
 
     if facts["cuda_available"] is True:
-        gpu = f"yes: {', '.join(facts['cuda_devices']) or 'a CUDA device'}"
+        gpus = facts["gpus"] if isinstance(facts["gpus"], list) else [str(facts["gpus"])]
+        gpu = f"yes: {', '.join(gpus or facts['cuda_devices']) or 'a CUDA device'}"
     else:
         gpu = f"no ({facts['cuda_unavailable_reason']})"
     if facts["_C_cuda"] == "loaded":

@@ -116,7 +116,7 @@ def test_bad_sizes_are_value_errors_naming_the_kernel(name, changes, message, cu
 @pytest.mark.parametrize("name", KERNELS)
 def test_empty_arrays_launch_nothing(name, cuda_module):
     # Zero rows / zero images: nothing to compute, so no CUDA call is made, even without a GPU.
-    empty = {"matmul": dict(batch_a=0, a=0, b=0, c=0)}
+    empty = {"matmul": dict(M=0, a=0, c=0)}
     for rowwise in ("softmax_forward", "log_softmax_forward", "softmax_backward", "log_softmax_backward"):
         empty[rowwise] = {"rows": 0, **{k: 0 for k in VALID[rowwise] if k not in ("rows", "cols")}}
     if name not in empty:

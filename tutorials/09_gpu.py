@@ -25,13 +25,12 @@
 #
 # It runs to the end without a GPU (or without CuPy): then it says why, and measures the CPU side.
 #
-# **What runs on the GPU today.** A CUDA tensor holds a [CuPy](https://cupy.dev) array, and every
-# op runs through CuPy: the element-wise ops as CuPy's kernels, the matrix product as cuBLAS, and
-# the convolution, pooling and softmax kernels as their NumPy-style reference code in
-# `backend/reference.py` executed by CuPy. minidl's *own* CUDA kernels (`csrc/cuda`, module
-# `minidl._C_cuda`, which today only answers device queries) are still to be written; when they
-# are, `backend/kernels.py` will pick them for CUDA arrays the way it picks `minidl._C` for
-# NumPy arrays, and no code above it will change.
+# **What runs on the GPU.** A CUDA tensor holds a [CuPy](https://cupy.dev) array. The four kernel
+# families of chapter 6 — matmul, conv2d, pooling, softmax — run as minidl's own CUDA kernels
+# (`csrc/cuda/*.cu`, module `minidl._C_cuda`), the twins of the C++ ones with the same names;
+# every other op (element-wise, reductions, indexing) is the same `functional/` code as on the CPU,
+# executed by CuPy. `backend/kernels.py` picks `_C_cuda` for CuPy arrays the way it picks
+# `minidl._C` for NumPy arrays, so no code above it knows which device it runs on.
 #
 # Where the code lives:
 #
@@ -44,7 +43,11 @@
 # - [`minidl/autograd/convert.py`](../minidl/autograd/convert.py) and
 #   [`minidl/nn/module.py`](../minidl/nn/module.py): `Tensor.to`, `Module.to`
 # - [`minidl/backend/kernels.py`](../minidl/backend/kernels.py): `_implementation`, which picks
-#   the kernel for the device an array lives on
+#   the kernel for the device an array lives on, and
+#   [`minidl/backend/cuda_kernels.py`](../minidl/backend/cuda_kernels.py), which hands a CUDA
+#   kernel CuPy's pointers and stream
+# - [`csrc/cuda/matmul.cu`](../csrc/cuda/matmul.cu): the GPU matrix product, tiled through shared
+#   memory and registers
 
 # %%
 import os
@@ -233,7 +236,7 @@ for label, device, threads in targets:
 # ### Matrix products
 #
 # `a @ b` for n x n float32 matrices: on the CPU our C++ kernel (`csrc/cpu/matmul.cpp`), on the
-# GPU cuBLAS through CuPy. GFLOP/s is `2 n³` divided by the time.
+# GPU our CUDA kernel (`csrc/cuda/matmul.cu`). GFLOP/s is `2 n³` divided by the time.
 
 # %%
 SIZES = [16, 32, 64, 128, 256, 512, 1024]
@@ -327,5 +330,6 @@ print("wrote", path)
 #    the CPU? The GPU? (Most GPUs have far fewer float64 units than float32 ones.)
 # 3. Time the whole 2-epoch MNIST-1D loop of section 2 on the CPU and on the GPU, with batches of
 #    100 and of 1000. Which device wins each case, and why?
-# 4. Read `_implementation` in `minidl/backend/kernels.py`. What would you change there, and
-#    nowhere else, once `minidl._C_cuda` has a `matmul` of its own?
+# 4. Run the matmul table again inside `with md.use_kernels("reference"):`, where CUDA tensors
+#    use CuPy's `matmul` (cuBLAS) instead of our kernel. How far is `csrc/cuda/matmul.cu` from
+#    cuBLAS at n = 1024? Read its header: which of cuBLAS's tricks does it leave out?

@@ -83,9 +83,9 @@ constexpr unsigned kAllLanes = 0xffffffffu;
 // Warp groups run in 128-thread blocks (4 warps): big enough that a block does useful work, small
 // enough that the last wave of blocks leaves few SMs idle.
 constexpr int kWarpGroupBlock = 128;
-// Block groups: 512 threads, so that __launch_bounds__ lets each thread have up to 128 registers
-// (65536 per SM / 512) - room for 64 registers of row plus the rest. At 1024 threads the limit
-// would be 64 registers in all, and the held row would spill to local memory.
+// Block groups: 512 threads, so that a thread may have up to 128 registers (65536 per SM / 512):
+// room for 64 registers of row plus the rest. At 1024 threads the limit would be 64 registers in
+// all, and the held row would spill to local memory.
 constexpr int kBlockGroup = 512;
 // Row data a thread may hold, in 32-bit registers: 64 (32 floats or doubles of the forward's one
 // input; 32 floats or 16 doubles of each of the backward's two inputs).
@@ -102,7 +102,13 @@ constexpr int kReread = 0;
 // waves on any GPU, so the cap costs nothing.
 constexpr long long kMaxBlocks = 1 << 16;
 
-__host__ __device__ constexpr int block_size_for(int group) { return group <= kWarp ? kWarpGroupBlock : group; }
+__host__ __device__ constexpr int block_size_for(int group) {
+    return group <= kWarp ? kWarpGroupBlock : group;
+}
+// Blocks that must fit on one SM at once, for __launch_bounds__: with 65536 registers per SM,
+// either choice lets a thread have 128 registers, room for 64 registers of held row and the rest
+// without spilling; left to itself, ptxas aims for more blocks and spills a few long-row kernels.
+__host__ __device__ constexpr int min_blocks_for(int group) { return group <= kWarp ? 4 : 1; }
 
 // ---------------------------------------------------------------------------------------------
 // One group working on one row
@@ -119,6 +125,8 @@ struct Row {
     template <typename F>
     __device__ void for_each_column(F f) const {
         if constexpr (kHeld == kReread) {
+            // Unrolled so that each thread has several loads in flight, not one at a time.
+#pragma unroll 4
             for (int64_t col = lane; col < cols; col += kGroup) f(0, col);
         } else {
 #pragma unroll
@@ -266,7 +274,7 @@ struct LogSoftmaxBackward {
 // The kernel: groups of kGroup threads, each group one row at a time.
 
 template <typename Op, int kGroup, int kHeld>
-__global__ void __launch_bounds__(block_size_for(kGroup))
+__global__ void __launch_bounds__(block_size_for(kGroup), min_blocks_for(kGroup))
     rows_kernel(Op op, int64_t rows, int64_t cols) {
     constexpr int kRowsPerBlock = block_size_for(kGroup) / kGroup;
     const int lane = int(threadIdx.x % kGroup);
@@ -292,8 +300,8 @@ void launch_with(const Op& op, int64_t rows, int64_t cols, Stream stream, const 
 }
 
 // cols <= 32: the smallest power-of-two group of lanes that covers the row, one value each, so
-// that short rows do not leave most of a warp idle (a warp per 10-column row would do 3x the
-// instructions per byte, and the kernel would stop being memory-bound).
+// that short rows do not leave most of a warp idle: a warp per 10-column row would spend its
+// instructions on reductions for 40 bytes, and the kernel would stop being memory-bound.
 template <typename Op, int kGroup = 1>
 void launch_short_rows(const Op& op, int64_t rows, int64_t cols, Stream stream, const char* name) {
     if constexpr (kGroup < kWarp) {
@@ -323,8 +331,9 @@ void launch(const OpFor<T>& op, int64_t rows, int64_t cols, Stream stream, const
         launch_short_rows(op, rows, cols, stream, name);
     else if (cols <= int64_t(kWarp) * kMax)
         launch_held_rows<Op, kWarp, kMax>(op, rows, cols, stream, name);  // a warp per row
-    else if (cols <= int64_t(kBlockGroup) * kMax)
-        launch_held_rows<Op, kBlockGroup, kMax>(op, rows, cols, stream, name);  // a block per row
+    else if (cols <= int64_t(kBlockGroup) * kMax)  // a block per row, from twice what a warp holds
+        launch_held_rows<Op, kBlockGroup, kMax, 2 * kWarp * kMax / kBlockGroup>(op, rows, cols, stream,
+                                                                                name);
     else
         launch_with<Op, kBlockGroup, kReread>(op, rows, cols, stream, name);
 }

@@ -14,7 +14,7 @@
 """
 import numpy
 
-from ..backend.device import xp_of
+from ..backend.device import on_device_of, xp_of
 from . import grad_mode
 from .broadcast import sum_to
 from .convert import cast, clone
@@ -78,7 +78,8 @@ def _initial_gradient(out, gradient):
             raise RuntimeError(
                 f"backward: a gradient can be created implicitly only for a scalar output, but the output "
                 f"has shape {out.shape}; call .sum() first or pass gradient= of shape {out.shape}")
-        return Tensor._make(xp_of(out.data).ones_like(out.data))
+        with on_device_of(out.data):  # CuPy allocates on the current GPU
+            return Tensor._make(xp_of(out.data).ones_like(out.data))
     if not isinstance(gradient, Tensor):
         gradient = Tensor(gradient, dtype=out.dtype, device=out.device)
     if gradient.shape != out.shape:
@@ -168,7 +169,8 @@ def _run(outputs, gradients, retain_graph, create_graph, targets):
 
 
 def _call_backward(node, g):
-    result = node.function.backward(node, g)
+    with on_device_of(g.data):  # the node's GPU current, as in Function.apply
+        result = node.function.backward(node, g)
     if not isinstance(result, tuple):
         result = (result,)
     if len(result) != len(node.edges):
@@ -193,6 +195,11 @@ def _conform(node, g, meta):
 
 def _accumulate(t, g, create_graph):
     """``t.grad += g``; the first gradient is copied so that no two ``.grad`` share memory."""
+    with on_device_of(t.data):
+        _accumulate_here(t, g, create_graph)
+
+
+def _accumulate_here(t, g, create_graph):
     if create_graph:
         # a clone, so that two leaves never hold one gradient tensor (Add passes its grad to both)
         t.grad = clone(g) if t.grad is None else t.grad + g

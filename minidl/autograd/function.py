@@ -25,6 +25,7 @@ gradient becomes differentiable in its turn (second derivatives, Hessian-vector 
 """
 import numpy
 
+from ..backend.device import on_device_of
 from .grad_mode import is_grad_enabled, no_grad
 from .tensor import Tensor
 
@@ -94,7 +95,8 @@ class Context:
 
 
 def _check_same_device(function, args):
-    """Every tensor argument on one device, or an error naming both; never a silent copy."""
+    """Every tensor argument on one device, or an error naming both; never a silent copy.
+    Returns the first tensor argument (None when there is none)."""
     first = None
     for a in args:
         if not isinstance(a, Tensor):
@@ -107,6 +109,7 @@ def _check_same_device(function, args):
             raise RuntimeError(
                 f"{function.__name__}: expected all tensors on one device, got {first.device} "
                 f"{tuple(first.shape)} and {a.device} {tuple(a.shape)}; move one with .to()")
+    return first
 
 
 class Function:
@@ -122,12 +125,13 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        _check_same_device(cls, args)
+        first = _check_same_device(cls, args)
         ctx = Context(cls)
         record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
         if record:
             ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
-        with no_grad():
+        # CuPy works on its *current* GPU, so an op on cuda:1 tensors runs with cuda:1 current.
+        with no_grad(), on_device_of(first.data if first is not None else None):
             out = cls.forward(ctx, *args, **kwargs)
         if isinstance(out, Tensor):
             out = out.data

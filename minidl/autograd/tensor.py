@@ -10,6 +10,7 @@ are the ops of ``minidl.functional``, attached to this class in one table,
 ``minidl/functional/methods.py``. That keeps this file about *what a tensor is*, and keeps
 ``autograd`` from importing ``functional``.
 """
+import contextlib
 import numbers
 
 import numpy
@@ -274,35 +275,60 @@ class Tensor:
             raise RuntimeError(f"{op}: in-place change of a tensor that requires grad; do it inside "
                                f"`with minidl.no_grad():` (as optimizers do)")
 
-    def _other(self, other):
-        return other.data if isinstance(other, Tensor) else other
+    def _here(self):
+        """Run an in-place update on this tensor's own GPU: CuPy launches on the *current* GPU,
+        which for a cuda:1 tensor is not cuda:1 unless made so."""
+        if type(self.data) is _NUMPY_ARRAY:
+            return contextlib.nullcontext()
+        return _device.on_device(self.device)
+
+    def _other(self, other, op):
+        """The array (or number) to update this tensor's array with. Another tensor must live on the
+        same device: an in-place update never copies between devices behind the user's back."""
+        if isinstance(other, Tensor):
+            if other.device != self.device:
+                raise RuntimeError(f"{op}: expected both tensors on one device, got {self.device} "
+                                   f"{self.shape} and {other.device} {other.shape}; move one with .to()")
+            return other.data
+        if isinstance(other, _NUMPY_ARRAY) and type(self.data) is not _NUMPY_ARRAY:
+            # a NumPy array into GPU memory: the same rule, said in terms of arrays
+            raise RuntimeError(f"{op}: cannot update a tensor on {self.device} with a NumPy array "
+                               f"{tuple(other.shape)}; make it a tensor on {self.device} first")
+        return other
 
     def zero_(self):
         self._check_inplace("zero_")
-        self.data[...] = 0
+        with self._here():
+            self.data[...] = 0
         return self
 
     def fill_(self, value):
         self._check_inplace("fill_")
-        self.data[...] = self._other(value)
+        value = self._other(value, "fill_")
+        with self._here():
+            self.data[...] = value
         return self
 
     def copy_(self, src):
         self._check_inplace("copy_")
-        src = self._other(src)
+        src = self._other(src, "copy_")
+        # the shape without converting src: numpy.shape would pull a GPU array to the host
+        shape = tuple(src.shape) if hasattr(src, "shape") else numpy.shape(src)
         try:
-            fits = numpy.broadcast_shapes(tuple(numpy.shape(src)), self.shape) == self.shape
+            fits = numpy.broadcast_shapes(shape, self.shape) == self.shape
         except ValueError:
             fits = False
         if not fits:
-            raise ValueError(f"copy_: cannot copy shape {tuple(src.shape)} into shape {self.shape}")
-        self.data[...] = src
+            raise ValueError(f"copy_: cannot copy shape {shape} into shape {self.shape}")
+        with self._here():
+            self.data[...] = src
         return self
 
     def add_(self, other, alpha=1):
         self._check_inplace("add_")
-        other = self._other(other)
-        self.data += other if alpha == 1 else alpha * other
+        other = self._other(other, "add_")
+        with self._here():
+            self.data += other if alpha == 1 else alpha * other
         return self
 
     def sub_(self, other, alpha=1):
@@ -311,12 +337,16 @@ class Tensor:
 
     def mul_(self, other):
         self._check_inplace("mul_")
-        self.data *= self._other(other)
+        other = self._other(other, "mul_")
+        with self._here():
+            self.data *= other
         return self
 
     def div_(self, other):
         self._check_inplace("div_")
-        self.data /= self._other(other)
+        other = self._other(other, "div_")
+        with self._here():
+            self.data /= other
         return self
 
     # -- printing -----------------------------------------------------------------------------

@@ -126,6 +126,17 @@ def on_device(device):
     return xp_for(device).cuda.Device(device.index)
 
 
+_NO_SCOPE = contextlib.nullcontext()
+
+
+def on_device_of(array):
+    """``on_device(device_of(array))``, quick for NumPy arrays: the autograd code wraps every op
+    and every backward step in it, so a CPU tensor must pay next to nothing."""
+    if type(array) is numpy.ndarray:
+        return _NO_SCOPE
+    return on_device(device_of(array))
+
+
 def to_device(array, device):
     """A copy of ``array`` on ``device`` (the same array when it is already there)."""
     device = Device(device)

@@ -2,6 +2,7 @@
 import numpy
 
 from ..autograd.tensor import Tensor
+from ..backend.device import xp_of
 
 
 def data(x):
@@ -10,7 +11,32 @@ def data(x):
 
 
 def shape_of(x):
-    return x.shape if isinstance(x, Tensor) else numpy.shape(x)
+    # an array's own shape: numpy.shape would try to convert a GPU array to NumPy
+    return tuple(x.shape) if hasattr(x, "shape") else numpy.shape(x)
+
+
+def operand_arrays(op, *operands):
+    """The arrays of ``operands`` (tensors, Python numbers, NumPy scalars or arrays) for one
+    elementwise computation.
+
+    On the CPU they pass through. Beside a GPU tensor, a NumPy scalar becomes a 0-d array on that
+    GPU (CuPy's own kernels do not take NumPy scalars on the left of an operator), and a NumPy
+    array is refused with both devices named: moving it would be the silent copy minidl never
+    makes.
+    """
+    gpu = next((x for x in operands if isinstance(x, Tensor) and x.device.type != "cpu"), None)
+    if gpu is None:
+        return [data(x) for x in operands]
+    out = []
+    for x in operands:
+        if isinstance(x, numpy.ndarray):
+            raise RuntimeError(f"{op}: expected all operands on one device, got a tensor on {gpu.device} "
+                               f"{gpu.shape} and a NumPy array (cpu) {x.shape}; make it a tensor with "
+                               f"device='{gpu.device}'")
+        if isinstance(x, numpy.generic):
+            x = xp_of(gpu.data).asarray(x)
+        out.append(data(x))
+    return out
 
 
 def broadcast_error(op, *operands):

@@ -13,12 +13,13 @@ import numpy
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
-from ._util import broadcast_error, data, shape_of
+from ._util import broadcast_error, data, operand_arrays, shape_of
 
 
 def _binary(op, fn, a, b):
+    x, y = operand_arrays(op, a, b)
     try:
-        return fn(data(a), data(b))
+        return fn(x, y)
     except ValueError as err:
         try:
             numpy.broadcast_shapes(tuple(shape_of(a)), tuple(shape_of(b)))
@@ -348,7 +349,7 @@ class Where(Function):
         ctx.condition = cond
         xp = xp_of(cond)
         try:
-            return xp.where(cond, data(a), data(b))
+            return xp.where(*operand_arrays("where", condition, a, b))
         except ValueError:
             raise broadcast_error("where", condition, a, b) from None
 
