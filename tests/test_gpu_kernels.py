@@ -46,7 +46,7 @@ KERNEL_NAMES = ("matmul", "conv2d_forward", "conv2d_backward_input", "conv2d_bac
                 "softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward")
 # _C_cuda functions that answer questions about the GPU and run no kernel.
 DEVICE_QUERIES = {"device_count", "no_gpu_reason", "device_name", "runtime_version"}
-GPU_EXAMPLES = settings(max_examples=30, deadline=None)
+GPU_EXAMPLES = settings(max_examples=20, deadline=None)
 
 
 @pytest.fixture(scope="module")
@@ -376,9 +376,8 @@ POOL_CASES = [
 @pytest.mark.parametrize("shape, kernel, stride, padding, ceil_mode", POOL_CASES)
 def test_pool_special_shapes(cp, cuda_module, shape, kernel, stride, padding, ceil_mode, dtype):
     check_max_pool(cp, shape, kernel, stride, padding, (1, 1), ceil_mode, dtype, 11)
-    check_max_pool(cp, shape, kernel, stride, padding, (2, 1), ceil_mode, dtype, 12) \
-        if all(_pool_out(n, k, s, p, d, ceil_mode) >= 1
-               for n, k, s, p, d in zip(shape[2:], kernel, stride, padding, (2, 1))) else None
+    if all(_pool_out(n, k, s, p, 2, ceil_mode) >= 1 for n, k, s, p in zip(shape[2:], kernel, stride, padding)):
+        check_max_pool(cp, shape, kernel, stride, padding, (2, 2), ceil_mode, dtype, 12)  # dilated
     for count_include_pad in (True, False):
         check_avg_pool(cp, shape, kernel, stride, padding, ceil_mode, count_include_pad, dtype, 13)
 
@@ -596,6 +595,7 @@ def test_native_cuda_kernel_is_the_one_running(cp, spy, monkeypatch, name, setti
     args = to_device(cp, sample_args(name))
     with md.use_kernels("reference"):
         want = as_tuple(getattr(kernels, name)(*args))  # CuPy running the reference, before the trap
+    spy.clear()
 
     def trap(*a, **k):
         raise AssertionError(f"reference.{name} ran on CuPy arrays under use_kernels({setting!r})")
@@ -695,7 +695,7 @@ MIXED = [("matmul", 1), ("matmul", 0), ("conv2d_forward", 1), ("conv2d_backward_
 def test_numpy_mixed_with_cupy_is_a_clear_error(cp, cuda_module, name, host_arg):
     args = list(to_device(cp, sample_args(name)))
     args[host_arg] = cp.asnumpy(args[host_arg])
-    with pytest.raises(ValueError, match=rf"{name}: operands on different devices: .*cpu.*|.*cpu.*cuda:0"):
+    with pytest.raises(ValueError, match=rf"{name}: operands on different devices: (cpu, cuda:0|cuda:0, cpu)"):
         native_call(name, *args)
 
 
