@@ -125,3 +125,32 @@ def numpy_axes(dim, ndim):
         return None
     ds = dim if isinstance(dim, tuple) else (dim,)
     return tuple(d % ndim for d in ds)
+
+
+# ---------------------------------------------------------------------------------------------
+# Kernel inputs shared by the CPU and GPU kernel tests (test_pool.py, test_softmax_loss.py,
+# test_gpu_kernels.py)
+
+def pool_values(shape, dtype, seed, ties=False):
+    """Values in ``shape``: all distinct (no ties; exact in float32 at test sizes), or from a few
+    integers (many ties)."""
+    rng = np.random.default_rng(seed)
+    if ties:
+        return rng.integers(-2, 3, shape).astype(dtype)
+    return (rng.permutation(math.prod(shape)).reshape(shape) * 0.25 - 3.0).astype(dtype)
+
+
+# Softmax kernels against the reference: a few roundings of values of order 1.
+SOFTMAX_TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
+
+
+def softmax_inputs(name, rows, cols, dtype, rng, scale=3.0):
+    """Arguments for softmax-family kernel ``name``: logits for a forward, (grad_out, y) for a
+    backward (y the reference's output)."""
+    from minidl.backend import reference
+
+    x = (rng.standard_normal((rows, cols)) * scale).astype(dtype)
+    if name.endswith("forward"):
+        return (x,)
+    y = (reference.softmax_forward if name == "softmax_backward" else reference.log_softmax_forward)(x)
+    return rng.standard_normal((rows, cols)).astype(dtype), y

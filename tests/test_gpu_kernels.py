@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 import minidl as md
 from minidl.backend import kernels, native, reference
 
-from strategies import fill
+from strategies import SOFTMAX_TOL, fill, pool_values, softmax_inputs
 
 pytestmark = pytest.mark.gpu
 
@@ -293,14 +293,6 @@ def pool_windows(draw, dilation=True):
     return shape, kernel, stride, padding, dil, ceil_mode
 
 
-def pool_values(shape, dtype, seed, ties=False):
-    """Distinct values (exact in float32 at these sizes), or a few integers (many ties)."""
-    rng = np.random.default_rng(seed)
-    if ties:
-        return rng.integers(-2, 3, shape).astype(dtype)
-    return (rng.permutation(math.prod(shape)).reshape(shape) * 0.25 - 3.0).astype(dtype)
-
-
 def check_max_pool(cp, shape, kernel, stride, padding, dilation, ceil_mode, dtype, seed, ties=False, x=None):
     """Forward: values and indices exactly as the reference's. Backward: within rounding of
     the overlapping windows' sums."""
@@ -427,17 +419,6 @@ def test_max_pool_backward_rejects_a_bad_index(cp, cuda_module):
 # Softmax family
 
 SOFTMAX_KERNELS = ("softmax_forward", "log_softmax_forward", "softmax_backward", "log_softmax_backward")
-# test_softmax_loss.py's tolerances: a few roundings of values of order 1.
-SOFTMAX_TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
-
-
-def softmax_inputs(name, rows, cols, dtype, rng, scale=3.0):
-    """Host arguments for kernel ``name``: logits for a forward, (grad_out, y) for a backward."""
-    x = (rng.standard_normal((rows, cols)) * scale).astype(dtype)
-    if name.endswith("forward"):
-        return (x,)
-    y = (reference.softmax_forward if name == "softmax_backward" else reference.log_softmax_forward)(x)
-    return rng.standard_normal((rows, cols)).astype(dtype), y
 
 
 def check_softmax(cp, name, args, dtype):

@@ -21,7 +21,7 @@ import minidl as md
 import minidl.functional as F
 from minidl.backend import kernels, native, reference
 
-from strategies import arrays, fill, leaf, with_fixtures
+from strategies import arrays, fill, leaf, pool_values, with_fixtures
 
 _C = native.cpu_module()
 needs_native = pytest.mark.skipif(_C is None, reason="minidl._C is not built")
@@ -57,14 +57,6 @@ def windows(draw, dilation=True):
     assume(all(_out_size(n, k, s, p, d, ceil_mode) >= 1
                for n, k, s, p, d in zip(spatial, kernel, stride, padding, dil)))
     return shape, kernel, stride, padding, dil, ceil_mode
-
-
-def _values(shape, dtype, seed, ties=False):
-    """Values in ``shape``: all distinct (no ties), or from a few integers (many ties)."""
-    rng = np.random.default_rng(seed)
-    if ties:
-        return rng.integers(-2, 3, shape).astype(dtype)
-    return (rng.permutation(math.prod(shape)).reshape(shape) * 0.25 - 3.0).astype(dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -107,13 +99,13 @@ def _loop_avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad):
 @given(windows(), st.integers(0, 2**32 - 1), st.booleans())
 def test_reference_max_pool_matches_loop(window, seed, ties):
     shape, kernel, stride, padding, dilation, ceil_mode = window
-    x = _values(shape, np.float64, seed, ties)
+    x = pool_values(shape, np.float64, seed, ties)
     y, idx = reference.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
     want_y, want_idx = _loop_max_pool(x, kernel, stride, padding, dilation, ceil_mode)
     np.testing.assert_array_equal(y, want_y)
     np.testing.assert_array_equal(idx, want_idx)
     # backward: every output's gradient lands on its winner
-    g = _values(y.shape, np.float64, seed + 1)
+    g = pool_values(y.shape, np.float64, seed + 1)
     want = np.zeros(shape)
     for pos in np.ndindex(*y.shape):
         if want_idx[pos] >= 0:
@@ -124,12 +116,12 @@ def test_reference_max_pool_matches_loop(window, seed, ties):
 @given(windows(dilation=False), st.integers(0, 2**32 - 1), st.booleans())
 def test_reference_avg_pool_matches_loop(window, seed, count_include_pad):
     shape, kernel, stride, padding, _, ceil_mode = window
-    x = _values(shape, np.float64, seed)
+    x = pool_values(shape, np.float64, seed)
     y = reference.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad)
     np.testing.assert_allclose(y, _loop_avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad),
                                rtol=1e-12, atol=1e-12)
     # backward = transpose of the forward: <avg(x), g> == <x, avg_backward(g)> for every x, g
-    g = _values(y.shape, np.float64, seed + 1)
+    g = pool_values(y.shape, np.float64, seed + 1)
     gx = reference.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad)
     np.testing.assert_allclose(np.sum(y * g), np.sum(x * gx), rtol=1e-10, atol=1e-10)
 
@@ -141,13 +133,13 @@ def test_reference_avg_pool_matches_loop(window, seed, count_include_pad):
 @given(windows(), st.sampled_from(DTYPES), st.integers(0, 2**32 - 1), st.booleans())
 def test_native_max_pool_matches_reference(window, dtype, seed, ties):
     shape, kernel, stride, padding, dilation, ceil_mode = window
-    x = _values(shape, dtype, seed, ties)
+    x = pool_values(shape, dtype, seed, ties)
     y, idx = _C.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
     want_y, want_idx = reference.max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode)
     assert y.dtype == dtype and idx.dtype == np.int64
     np.testing.assert_array_equal(y, want_y)
     np.testing.assert_array_equal(idx, want_idx)  # ties: the first maximum, in both
-    g = _values(y.shape, dtype, seed + 1)
+    g = pool_values(y.shape, dtype, seed + 1)
     tol = dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(_C.max_pool2d_backward(g, idx, shape),
                                reference.max_pool2d_backward(g, want_idx, shape), **tol)
@@ -157,12 +149,12 @@ def test_native_max_pool_matches_reference(window, dtype, seed, ties):
 @given(windows(dilation=False), st.sampled_from(DTYPES), st.integers(0, 2**32 - 1), st.booleans())
 def test_native_avg_pool_matches_reference(window, dtype, seed, count_include_pad):
     shape, kernel, stride, padding, _, ceil_mode = window
-    x = _values(shape, dtype, seed)
+    x = pool_values(shape, dtype, seed)
     y = _C.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad)
     want = reference.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad)
     tol = dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(y, want, **tol)
-    g = _values(y.shape, dtype, seed + 1)
+    g = pool_values(y.shape, dtype, seed + 1)
     np.testing.assert_allclose(_C.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad),
                                reference.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad),
                                **tol)
@@ -173,12 +165,12 @@ def test_native_avg_pool_matches_reference(window, dtype, seed, count_include_pa
 @pytest.mark.parametrize("shape", [(64, 6, 28, 28), (3, 5, 9, 11), (2, 3, 8, 7)])
 def test_native_fast_2x2_path_matches_reference(shape, dtype):
     """The 2x2 stride-2 kernels (odd sizes leave a last row/column out) against the reference."""
-    x = _values(shape, dtype, 7)
+    x = pool_values(shape, dtype, 7)
     y, idx = _C.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
     want_y, want_idx = reference.max_pool2d_forward(x, (2, 2), (2, 2), (0, 0), (1, 1), False)
     np.testing.assert_array_equal(y, want_y)
     np.testing.assert_array_equal(idx, want_idx)
-    g = _values(y.shape, dtype, 8)
+    g = pool_values(y.shape, dtype, 8)
     np.testing.assert_array_equal(_C.max_pool2d_backward(g, idx, shape), reference.max_pool2d_backward(g, idx, shape))
     np.testing.assert_array_equal(_C.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0)),
                                   reference.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0)))

@@ -18,21 +18,13 @@ import minidl as md
 import minidl.functional as F
 from minidl.backend import kernels, native, reference
 
+from strategies import SOFTMAX_TOL, softmax_inputs
+
 _C = native.cpu_module()
 needs_native = pytest.mark.skipif(_C is None, reason="minidl._C is not built")
 
 KERNELS = ("softmax_forward", "log_softmax_forward", "softmax_backward", "log_softmax_backward")
-# Tolerances of native vs reference: a few roundings of values of order 1.
-TOL = {np.float32: dict(rtol=2e-5, atol=2e-6), np.float64: dict(rtol=1e-12, atol=1e-13)}
-
-
-def _kernel_inputs(name, rows, cols, dtype, rng, scale=3.0):
-    """Arguments for kernel ``name``: logits for a forward, (grad_out, y) for a backward."""
-    x = (rng.standard_normal((rows, cols)) * scale).astype(dtype)
-    if name.endswith("forward"):
-        return (x,)
-    y = (reference.softmax_forward if name == "softmax_backward" else reference.log_softmax_forward)(x)
-    return rng.standard_normal((rows, cols)).astype(dtype), y
+TOL = SOFTMAX_TOL  # native vs reference
 
 
 def _assert_kernel_close(name, got, want, args, dtype):
@@ -61,7 +53,7 @@ def _assert_kernel_close(name, got, want, args, dtype):
 @given(rows=st.integers(0, 50), cols=st.integers(1, 300), dtype=st.sampled_from([np.float32, np.float64]),
        name=st.sampled_from(KERNELS), scale=st.sampled_from([0.1, 3.0, 30.0]), seed=st.integers(0, 2**16))
 def test_native_matches_reference(rows, cols, dtype, name, scale, seed):
-    args = _kernel_inputs(name, rows, cols, dtype, np.random.default_rng(seed), scale)
+    args = softmax_inputs(name, rows, cols, dtype, np.random.default_rng(seed), scale)
     got = getattr(_C, name)(*args)
     want = getattr(reference, name)(*args)
     assert got.dtype == dtype and got.shape == (rows, cols)
@@ -73,7 +65,7 @@ def test_native_matches_reference(rows, cols, dtype, name, scale, seed):
 @pytest.mark.parametrize("name", KERNELS)
 def test_native_matches_reference_large(shape, name):
     # Past the size where the kernels go parallel, and rows far longer than a SIMD vector.
-    args = _kernel_inputs(name, *shape, np.float32, np.random.default_rng(1))
+    args = softmax_inputs(name, *shape, np.float32, np.random.default_rng(1))
     _assert_kernel_close(name, getattr(_C, name)(*args), getattr(reference, name)(*args), args, np.float32)
 
 
