@@ -18,6 +18,9 @@ namespace minidl::cuda {
 // Throws when `status` is an error: `kernel` is the minidl function, `where` the failing step.
 inline void check(cudaError_t status, const char* kernel, const char* where) {
     if (status == cudaSuccess) return;
+    // The runtime also records a failed call as its "last error", which the check_launch of the
+    // next, healthy kernel would report under that kernel's name. Reported here, so cleared here.
+    cudaGetLastError();
     throw std::runtime_error(std::string(kernel) + ": CUDA error " + cudaGetErrorName(status) + " (" +
                              cudaGetErrorString(status) + ") at " + where);
 }

@@ -371,8 +371,11 @@ class StreamBuffer {
     StreamBuffer(size_t bytes, Stream stream, const char* kernel) : stream_(stream) {
         check(cudaMallocAsync(&pointer_, bytes, stream_), kernel, "cudaMallocAsync");
     }
-    // An error here would be an earlier one resurfacing; a destructor must not throw it.
-    ~StreamBuffer() { cudaFreeAsync(pointer_, stream_); }
+    // An error here would be an earlier one resurfacing; a destructor must not throw it, and
+    // must not leave it recorded for the next launch's check to blame on another kernel.
+    ~StreamBuffer() {
+        if (cudaFreeAsync(pointer_, stream_) != cudaSuccess) cudaGetLastError();
+    }
     StreamBuffer(const StreamBuffer&) = delete;
     StreamBuffer& operator=(const StreamBuffer&) = delete;
     void* get() const { return pointer_; }

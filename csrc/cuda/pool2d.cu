@@ -278,7 +278,8 @@ struct CounterGuard {
     unsigned long long* counter;
     Stream stream;
     ~CounterGuard() {
-        if (counter != nullptr) cudaFreeAsync(counter, stream);  // already failing: error ignored
+        // Already failing: the error is dropped, not left for the next launch's check to report.
+        if (counter != nullptr && cudaFreeAsync(counter, stream) != cudaSuccess) cudaGetLastError();
     }
 };
 
