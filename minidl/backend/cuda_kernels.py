@@ -20,7 +20,17 @@ def _run(name, like, *args):
     cupy = xp_of(like)
     stream = cupy.cuda.get_current_stream().ptr
     pointers = [a.data.ptr if isinstance(a, cupy.ndarray) else a for a in args]
-    getattr(native.cuda_module(), name)(*pointers, like.dtype.name, stream)
+    kernel = getattr(native.cuda_module(), name)
+    try:
+        kernel(*pointers, like.dtype.name, stream)
+    except RuntimeError as err:
+        if "cudaErrorMemoryAllocation" not in str(err):
+            raise
+        # The scratch memory of conv2d_backward_weight and max_pool2d_backward comes from CUDA's
+        # own pool, which cannot use the memory CuPy keeps cached for reuse. Hand that back and
+        # try once more (every kernel rewrites its whole output, so running it again is safe).
+        cupy.get_default_memory_pool().free_all_blocks()
+        kernel(*pointers, like.dtype.name, stream)
 
 
 def _on_device_of(array):

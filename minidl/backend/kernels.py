@@ -18,7 +18,7 @@ import os
 import numpy
 
 from . import cuda_kernels, native, reference
-from .device import device_of, xp_of
+from .device import device_of, on_device_of, xp_of
 
 SETTINGS = ("auto", "native", "reference")
 FLOAT_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
@@ -72,19 +72,27 @@ def _implementation(name, array):
     """The function that runs kernel ``name`` for arrays living where ``array`` lives:
     minidl._C for NumPy arrays, minidl._C_cuda (through cuda_kernels.py) for CuPy arrays, or the
     NumPy/CuPy reference when the setting says so or the module is not built."""
-    if _setting == "reference":
-        return getattr(reference, name)
     if device_of(array).type == "cpu":
-        if native.cpu_module() is not None:
+        if _setting != "reference" and native.cpu_module() is not None:
             return getattr(native.cpu_module(), name)
-    elif native.cuda_module() is not None:
+        return getattr(reference, name)
+    if _setting != "reference" and native.cuda_module() is not None:
         return getattr(cuda_kernels, name)
-    elif _setting == "native":
+    if _setting == "native":
         raise RuntimeError(
             f"{name}: native kernels requested for a CUDA array but minidl._C_cuda is not built "
             f"({native.load_error('_C_cuda')}); rebuild with nvcc on PATH, or use_kernels('auto') "
             f"to run the CuPy reference")
-    return getattr(reference, name)
+    return _on_gpu_of(array, getattr(reference, name))
+
+
+def _on_gpu_of(array, function):
+    """``function`` run with ``array``'s GPU current: the CuPy reference allocates and launches on
+    the current GPU, which is not always the GPU of the arrays."""
+    def run(*args):
+        with on_device_of(array):
+            return function(*args)
+    return run
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,8 +113,17 @@ def _check_float(op, *arrays):
             raise ValueError(f"{op}: operands on different devices: {', '.join(str(device_of(x)) for x in arrays)}")
 
 
+# CuPy copies and allocates on its current GPU; these work on the GPU of the array they are given,
+# so that a kernel called with cuda:1 arrays never touches cuda:0.
+
 def _contiguous(a):
-    return xp_of(a).ascontiguousarray(a)
+    with on_device_of(a):
+        return xp_of(a).ascontiguousarray(a)
+
+
+def _zeros(like, shape):
+    with on_device_of(like):
+        return xp_of(like).zeros(shape, dtype=like.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,7 +285,7 @@ def conv2d_forward(x, weight, stride, padding, dilation, groups):
     stride, padding, dilation, groups, y_shape = _conv2d_geometry(
         op, x.shape, weight.shape, stride, padding, dilation, groups, shapes)
     if x.shape[0] == 0:  # an empty batch: nothing to compute
-        return xp_of(x).zeros(y_shape, dtype=x.dtype)
+        return _zeros(x, y_shape)
     x, weight = _contiguous(x), _contiguous(weight)
     return _implementation(op, x)(x, weight, stride, padding, dilation, groups)
 
@@ -289,7 +306,7 @@ def conv2d_backward_input(grad_out, weight, input_shape, stride, padding, dilati
     if tuple(grad_out.shape) != y_shape:
         raise ValueError(f"{op}: grad_out must have the output shape {y_shape} ({shapes})")
     if input_shape[0] == 0:
-        return xp_of(grad_out).zeros(input_shape, dtype=grad_out.dtype)
+        return _zeros(grad_out, input_shape)
     grad_out, weight = _contiguous(grad_out), _contiguous(weight)
     return _implementation(op, grad_out)(grad_out, weight, input_shape, stride, padding, dilation, groups)
 
@@ -310,7 +327,7 @@ def conv2d_backward_weight(grad_out, x, weight_shape, stride, padding, dilation,
     if tuple(grad_out.shape) != y_shape:
         raise ValueError(f"{op}: grad_out must have the output shape {y_shape} ({shapes})")
     if x.shape[0] == 0:  # an empty sum
-        return xp_of(x).zeros(weight_shape, dtype=x.dtype)
+        return _zeros(x, weight_shape)
     grad_out, x = _contiguous(grad_out), _contiguous(x)
     return _implementation(op, x)(grad_out, x, weight_shape, stride, padding, dilation, groups)
 
@@ -406,8 +423,9 @@ def max_pool2d_backward(grad_out, indices, input_shape):
         raise ValueError(f"{op}: grad_out's N and C must match input_shape's ({shapes})")
     grad_out, indices = _contiguous(grad_out), _contiguous(indices)
     kernel = _implementation(op, grad_out)
-    if kernel is getattr(reference, op) and indices.size:
-        # The native kernel checks every index as it scatters; the reference would add a bad one
+    is_native = kernel in (cuda_kernels.max_pool2d_backward, getattr(native.cpu_module(), op, None))
+    if not is_native and indices.size:
+        # The native kernels check every index as they scatter; the reference would add a bad one
         # into a neighbouring plane, so it is checked here (-1 marks an empty window).
         plane = input_shape[2] * input_shape[3]
         if int(indices.min()) < -1 or int(indices.max()) >= plane:
