@@ -108,11 +108,14 @@ def xp_of(array):
     return numpy
 
 
+_CPU = Device("cpu")  # one instance, handed out for every NumPy array (devices are never changed)
+
+
 def device_of(array):
     """The Device that holds ``array``."""
     if _cupy is not None and isinstance(array, _cupy.ndarray):
         return Device("cuda", array.device.id)
-    return Device("cpu")
+    return _CPU
 
 
 def on_device(device):

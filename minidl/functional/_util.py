@@ -24,7 +24,9 @@ def operand_arrays(op, *operands):
     array is refused with both devices named: moving it would be the silent copy minidl never
     makes.
     """
-    gpu = next((x for x in operands if isinstance(x, Tensor) and x.device.type != "cpu"), None)
+    # type() first: this runs for every elementwise op, and a CPU tensor must cost next to nothing
+    gpu = next((x for x in operands if isinstance(x, Tensor) and type(x.data) is not numpy.ndarray
+                and x.device.type != "cpu"), None)
     if gpu is None:
         return [data(x) for x in operands]
     out = []
