@@ -154,3 +154,24 @@ def softmax_inputs(name, rows, cols, dtype, rng, scale=3.0):
         return (x,)
     y = (reference.softmax_forward if name == "softmax_backward" else reference.log_softmax_forward)(x)
     return rng.standard_normal((rows, cols)).astype(dtype), y
+
+
+def assert_softmax_close(name, got, want, args, dtype):
+    """A softmax-family kernel's output ``got`` within a few roundings of ``want`` (float64).
+
+    The backward kernels subtract a row sum from each element, so their rounding error scales with
+    the size of what is subtracted (sum |g| for log_softmax, y sum |g y| for softmax), which can
+    be far larger than the result itself.
+    """
+    assert got.shape == want.shape, f"{name}: shape {got.shape}, expected {want.shape}"
+    tol = SOFTMAX_TOL[dtype]
+    scale = np.abs(want)
+    if name == "log_softmax_backward":
+        g, y = (np.asarray(a, dtype=np.float64) for a in args)
+        scale = np.abs(g) + np.exp(y) * np.abs(g).sum(axis=1, keepdims=True)
+    elif name == "softmax_backward":
+        g, y = (np.asarray(a, dtype=np.float64) for a in args)
+        scale = y * (np.abs(g) + np.abs(g * y).sum(axis=1, keepdims=True))
+    excess = np.abs(got.astype(np.float64) - want) - (tol["atol"] + tol["rtol"] * scale)
+    assert (excess <= 0).all(), \
+        f"{name} {got.shape}: worst excess {excess.max():.3g} at {np.unravel_index(excess.argmax(), excess.shape)}"
