@@ -30,6 +30,8 @@ import numpy as np
 import minidl as md
 from minidl.functional import conv1d, conv2d
 
+from .timing import forward_and_backward
+
 # (name, N, C_in, C_out, spatial size, kernel, padding); a 1-tuple size is a conv1d
 CASES = [
     ("LeNet conv1", 64, 1, 6, (28, 28), 5, 0),
@@ -68,15 +70,7 @@ def minidl_case(n, c_in, c_out, size, kernel, padding, rng):
     b = md.tensor(np.zeros(c_out, np.float32), requires_grad=True)
     grad = md.tensor(np.ones(op(x, w, b, padding=padding).shape, np.float32))
 
-    def forward():
-        with md.no_grad():
-            op(x, w, b, padding=padding)
-
-    def forward_backward():
-        x.grad = w.grad = b.grad = None
-        op(x, w, b, padding=padding).backward(grad)
-
-    return forward, forward_backward
+    return forward_and_backward(lambda: op(x, w, b, padding=padding), [x, w, b], grad, md.no_grad)
 
 
 def torch_case(torch, n, c_in, c_out, size, kernel, padding, rng):
@@ -88,15 +82,7 @@ def torch_case(torch, n, c_in, c_out, size, kernel, padding, rng):
     b = torch.zeros(c_out, requires_grad=True)
     grad = torch.ones(op(x, w, b, padding=padding).shape)
 
-    def forward():
-        with torch.no_grad():
-            op(x, w, b, padding=padding)
-
-    def forward_backward():
-        x.grad = w.grad = b.grad = None
-        op(x, w, b, padding=padding).backward(grad)
-
-    return forward, forward_backward
+    return forward_and_backward(lambda: op(x, w, b, padding=padding), [x, w, b], grad, torch.no_grad)
 
 
 def main(argv=None):

@@ -31,7 +31,7 @@ import numpy as np
 
 import minidl as md
 from minidl.functional import avg_pool2d, max_pool2d
-from .timing import best_time
+from .timing import best_time, forward_and_backward
 
 # (label, N, C, H, W, kernel, stride, padding)
 CASES = [
@@ -57,15 +57,7 @@ def minidl_case(op, case):
         out_shape = pool(x, k, s, p).shape
     grad = md.tensor(rng.standard_normal(out_shape).astype(np.float32))
 
-    def forward():
-        with md.no_grad():
-            pool(x, k, s, p)
-
-    def forward_backward():
-        x.grad = None
-        pool(x, k, s, p).backward(grad)
-
-    return forward, forward_backward
+    return forward_and_backward(lambda: pool(x, k, s, p), [x], grad, md.no_grad)
 
 
 def torch_case(torch, op, case):
@@ -77,15 +69,7 @@ def torch_case(torch, op, case):
         out_shape = pool(x, k, s, p).shape
     grad = torch.tensor(rng.standard_normal(tuple(out_shape)).astype(np.float32))
 
-    def forward():
-        with torch.no_grad():
-            pool(x, k, s, p)
-
-    def forward_backward():
-        x.grad = None
-        pool(x, k, s, p).backward(grad)
-
-    return forward, forward_backward
+    return forward_and_backward(lambda: pool(x, k, s, p), [x], grad, torch.no_grad)
 
 
 def numpy_max_2x2(case, repeats):

@@ -57,16 +57,7 @@ def minidl_case(op, rows, cols, rng):
         "cross_entropy": lambda: cross_entropy(x, target),
     }[op]
 
-    def forward():
-        with md.no_grad():
-            run()
-
-    def forward_backward():
-        x.grad = None
-        out = run()
-        out.backward() if op == "cross_entropy" else out.backward(grad)
-
-    return forward, forward_backward
+    return timing.forward_and_backward(run, [x], None if op == "cross_entropy" else grad, md.no_grad)
 
 
 def torch_case(torch, op, rows, cols, rng):
@@ -80,16 +71,7 @@ def torch_case(torch, op, rows, cols, rng):
         "cross_entropy": lambda: F.cross_entropy(x, target),
     }[op]
 
-    def forward():
-        with torch.no_grad():
-            run()
-
-    def forward_backward():
-        x.grad = None
-        out = run()
-        out.backward() if op == "cross_entropy" else out.backward(grad)
-
-    return forward, forward_backward
+    return timing.forward_and_backward(run, [x], None if op == "cross_entropy" else grad, torch.no_grad)
 
 
 def torch_timings(threads, repeats):

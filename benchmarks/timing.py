@@ -21,3 +21,20 @@ def best_time(fn, repeats, budget=0.2, clock=time.perf_counter):
             fn()
         best = min(best, (clock() - start) / loops)
     return best
+
+
+def forward_and_backward(run, leaves, grad, no_grad):
+    """The two calls each benchmark times for an op, in minidl or PyTorch alike: ``run()`` with
+    recording off (``no_grad``: md.no_grad or torch.no_grad), and ``run().backward(grad)`` after
+    clearing the leaves' gradients (``grad`` None: the output is a scalar loss)."""
+    def forward():
+        with no_grad():
+            run()
+
+    def forward_backward():
+        for leaf in leaves:
+            leaf.grad = None
+        out = run()
+        out.backward() if grad is None else out.backward(grad)
+
+    return forward, forward_backward
