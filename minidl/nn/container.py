@@ -32,7 +32,27 @@ def _index(op, idx, size):
     return idx % size
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: children in order, counted, iterated, appended to."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end, named by its position; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class Sequential(_ModuleSequence):
     """Sequential(m1, m2, ...) or Sequential(OrderedDict(name=module, ...)): forward runs each in turn.
 
     Children are named '0', '1', ... (or by the dict's keys); ``seq[i]`` is a module, ``seq[i:j]`` a
@@ -74,24 +94,9 @@ class Sequential(Module):
         for i, (key, module) in enumerate(items):
             self._modules[str(i) if key.isdigit() else key] = module
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        """Add ``module`` at the end; returns self."""
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered as children '0', '1', ...; index, slice, iterate, append."""
 
     def __init__(self, modules=None):
@@ -117,23 +122,8 @@ class ModuleList(Module):
         for i, m in enumerate(modules):  # renumber: the names are the indices
             self._modules[str(i)] = m
 
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
     def __iadd__(self, modules):
         return self.extend(modules)
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
 
     def insert(self, index, module):
         modules = list(self._modules.values())
