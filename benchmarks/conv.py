@@ -30,6 +30,7 @@ import numpy as np
 import minidl as md
 from minidl.functional import conv1d, conv2d
 
+from .table import Table
 from .timing import forward_and_backward
 
 # (name, N, C_in, C_out, spatial size, kernel, padding); a 1-tuple size is a conv1d
@@ -103,10 +104,8 @@ def main(argv=None):
     load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
     print(f"conv benchmark, float32, {threads} thread(s), {os.cpu_count()} cores, load average {load}; "
           f"times in ms, fastest call over {rounds} rounds")
-    header = (f"{'case':<16} {'shape':<28} {'pass':<8} {'native':>8} {'reference':>10} {'torch':>8} "
-              f"{'ref/nat':>8} {'nat/torch':>9}")
-    print(header)
-    print("-" * len(header))
+    table = Table({"case": 16, "shape": 28}, {"native": 8, "reference": 10, "torch": 8}, digits=2)
+    table.print_header()
     for name, n, c_in, c_out, size, kernel, padding in CASES:
         shape = f"{n}x{c_in}->{c_out} {'x'.join(map(str, size))} k{kernel}" + (f" p{padding}" if padding else "")
         rng = np.random.default_rng(0)
@@ -116,15 +115,9 @@ def main(argv=None):
                 contestants[setting] = minidl_case(n, c_in, c_out, size, kernel, padding, rng)
         if torch is not None:
             contestants["torch"] = torch_case(torch, n, c_in, c_out, size, kernel, padding, rng)
-        for index, label in enumerate(("fwd", "fwd+bwd")):
-            fns = {who: _with_setting(who, pair[index]) for who, pair in contestants.items()}
-            best = race(fns, rounds)
-            native, ref, torch_t = best["native"], best["reference"], best.get("torch")
-            torch_text = f"{torch_t * 1e3:8.2f}" if torch_t else f"{'-':>8}"
-            ratio_text = f"{native / torch_t:9.2f}" if torch_t else f"{'-':>9}"
-            print(f"{name if index == 0 else '':<16} {shape if index == 0 else '':<28} {label:<8} "
-                  f"{native * 1e3:8.2f} {ref * 1e3:10.2f} {torch_text} {ref / native:8.1f} {ratio_text}",
-                  flush=True)
+        best = [race({who: _with_setting(who, pair[index]) for who, pair in contestants.items()}, rounds)
+                for index in range(2)]  # the forward race, then the forward + backward one
+        table.print_case([name, shape], {who: (best[0][who], best[1][who]) for who in contestants})
 
 
 def _with_setting(who, fn):
@@ -136,6 +129,7 @@ def _with_setting(who, fn):
         with md.use_kernels(who):
             fn()
     return run
+
 
 if __name__ == "__main__":
     main()

@@ -22,15 +22,13 @@ PyTorch runs in a child process: it brings its own OpenMP runtime, whose idle th
 next to ours, and on a 2-core machine each library then slows the other down in turn. PyTorch is
 used only here, for comparison, when it is installed.
 """
-import argparse
-import json
-import subprocess
-import sys
-
 import numpy as np
 
 import minidl as md
 from minidl.functional import avg_pool2d, max_pool2d
+
+from . import timing
+from .table import Table
 from .timing import best_time, forward_and_backward
 
 # (label, N, C, H, W, kernel, stride, padding)
@@ -81,76 +79,36 @@ def numpy_max_2x2(case, repeats):
 
 
 def torch_timings(threads, repeats):
-    """{(op, case index): (forward, forward + backward) seconds} for PyTorch, measured in this
-    process; None when PyTorch is not installed."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(threads)
-    timings = {}
-    for op in OPS:
-        for index, case in enumerate(CASES):
-            fwd, fwd_bwd = torch_case(torch, op, case)
-            timings[(op, index)] = (best_time(fwd, repeats), best_time(fwd_bwd, repeats))
-    return timings
-
-
-def torch_timings_in_child(threads, repeats):
-    """torch_timings, run in a fresh Python process (see the module docstring for why)."""
-    command = [sys.executable, "-m", "benchmarks.pool", "--torch-only", "--threads", str(threads),
-               "--repeats", str(repeats)]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    listed = json.loads(result.stdout)
-    return None if listed is None else {(op, index): tuple(t) for op, index, t in listed}
-
-
-def _ms(seconds, width):
-    return f"{seconds * 1e3:{width}.3f}" if seconds else f"{'-':>{width}}"
+    """{(op, case index): (forward, forward + backward) seconds} for PyTorch; None without it."""
+    keys = [(op, index) for op in OPS for index in range(len(CASES))]
+    return timing.torch_timings(threads, keys, lambda torch, key: torch_case(torch, key[0], CASES[key[1]]),
+                                lambda fn: best_time(fn, repeats))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=None, help="threads for minidl and PyTorch")
-    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
-    parser.add_argument("--repeats", type=int, default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--torch-only", action="store_true", help=argparse.SUPPRESS)  # the child
-    args = parser.parse_args(argv)
-    if args.threads:
-        md.set_num_threads(args.threads)
-    threads = md.get_num_threads()
-    repeats = args.repeats or (3 if args.quick else 7)
+    args = timing.kernel_arguments(__doc__).parse_args(argv)
+    threads, repeats = timing.threads_and_repeats(args)
     if args.torch_only:
-        timings = torch_timings(threads, repeats)
-        listed = None if timings is None else [[*key, value] for key, value in timings.items()]
-        print(json.dumps(listed))
+        timing.print_timings(torch_timings(threads, repeats))
         return
-    torch_all = torch_timings_in_child(threads, repeats)
+    torch_all = timing.torch_timings_in_child("benchmarks.pool", ["--threads", str(threads), "--repeats", str(repeats)])
 
     print(f"pooling benchmark, float32, {threads} thread(s); times in ms, best of {repeats}")
-    header = (f"{'op':<11} {'window':<8} {'input':<14} {'pass':<8} {'native':>8} {'reference':>10} "
-              f"{'torch':>8} {'numpy':>8} {'ref/nat':>8} {'nat/torch':>9}")
-    print(header)
-    print("-" * len(header))
+    table = Table({"op": 11, "window": 8, "input": 14}, {"native": 8, "reference": 10, "torch": 8, "numpy": 8})
+    table.print_header()
     for op in OPS:
         for index, case in enumerate(CASES):
             label, n, c, h, w = case[:5]
-            timings = {}
+            times = {}
             for setting in ("native", "reference"):
                 with md.use_kernels(setting):
                     fwd, fwd_bwd = minidl_case(op, case)
-                    timings[setting] = (best_time(fwd, repeats), best_time(fwd_bwd, repeats))
-            torch_pair = torch_all[(op, index)] if torch_all is not None else (None, None)
-            numpy_fwd = numpy_max_2x2(case, repeats) if op == "max_pool2d" and label == "2x2" else None
-            for row, pass_name in enumerate(("fwd", "fwd+bwd")):
-                native, ref = timings["native"][row], timings["reference"][row]
-                torch_t = torch_pair[row]
-                ratio = f"{native / torch_t:9.2f}" if torch_t else f"{'-':>9}"
-                first = row == 0
-                print(f"{op if first else '':<11} {label if first else '':<8} "
-                      f"{f'{n}x{c}x{h}x{w}' if first else '':<14} {pass_name:<8} {_ms(native, 8)} "
-                      f"{_ms(ref, 10)} {_ms(torch_t, 8)} {_ms(numpy_fwd if first else None, 8)} "
-                      f"{ref / native:8.1f} {ratio}")
+                    times[setting] = (best_time(fwd, repeats), best_time(fwd_bwd, repeats))
+            if torch_all is not None:
+                times["torch"] = torch_all[(op, index)]
+            if op == "max_pool2d" and label == "2x2":
+                times["numpy"] = (numpy_max_2x2(case, repeats), None)
+            table.print_case([op, label, f"{n}x{c}x{h}x{w}"], times)
 
 
 if __name__ == "__main__":

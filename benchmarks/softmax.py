@@ -20,17 +20,15 @@ The floor, for scale: softmax reads its input once and writes its output once; a
 float32 that is 2 x 16 MB, about 0.9 ms at this machine's ~37 GB/s. PyTorch is used only here,
 for comparison, when it is installed.
 """
-import argparse
-import json
-import subprocess
-import sys
 import time
 
 import numpy as np
 
 import minidl as md
 from minidl.functional import cross_entropy, log_softmax, softmax
+
 from . import timing
+from .table import Table
 
 SHAPES = [(4096, 1000), (128, 10)]
 OPS = ("softmax", "log_softmax", "cross_entropy")
@@ -46,6 +44,7 @@ clock = CLOCKS["wall"]
 def best_time(fn, repeats, budget=0.2):
     """timing.best_time on the clock chosen with --clock."""
     return timing.best_time(fn, repeats, budget, clock)
+
 
 def minidl_case(op, rows, cols, rng):
     x = md.tensor(rng.standard_normal((rows, cols)).astype(np.float32), requires_grad=True)
@@ -75,78 +74,43 @@ def torch_case(torch, op, rows, cols, rng):
 
 
 def torch_timings(threads, repeats):
-    """{(op, rows, cols): (forward, forward + backward) seconds} for PyTorch, measured in this
-    process; None when PyTorch is not installed."""
-    try:
-        import torch
-    except ImportError:
-        return None
-    torch.set_num_threads(threads)
-    timings = {}
-    for op in OPS:
-        for rows, cols in SHAPES:
-            fwd, fwd_bwd = torch_case(torch, op, rows, cols, np.random.default_rng(0))
-            timings[(op, rows, cols)] = (best_time(fwd, repeats), best_time(fwd_bwd, repeats))
-    return timings
-
-
-def torch_timings_in_child(threads, repeats):
-    """torch_timings, run in a fresh Python process (see the module docstring for why)."""
-    command = [sys.executable, "-m", "benchmarks.softmax", "--torch-only", "--threads", str(threads),
-               "--repeats", str(repeats), "--clock", next(k for k, v in CLOCKS.items() if v is clock)]
-    result = subprocess.run(command, capture_output=True, text=True, check=True)
-    listed = json.loads(result.stdout)
-    return None if listed is None else {(op, rows, cols): tuple(t) for op, rows, cols, t in listed}
+    """{(op, rows, cols): (forward, forward + backward) seconds} for PyTorch; None without it."""
+    keys = [(op, rows, cols) for op in OPS for rows, cols in SHAPES]
+    return timing.torch_timings(threads, keys,
+                                lambda torch, key: torch_case(torch, *key, np.random.default_rng(0)),
+                                lambda fn: best_time(fn, repeats))
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=None, help="threads for minidl and PyTorch")
-    parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="repeats per timing (default 7); more finds quieter moments on a busy machine")
+    parser = timing.kernel_arguments(__doc__)
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
                         help="wall (default) or cpu: CPU time of this process, steady on a busy "
                              "machine; use it with --threads 1")
-    parser.add_argument("--torch-only", action="store_true", help=argparse.SUPPRESS)  # the child
     args = parser.parse_args(argv)
     global clock
     clock = CLOCKS[args.clock]
-    if args.threads:
-        md.set_num_threads(args.threads)
-    threads = md.get_num_threads()
-    repeats = args.repeats or (3 if args.quick else 7)
+    threads, repeats = timing.threads_and_repeats(args)
     if args.torch_only:
-        timings = torch_timings(threads, repeats)
-        listed = None if timings is None else [[*key, value] for key, value in timings.items()]
-        print(json.dumps(listed))
+        timing.print_timings(torch_timings(threads, repeats))
         return
-    torch_all = torch_timings_in_child(threads, repeats)
+    torch_all = timing.torch_timings_in_child(
+        "benchmarks.softmax", ["--threads", str(threads), "--repeats", str(repeats), "--clock", args.clock])
 
     print(f"softmax benchmark, float32, {threads} thread(s); times in ms ({args.clock} clock), "
           f"best of {repeats}")
-    header = (f"{'op':<14} {'shape':<11} {'pass':<8} {'native':>8} {'reference':>10} {'torch':>8} "
-              f"{'ref/nat':>8} {'nat/torch':>9}")
-    print(header)
-    print("-" * len(header))
+    table = Table({"op": 14, "shape": 11}, {"native": 8, "reference": 10, "torch": 8})
+    table.print_header()
     for op in OPS:
         for rows, cols in SHAPES:
-            shape = f"{rows}x{cols}"
             rng = np.random.default_rng(0)
-            timings = {}
+            times = {}
             for setting in ("native", "reference"):
                 with md.use_kernels(setting):
                     fwd, fwd_bwd = minidl_case(op, rows, cols, rng)
-                    timings[setting] = (best_time(fwd, repeats), best_time(fwd_bwd, repeats))
+                    times[setting] = (best_time(fwd, repeats), best_time(fwd_bwd, repeats))
             if torch_all is not None:
-                timings["torch"] = torch_all[(op, rows, cols)]
-            for index, label in enumerate(("fwd", "fwd+bwd")):
-                native, ref = timings["native"][index], timings["reference"][index]
-                torch_t = timings["torch"][index] if "torch" in timings else None
-                torch_text = f"{torch_t * 1e3:8.3f}" if torch_t else f"{'-':>8}"
-                ratio_text = f"{native / torch_t:9.2f}" if torch_t else f"{'-':>9}"
-                print(f"{op if index == 0 else '':<14} {shape if index == 0 else '':<11} {label:<8} "
-                      f"{native * 1e3:8.3f} {ref * 1e3:10.3f} {torch_text} {ref / native:8.1f} {ratio_text}")
+                times["torch"] = torch_all[(op, rows, cols)]
+            table.print_case([op, f"{rows}x{cols}"], times)
 
 
 if __name__ == "__main__":

@@ -36,10 +36,12 @@ std::vector<int64_t> read_ints(const py::handle& obj, size_t count, const std::s
 
 // The geometry of a pooling of `input` (N, C, H, W), checked so that every index the kernel
 // computes lies inside its arrays. Raises ValueError with `context` (the shapes and parameters).
-Pool2dShape pool2d_shape(const std::string& kernel_name, const std::vector<int64_t>& input,
-                         const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
-                         const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation,
-                         bool ceil_mode, const std::string& context) {
+Pool2dGeometry pool2d_geometry(const std::string& kernel_name, const std::vector<int64_t>& input,
+                               const std::vector<int64_t>& kernel,
+                               const std::vector<int64_t>& stride,
+                               const std::vector<int64_t>& padding,
+                               const std::vector<int64_t>& dilation, bool ceil_mode,
+                               const std::string& context) {
     auto fail = [&](const std::string& why) {
         throw std::invalid_argument(kernel_name + ": " + why + " (" + context + ")");
     };
@@ -51,22 +53,34 @@ Pool2dShape pool2d_shape(const std::string& kernel_name, const std::vector<int64
         if (padding[axis] < 0 || padding[axis] > kernel[axis] / 2)
             fail("padding must be between 0 and half the kernel size");
     }
-    Pool2dShape s{};
-    s.N = input[0], s.C = input[1], s.H = input[2], s.W = input[3];
-    s.kh = kernel[0], s.kw = kernel[1], s.sh = stride[0], s.sw = stride[1];
-    s.ph = padding[0], s.pw = padding[1], s.dh = dilation[0], s.dw = dilation[1];
-    s.OH = minidl::pool_output_size(s.H, s.kh, s.sh, s.ph, s.dh, ceil_mode);
-    s.OW = minidl::pool_output_size(s.W, s.kw, s.sw, s.pw, s.dw, ceil_mode);
-    if (s.OH < 1 || s.OW < 1)
-        fail("the window is larger than the padded input; output would be " + std::to_string(s.OH) +
-             "x" + std::to_string(s.OW));
+    Pool2dGeometry s{};
+    s.batch = input[0], s.channels = input[1], s.in_h = input[2], s.in_w = input[3];
+    s.kernel_h = kernel[0], s.kernel_w = kernel[1], s.stride_h = stride[0], s.stride_w = stride[1];
+    s.padding_h = padding[0], s.padding_w = padding[1], s.dilation_h = dilation[0],
+    s.dilation_w = dilation[1];
+    s.out_h = minidl::pool2d_output_size(s.in_h, s.kernel_h, s.stride_h, s.padding_h, s.dilation_h,
+                                         ceil_mode);
+    s.out_w = minidl::pool2d_output_size(s.in_w, s.kernel_w, s.stride_w, s.padding_w, s.dilation_w,
+                                         ceil_mode);
+    if (s.out_h < 1 || s.out_w < 1)
+        fail("the window is larger than the padded input; output would be " +
+             std::to_string(s.out_h) + "x" + std::to_string(s.out_w));
     return s;
+}
+
+bool is_pool2d_output_size(const Pool2dGeometry& g, int64_t out_h, int64_t out_w) {
+    const int64_t floor_h =
+        pool2d_output_size(g.in_h, g.kernel_h, g.stride_h, g.padding_h, g.dilation_h, false);
+    const int64_t floor_w =
+        pool2d_output_size(g.in_w, g.kernel_w, g.stride_w, g.padding_w, g.dilation_w, false);
+    return out_h >= 1 && out_w >= 1 && (out_h == g.out_h || out_h == floor_h) &&
+           (out_w == g.out_w || out_w == floor_w);
 }
 
 std::string pool_context(const std::string& shapes, const std::vector<int64_t>& kernel,
                          const std::vector<int64_t>& stride, const std::vector<int64_t>& padding) {
-    return shapes + ", kernel " + ints_text(kernel) + ", stride " + ints_text(stride) + ", padding " +
-           ints_text(padding);
+    return shapes + ", kernel " + ints_text(kernel) + ", stride " + ints_text(stride) +
+           ", padding " + ints_text(padding);
 }
 
 // The geometry of a convolution of x (N, C_in, H, W) with weight (C_out, C_in/groups, kh, kw),
@@ -103,10 +117,11 @@ Conv2dGeometry conv2d_geometry(const std::string& name, const std::vector<int64_
     Conv2dGeometry g{};
     g.batch = x[0], g.in_channels = x[1], g.in_h = x[2], g.in_w = x[3];
     g.out_channels = w[0], g.kernel_h = w[2], g.kernel_w = w[3];
-    g.stride_h = stride[0], g.stride_w = stride[1], g.pad_h = padding[0], g.pad_w = padding[1];
+    g.stride_h = stride[0], g.stride_w = stride[1], g.padding_h = padding[0],
+    g.padding_w = padding[1];
     g.dilation_h = dilation[0], g.dilation_w = dilation[1], g.groups = groups;
-    g.out_h = minidl::conv2d_output_size(g.in_h, g.kernel_h, g.stride_h, g.pad_h, g.dilation_h);
-    g.out_w = minidl::conv2d_output_size(g.in_w, g.kernel_w, g.stride_w, g.pad_w, g.dilation_w);
+    g.out_h = minidl::conv2d_output_size(g.in_h, g.kernel_h, g.stride_h, g.padding_h, g.dilation_h);
+    g.out_w = minidl::conv2d_output_size(g.in_w, g.kernel_w, g.stride_w, g.padding_w, g.dilation_w);
     if (g.out_h < 1 || g.out_w < 1)
         fail("the (dilated) kernel is larger than the padded input; output would be " +
              std::to_string(g.out_h) + "x" + std::to_string(g.out_w));
@@ -122,7 +137,8 @@ std::string conv2d_context(const std::string& shapes, const std::vector<int64_t>
 
 Conv2dParams read_conv2d_params(const std::string& name, const py::object& stride,
                                 const py::object& padding, const py::object& dilation) {
-    return Conv2dParams{read_ints(stride, 2, name, "stride"), read_ints(padding, 2, name, "padding"),
+    return Conv2dParams{read_ints(stride, 2, name, "stride"),
+                        read_ints(padding, 2, name, "padding"),
                         read_ints(dilation, 2, name, "dilation")};
 }
 

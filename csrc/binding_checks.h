@@ -23,10 +23,17 @@ std::vector<int64_t> read_ints(const pybind11::handle& obj, size_t count, const 
 
 // The geometry of a pooling of `input` (N, C, H, W), checked so that every index the kernel
 // computes lies inside its arrays. Raises ValueError with `context` (the shapes and parameters).
-Pool2dShape pool2d_shape(const std::string& kernel_name, const std::vector<int64_t>& input,
-                         const std::vector<int64_t>& kernel, const std::vector<int64_t>& stride,
-                         const std::vector<int64_t>& padding, const std::vector<int64_t>& dilation,
-                         bool ceil_mode, const std::string& context);
+Pool2dGeometry pool2d_geometry(const std::string& kernel_name, const std::vector<int64_t>& input,
+                               const std::vector<int64_t>& kernel,
+                               const std::vector<int64_t>& stride,
+                               const std::vector<int64_t>& padding,
+                               const std::vector<int64_t>& dilation, bool ceil_mode,
+                               const std::string& context);
+
+// Whether out_h x out_w is the output size of pooling `g` (worked out in ceil_mode, so that its
+// out_h, out_w are never the smaller sizes) in either mode: a backward learns the forward's
+// ceil_mode only from the size of its output.
+bool is_pool2d_output_size(const Pool2dGeometry& g, int64_t out_h, int64_t out_w);
 
 // "x (1, 2, 8, 8), kernel (2, 2), stride (2, 2), padding (0, 0)" for error messages.
 std::string pool_context(const std::string& shapes, const std::vector<int64_t>& kernel,

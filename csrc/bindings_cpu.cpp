@@ -36,6 +36,17 @@ namespace {
 template <typename T>
 using CArray = py::array_t<T, py::array::c_style>;
 
+// Binds one kernel under one name twice, for float and for double, with the same arguments.
+// pybind11 tries the overloads in order and, because the arrays are noconvert(), picks the one
+// whose dtype matches exactly; anything else (int arrays, mixed dtypes, non-contiguous views)
+// matches neither and raises TypeError.
+template <typename FloatKernel, typename DoubleKernel, typename... Extra>
+void def_float_double(py::module_& m, const char* name, FloatKernel for_float,
+                      DoubleKernel for_double, const Extra&... extra) {
+    m.def(name, for_float, extra...);
+    m.def(name, for_double, extra...);
+}
+
 std::string shape_of(const py::array& x) {
     std::ostringstream out;
     out << "(";
@@ -79,13 +90,17 @@ CArray<T> matmul(const CArray<T>& a, const CArray<T>& b, bool trans_a, bool tran
 // ---------------------------------------------------------------------------------------------
 // Softmax family (csrc/cpu/softmax.h): each works on the rows of C-contiguous 2-d arrays.
 
+template <typename T>
+using RowwiseForward = void (*)(const T*, T*, int64_t, int64_t);
+template <typename T>
+using RowwiseBackward = void (*)(const T*, const T*, T*, int64_t, int64_t);
+
 // x (rows, cols) -> y (rows, cols): softmax_forward, log_softmax_forward.
 template <typename T>
-CArray<T> rowwise_forward(const char* name, void (*kernel)(const T*, T*, int64_t, int64_t),
-                          const CArray<T>& x) {
+CArray<T> rowwise_forward(const char* name, RowwiseForward<T> kernel, const CArray<T>& x) {
     if (x.ndim() != 2)
-        throw std::invalid_argument(std::string(name) +
-                                    ": expected a 2-d (rows, cols) array, got shape " + shape_of(x));
+        throw std::invalid_argument(
+            std::string(name) + ": expected a 2-d (rows, cols) array, got shape " + shape_of(x));
     const int64_t rows = x.shape(0), cols = x.shape(1);
     CArray<T> y({rows, cols});
     const T* x_data = x.data();
@@ -99,14 +114,14 @@ CArray<T> rowwise_forward(const char* name, void (*kernel)(const T*, T*, int64_t
 
 // grad_out, y (rows, cols) -> grad_x (rows, cols): softmax_backward, log_softmax_backward.
 template <typename T>
-CArray<T> rowwise_backward(const char* name,
-                           void (*kernel)(const T*, const T*, T*, int64_t, int64_t),
-                           const CArray<T>& grad_out, const CArray<T>& y) {
+CArray<T> rowwise_backward(const char* name, RowwiseBackward<T> kernel, const CArray<T>& grad_out,
+                           const CArray<T>& y) {
     if (grad_out.ndim() != 2 || y.ndim() != 2 || grad_out.shape(0) != y.shape(0) ||
         grad_out.shape(1) != y.shape(1))
         throw std::invalid_argument(std::string(name) +
                                     ": expected grad_out and y of one 2-d (rows, cols) shape, "
-                                    "got shapes " + shape_of(grad_out) + ", " + shape_of(y));
+                                    "got shapes " +
+                                    shape_of(grad_out) + ", " + shape_of(y));
     const int64_t rows = y.shape(0), cols = y.shape(1);
     CArray<T> grad_x({rows, cols});
     const T* g_data = grad_out.data();
@@ -119,23 +134,16 @@ CArray<T> rowwise_backward(const char* name,
     return grad_x;
 }
 
-// Registers `name` for float and double (noconvert: a mismatched dtype is a TypeError).
+// The Python function of one instance of a softmax-family kernel.
 template <typename T>
-void def_rowwise_forward(py::module_& m, const char* name,
-                         void (*kernel)(const T*, T*, int64_t, int64_t), const char* doc) {
-    m.def(name, [name, kernel](const CArray<T>& x) { return rowwise_forward<T>(name, kernel, x); },
-          py::arg("x").noconvert(), doc);
+auto rowwise_binding(const char* name, RowwiseForward<T> kernel) {
+    return [name, kernel](const CArray<T>& x) { return rowwise_forward<T>(name, kernel, x); };
 }
-
 template <typename T>
-void def_rowwise_backward(py::module_& m, const char* name,
-                          void (*kernel)(const T*, const T*, T*, int64_t, int64_t),
-                          const char* doc) {
-    m.def(name,
-          [name, kernel](const CArray<T>& grad_out, const CArray<T>& y) {
-              return rowwise_backward<T>(name, kernel, grad_out, y);
-          },
-          py::arg("grad_out").noconvert(), py::arg("y").noconvert(), doc);
+auto rowwise_binding(const char* name, RowwiseBackward<T> kernel) {
+    return [name, kernel](const CArray<T>& grad_out, const CArray<T>& y) {
+        return rowwise_backward<T>(name, kernel, grad_out, y);
+    };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -143,15 +151,16 @@ void def_rowwise_backward(py::module_& m, const char* name,
 // Window parameters arrive as (h, w) tuples of ints, the input shape as an (N, C, H, W) tuple,
 // in the argument order of minidl.backend.reference.
 
-using minidl::cpu::Pool2dShape;
+using minidl::cpu::Pool2dGeometry;
 
 std::vector<int64_t> shape_vector(const py::array& a) {
     return std::vector<int64_t>(a.shape(), a.shape() + a.ndim());
 }
 
 template <typename T>
-py::tuple max_pool2d_forward(const CArray<T>& x, const py::object& kernel_obj, const py::object& stride_obj,
-                             const py::object& padding_obj, const py::object& dilation_obj, bool ceil_mode) {
+py::tuple max_pool2d_forward(const CArray<T>& x, const py::object& kernel_obj,
+                             const py::object& stride_obj, const py::object& padding_obj,
+                             const py::object& dilation_obj, bool ceil_mode) {
     const std::string name = "max_pool2d_forward";
     const auto kernel = read_ints(kernel_obj, 2, name, "kernel");
     const auto stride = read_ints(stride_obj, 2, name, "stride");
@@ -159,12 +168,13 @@ py::tuple max_pool2d_forward(const CArray<T>& x, const py::object& kernel_obj, c
     const auto dilation = read_ints(dilation_obj, 2, name, "dilation");
     const std::string context = pool_context("x " + shape_of(x), kernel, stride, padding) +
                                 ", dilation " + ints_text(dilation);
-    if (x.ndim() != 4) throw std::invalid_argument(name + ": expected a 4-d (N, C, H, W) x (" + context + ")");
-    const Pool2dShape s =
-        pool2d_shape(name, shape_vector(x), kernel, stride, padding, dilation, ceil_mode, context);
+    if (x.ndim() != 4)
+        throw std::invalid_argument(name + ": expected a 4-d (N, C, H, W) x (" + context + ")");
+    const Pool2dGeometry s = pool2d_geometry(name, shape_vector(x), kernel, stride, padding,
+                                             dilation, ceil_mode, context);
 
-    CArray<T> y({s.N, s.C, s.OH, s.OW});
-    CArray<int64_t> indices({s.N, s.C, s.OH, s.OW});
+    CArray<T> y({s.batch, s.channels, s.out_h, s.out_w});
+    CArray<int64_t> indices({s.batch, s.channels, s.out_h, s.out_w});
     const T* x_data = x.data();
     T* y_data = y.mutable_data();
     int64_t* index_data = indices.mutable_data();
@@ -180,8 +190,8 @@ CArray<T> max_pool2d_backward(const CArray<T>& grad_out, const CArray<int64_t>& 
                               const py::object& input_shape_obj) {
     const std::string name = "max_pool2d_backward";
     const auto input = read_ints(input_shape_obj, 4, name, "input_shape");
-    const std::string context = "grad_out " + shape_of(grad_out) + ", indices " + shape_of(indices) +
-                                ", input_shape " + ints_text(input);
+    const std::string context = "grad_out " + shape_of(grad_out) + ", indices " +
+                                shape_of(indices) + ", input_shape " + ints_text(input);
     auto fail = [&](const std::string& why) {
         throw std::invalid_argument(name + ": " + why + " (" + context + ")");
     };
@@ -191,10 +201,10 @@ CArray<T> max_pool2d_backward(const CArray<T>& grad_out, const CArray<int64_t>& 
         fail("input_shape's N and C must be grad_out's");
     if (input[2] < 1 || input[3] < 1) fail("input H and W must be at least 1");
 
-    Pool2dShape s{};
-    s.N = input[0], s.C = input[1], s.H = input[2], s.W = input[3];
-    s.OH = grad_out.shape(2), s.OW = grad_out.shape(3);
-    CArray<T> grad_x({s.N, s.C, s.H, s.W});
+    Pool2dGeometry s{};
+    s.batch = input[0], s.channels = input[1], s.in_h = input[2], s.in_w = input[3];
+    s.out_h = grad_out.shape(2), s.out_w = grad_out.shape(3);
+    CArray<T> grad_x({s.batch, s.channels, s.in_h, s.in_w});
     const T* g_data = grad_out.data();
     const int64_t* index_data = indices.data();
     T* gx_data = grad_x.mutable_data();
@@ -205,25 +215,27 @@ CArray<T> max_pool2d_backward(const CArray<T>& grad_out, const CArray<int64_t>& 
         bad = minidl::cpu::max_pool2d_backward<T>(g_data, index_data, gx_data, s);
     }
     if (bad > 0)
-        fail(std::to_string(bad) + " indices lie outside the " + std::to_string(s.H) + "x" +
-             std::to_string(s.W) + " plane (expected 0.." + std::to_string(s.H * s.W - 1) +
+        fail(std::to_string(bad) + " indices lie outside the " + std::to_string(s.in_h) + "x" +
+             std::to_string(s.in_w) + " plane (expected 0.." + std::to_string(s.in_h * s.in_w - 1) +
              ", or -1 for an empty window)");
     return grad_x;
 }
 
 template <typename T>
-CArray<T> avg_pool2d_forward(const CArray<T>& x, const py::object& kernel_obj, const py::object& stride_obj,
-                             const py::object& padding_obj, bool ceil_mode, bool count_include_pad) {
+CArray<T> avg_pool2d_forward(const CArray<T>& x, const py::object& kernel_obj,
+                             const py::object& stride_obj, const py::object& padding_obj,
+                             bool ceil_mode, bool count_include_pad) {
     const std::string name = "avg_pool2d_forward";
     const auto kernel = read_ints(kernel_obj, 2, name, "kernel");
     const auto stride = read_ints(stride_obj, 2, name, "stride");
     const auto padding = read_ints(padding_obj, 2, name, "padding");
     const std::string context = pool_context("x " + shape_of(x), kernel, stride, padding);
-    if (x.ndim() != 4) throw std::invalid_argument(name + ": expected a 4-d (N, C, H, W) x (" + context + ")");
-    const Pool2dShape s =
-        pool2d_shape(name, shape_vector(x), kernel, stride, padding, {1, 1}, ceil_mode, context);
+    if (x.ndim() != 4)
+        throw std::invalid_argument(name + ": expected a 4-d (N, C, H, W) x (" + context + ")");
+    const Pool2dGeometry s =
+        pool2d_geometry(name, shape_vector(x), kernel, stride, padding, {1, 1}, ceil_mode, context);
 
-    CArray<T> y({s.N, s.C, s.OH, s.OW});
+    CArray<T> y({s.batch, s.channels, s.out_h, s.out_w});
     const T* x_data = x.data();
     T* y_data = y.mutable_data();
     {
@@ -242,25 +254,23 @@ CArray<T> avg_pool2d_backward(const CArray<T>& grad_out, const py::object& input
     const auto kernel = read_ints(kernel_obj, 2, name, "kernel");
     const auto stride = read_ints(stride_obj, 2, name, "stride");
     const auto padding = read_ints(padding_obj, 2, name, "padding");
-    const std::string context = pool_context(
-        "grad_out " + shape_of(grad_out) + ", input_shape " + ints_text(input), kernel, stride, padding);
+    const std::string context =
+        pool_context("grad_out " + shape_of(grad_out) + ", input_shape " + ints_text(input), kernel,
+                     stride, padding);
     auto fail = [&](const std::string& why) {
         throw std::invalid_argument(name + ": " + why + " (" + context + ")");
     };
     if (grad_out.ndim() != 4) fail("expected a 4-d (N, C, OH, OW) grad_out");
     // grad_out's size says whether the forward ran in ceil_mode; it must be one of the two sizes.
     // (The ceil_mode size is never the smaller one, so it is the one checked for >= 1 here.)
-    Pool2dShape s = pool2d_shape(name, input, kernel, stride, padding, {1, 1}, true, context);
-    const int64_t floor_OH = minidl::cpu::pool_output_size(s.H, s.kh, s.sh, s.ph, 1, false);
-    const int64_t floor_OW = minidl::cpu::pool_output_size(s.W, s.kw, s.sw, s.pw, 1, false);
+    Pool2dGeometry s = pool2d_geometry(name, input, kernel, stride, padding, {1, 1}, true, context);
     const int64_t OH = grad_out.shape(2), OW = grad_out.shape(3);
-    if (grad_out.shape(0) != s.N || grad_out.shape(1) != s.C || OH < 1 || OW < 1 ||
-        !(OH == s.OH || OH == floor_OH) ||
-        !(OW == s.OW || OW == floor_OW))
+    if (grad_out.shape(0) != s.batch || grad_out.shape(1) != s.channels ||
+        !is_pool2d_output_size(s, OH, OW))
         fail("grad_out's shape is not the output shape of this pooling");
-    s.OH = OH, s.OW = OW;
+    s.out_h = OH, s.out_w = OW;
 
-    CArray<T> grad_x({s.N, s.C, s.H, s.W});
+    CArray<T> grad_x({s.batch, s.channels, s.in_h, s.in_w});
     const T* g_data = grad_out.data();
     T* gx_data = grad_x.mutable_data();
     {
@@ -271,8 +281,7 @@ CArray<T> avg_pool2d_backward(const CArray<T>& grad_out, const py::object& input
 }
 
 void register_pool2d(py::module_& m) {
-    // float and double overloads, as for matmul: noconvert() makes a wrong dtype (or int32
-    // indices) a TypeError instead of a silent copy.
+    // noconvert(): a wrong dtype (or int32 indices) is a TypeError instead of a silent copy.
     const char* max_fwd_doc =
         "max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode) -> (y, indices): see "
         "minidl.backend.reference.max_pool2d_forward. x: C-contiguous (N, C, H, W); the window "
@@ -286,26 +295,21 @@ void register_pool2d(py::module_& m) {
     const char* avg_bwd_doc =
         "avg_pool2d_backward(grad_out, input_shape, kernel, stride, padding, count_include_pad) -> "
         "grad_x: see minidl.backend.reference.avg_pool2d_backward.";
-    m.def("max_pool2d_forward", &max_pool2d_forward<float>, py::arg("x").noconvert(), py::arg("kernel"),
-          py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("ceil_mode") = false, max_fwd_doc);
-    m.def("max_pool2d_forward", &max_pool2d_forward<double>, py::arg("x").noconvert(), py::arg("kernel"),
-          py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("ceil_mode") = false, max_fwd_doc);
-    m.def("max_pool2d_backward", &max_pool2d_backward<float>, py::arg("grad_out").noconvert(),
-          py::arg("indices").noconvert(), py::arg("input_shape"), max_bwd_doc);
-    m.def("max_pool2d_backward", &max_pool2d_backward<double>, py::arg("grad_out").noconvert(),
-          py::arg("indices").noconvert(), py::arg("input_shape"), max_bwd_doc);
-    m.def("avg_pool2d_forward", &avg_pool2d_forward<float>, py::arg("x").noconvert(), py::arg("kernel"),
-          py::arg("stride"), py::arg("padding"), py::arg("ceil_mode") = false,
-          py::arg("count_include_pad") = true, avg_fwd_doc);
-    m.def("avg_pool2d_forward", &avg_pool2d_forward<double>, py::arg("x").noconvert(), py::arg("kernel"),
-          py::arg("stride"), py::arg("padding"), py::arg("ceil_mode") = false,
-          py::arg("count_include_pad") = true, avg_fwd_doc);
-    m.def("avg_pool2d_backward", &avg_pool2d_backward<float>, py::arg("grad_out").noconvert(),
-          py::arg("input_shape"), py::arg("kernel"), py::arg("stride"), py::arg("padding"),
-          py::arg("count_include_pad") = true, avg_bwd_doc);
-    m.def("avg_pool2d_backward", &avg_pool2d_backward<double>, py::arg("grad_out").noconvert(),
-          py::arg("input_shape"), py::arg("kernel"), py::arg("stride"), py::arg("padding"),
-          py::arg("count_include_pad") = true, avg_bwd_doc);
+    def_float_double(m, "max_pool2d_forward", &max_pool2d_forward<float>,
+                     &max_pool2d_forward<double>, py::arg("x").noconvert(), py::arg("kernel"),
+                     py::arg("stride"), py::arg("padding"), py::arg("dilation"),
+                     py::arg("ceil_mode") = false, max_fwd_doc);
+    def_float_double(m, "max_pool2d_backward", &max_pool2d_backward<float>,
+                     &max_pool2d_backward<double>, py::arg("grad_out").noconvert(),
+                     py::arg("indices").noconvert(), py::arg("input_shape"), max_bwd_doc);
+    def_float_double(m, "avg_pool2d_forward", &avg_pool2d_forward<float>,
+                     &avg_pool2d_forward<double>, py::arg("x").noconvert(), py::arg("kernel"),
+                     py::arg("stride"), py::arg("padding"), py::arg("ceil_mode") = false,
+                     py::arg("count_include_pad") = true, avg_fwd_doc);
+    def_float_double(m, "avg_pool2d_backward", &avg_pool2d_backward<float>,
+                     &avg_pool2d_backward<double>, py::arg("grad_out").noconvert(),
+                     py::arg("input_shape"), py::arg("kernel"), py::arg("stride"),
+                     py::arg("padding"), py::arg("count_include_pad") = true, avg_bwd_doc);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -315,17 +319,28 @@ void register_pool2d(py::module_& m) {
 
 using minidl::cpu::Conv2dGeometry;
 
+// A gradient of y must have y's shape (batch, out_channels, out_h, out_w).
+void expect_output_shape(const std::string& name, const py::array& grad_out,
+                         const Conv2dGeometry& g, const std::string& context) {
+    const std::vector<int64_t> expected{g.batch, g.out_channels, g.out_h, g.out_w};
+    if (shape_vector(grad_out) != expected)
+        throw std::invalid_argument(name + ": grad_out must have the output shape " +
+                                    ints_text(expected) + " (" + context + ")");
+}
+
 template <typename T>
 CArray<T> conv2d_forward(const CArray<T>& x, const CArray<T>& weight, const py::object& stride_obj,
                          const py::object& padding_obj, const py::object& dilation_obj,
                          int64_t groups) {
     const std::string name = "conv2d_forward";
     const Conv2dParams p = read_conv2d_params(name, stride_obj, padding_obj, dilation_obj);
-    const std::string context = conv2d_context(
-        "x " + shape_of(x) + ", weight " + shape_of(weight), p.stride, p.padding, p.dilation, groups);
+    const std::string context = conv2d_context("x " + shape_of(x) + ", weight " + shape_of(weight),
+                                               p.stride, p.padding, p.dilation, groups);
     if (x.ndim() != 4 || weight.ndim() != 4)
-        throw std::invalid_argument(name + ": expected 4-d x (N, C_in, H, W) and weight "
-                                    "(C_out, C_in/groups, kh, kw) (" + context + ")");
+        throw std::invalid_argument(name +
+                                    ": expected 4-d x (N, C_in, H, W) and weight "
+                                    "(C_out, C_in/groups, kh, kw) (" +
+                                    context + ")");
     const Conv2dGeometry g = conv2d_geometry(name, shape_vector(x), shape_vector(weight), p.stride,
                                              p.padding, p.dilation, groups, context);
 
@@ -353,14 +368,13 @@ CArray<T> conv2d_backward_input(const CArray<T>& grad_out, const CArray<T>& weig
                            ", input_shape " + ints_text(input),
                        p.stride, p.padding, p.dilation, groups);
     if (grad_out.ndim() != 4 || weight.ndim() != 4)
-        throw std::invalid_argument(name + ": expected 4-d grad_out (N, C_out, OH, OW) and weight "
-                                    "(C_out, C_in/groups, kh, kw) (" + context + ")");
+        throw std::invalid_argument(name +
+                                    ": expected 4-d grad_out (N, C_out, OH, OW) and weight "
+                                    "(C_out, C_in/groups, kh, kw) (" +
+                                    context + ")");
     const Conv2dGeometry g = conv2d_geometry(name, input, shape_vector(weight), p.stride, p.padding,
                                              p.dilation, groups, context);
-    const std::vector<int64_t> expected{g.batch, g.out_channels, g.out_h, g.out_w};
-    if (shape_vector(grad_out) != expected)
-        throw std::invalid_argument(name + ": grad_out must have the output shape " +
-                                    ints_text(expected) + " (" + context + ")");
+    expect_output_shape(name, grad_out, g, context);
 
     CArray<T> grad_x({g.batch, g.in_channels, g.in_h, g.in_w});
     const T* g_data = grad_out.data();
@@ -386,14 +400,13 @@ CArray<T> conv2d_backward_weight(const CArray<T>& grad_out, const CArray<T>& x,
                            ints_text(wshape),
                        p.stride, p.padding, p.dilation, groups);
     if (grad_out.ndim() != 4 || x.ndim() != 4)
-        throw std::invalid_argument(name + ": expected 4-d grad_out (N, C_out, OH, OW) and x "
-                                    "(N, C_in, H, W) (" + context + ")");
+        throw std::invalid_argument(name +
+                                    ": expected 4-d grad_out (N, C_out, OH, OW) and x "
+                                    "(N, C_in, H, W) (" +
+                                    context + ")");
     const Conv2dGeometry g = conv2d_geometry(name, shape_vector(x), wshape, p.stride, p.padding,
                                              p.dilation, groups, context);
-    const std::vector<int64_t> expected{g.batch, g.out_channels, g.out_h, g.out_w};
-    if (shape_vector(grad_out) != expected)
-        throw std::invalid_argument(name + ": grad_out must have the output shape " +
-                                    ints_text(expected) + " (" + context + ")");
+    expect_output_shape(name, grad_out, g, context);
 
     CArray<T> grad_w({wshape[0], wshape[1], wshape[2], wshape[3]});
     const T* g_data = grad_out.data();
@@ -407,7 +420,6 @@ CArray<T> conv2d_backward_weight(const CArray<T>& grad_out, const CArray<T>& x,
 }
 
 void register_conv2d(py::module_& m) {
-    // float and double overloads, noconvert(): a wrong or mixed dtype is a TypeError.
     const char* fwd_doc =
         "conv2d_forward(x, weight, stride, padding, dilation, groups) -> y: see "
         "minidl.backend.reference.conv2d_forward. x: C-contiguous (N, C_in, H, W), weight: "
@@ -418,26 +430,17 @@ void register_conv2d(py::module_& m) {
     const char* bwd_weight_doc =
         "conv2d_backward_weight(grad_out, x, weight_shape, stride, padding, dilation, groups) "
         "-> grad_weight: see minidl.backend.reference.conv2d_backward_weight.";
-    m.def("conv2d_forward", &conv2d_forward<float>, py::arg("x").noconvert(),
-          py::arg("weight").noconvert(), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
-          py::arg("groups"), fwd_doc);
-    m.def("conv2d_forward", &conv2d_forward<double>, py::arg("x").noconvert(),
-          py::arg("weight").noconvert(), py::arg("stride"), py::arg("padding"), py::arg("dilation"),
-          py::arg("groups"), fwd_doc);
-    m.def("conv2d_backward_input", &conv2d_backward_input<float>, py::arg("grad_out").noconvert(),
-          py::arg("weight").noconvert(), py::arg("input_shape"), py::arg("stride"),
-          py::arg("padding"), py::arg("dilation"), py::arg("groups"), bwd_input_doc);
-    m.def("conv2d_backward_input", &conv2d_backward_input<double>, py::arg("grad_out").noconvert(),
-          py::arg("weight").noconvert(), py::arg("input_shape"), py::arg("stride"),
-          py::arg("padding"), py::arg("dilation"), py::arg("groups"), bwd_input_doc);
-    m.def("conv2d_backward_weight", &conv2d_backward_weight<float>,
-          py::arg("grad_out").noconvert(), py::arg("x").noconvert(), py::arg("weight_shape"),
-          py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("groups"),
-          bwd_weight_doc);
-    m.def("conv2d_backward_weight", &conv2d_backward_weight<double>,
-          py::arg("grad_out").noconvert(), py::arg("x").noconvert(), py::arg("weight_shape"),
-          py::arg("stride"), py::arg("padding"), py::arg("dilation"), py::arg("groups"),
-          bwd_weight_doc);
+    def_float_double(m, "conv2d_forward", &conv2d_forward<float>, &conv2d_forward<double>,
+                     py::arg("x").noconvert(), py::arg("weight").noconvert(), py::arg("stride"),
+                     py::arg("padding"), py::arg("dilation"), py::arg("groups"), fwd_doc);
+    def_float_double(m, "conv2d_backward_input", &conv2d_backward_input<float>,
+                     &conv2d_backward_input<double>, py::arg("grad_out").noconvert(),
+                     py::arg("weight").noconvert(), py::arg("input_shape"), py::arg("stride"),
+                     py::arg("padding"), py::arg("dilation"), py::arg("groups"), bwd_input_doc);
+    def_float_double(m, "conv2d_backward_weight", &conv2d_backward_weight<float>,
+                     &conv2d_backward_weight<double>, py::arg("grad_out").noconvert(),
+                     py::arg("x").noconvert(), py::arg("weight_shape"), py::arg("stride"),
+                     py::arg("padding"), py::arg("dilation"), py::arg("groups"), bwd_weight_doc);
 }
 
 }  // namespace
@@ -445,16 +448,12 @@ void register_conv2d(py::module_& m) {
 PYBIND11_MODULE(_C, m) {
     m.doc() = "minidl's C++ kernels (csrc/cpu). Use them through minidl.backend.kernels.";
 
-    // Two overloads; pybind11 tries them in order and, because conversion is off, picks the one
-    // whose dtype matches exactly. Anything else (int arrays, mixed dtypes, non-contiguous views)
-    // matches neither and raises TypeError.
     const char* matmul_doc =
         "matmul(a, b, trans_a, trans_b) -> c: batched op(a) @ op(b), see "
         "minidl.backend.reference.matmul. a, b: C-contiguous 3-d arrays of one float dtype.";
-    m.def("matmul", &matmul<float>, py::arg("a").noconvert(), py::arg("b").noconvert(),
-          py::arg("trans_a") = false, py::arg("trans_b") = false, matmul_doc);
-    m.def("matmul", &matmul<double>, py::arg("a").noconvert(), py::arg("b").noconvert(),
-          py::arg("trans_a") = false, py::arg("trans_b") = false, matmul_doc);
+    def_float_double(m, "matmul", &matmul<float>, &matmul<double>, py::arg("a").noconvert(),
+                     py::arg("b").noconvert(), py::arg("trans_a") = false,
+                     py::arg("trans_b") = false, matmul_doc);
 
     // Softmax family: float and double overloads of each, see minidl.backend.reference.
     namespace cpu = minidl::cpu;
@@ -465,31 +464,32 @@ PYBIND11_MODULE(_C, m) {
         "softmax_backward(grad_out, y) -> grad_x = y * (grad_out - sum(grad_out * y, -1)).";
     const char* log_softmax_backward_doc =
         "log_softmax_backward(grad_out, y) -> grad_x = grad_out - exp(y) * sum(grad_out, -1).";
-    def_rowwise_forward<float>(m, "softmax_forward", &cpu::softmax_forward<float>, softmax_doc);
-    def_rowwise_forward<double>(m, "softmax_forward", &cpu::softmax_forward<double>, softmax_doc);
-    def_rowwise_forward<float>(m, "log_softmax_forward", &cpu::log_softmax_forward<float>,
-                               log_softmax_doc);
-    def_rowwise_forward<double>(m, "log_softmax_forward", &cpu::log_softmax_forward<double>,
-                                log_softmax_doc);
-    def_rowwise_backward<float>(m, "softmax_backward", &cpu::softmax_backward<float>,
-                                softmax_backward_doc);
-    def_rowwise_backward<double>(m, "softmax_backward", &cpu::softmax_backward<double>,
-                                 softmax_backward_doc);
-    def_rowwise_backward<float>(m, "log_softmax_backward", &cpu::log_softmax_backward<float>,
-                                log_softmax_backward_doc);
-    def_rowwise_backward<double>(m, "log_softmax_backward", &cpu::log_softmax_backward<double>,
-                                 log_softmax_backward_doc);
+    const auto x_arg = py::arg("x").noconvert();
+    const auto grad_out_arg = py::arg("grad_out").noconvert(), y_arg = py::arg("y").noconvert();
+    def_float_double(
+        m, "softmax_forward", rowwise_binding("softmax_forward", &cpu::softmax_forward<float>),
+        rowwise_binding("softmax_forward", &cpu::softmax_forward<double>), x_arg, softmax_doc);
+    def_float_double(m, "log_softmax_forward",
+                     rowwise_binding("log_softmax_forward", &cpu::log_softmax_forward<float>),
+                     rowwise_binding("log_softmax_forward", &cpu::log_softmax_forward<double>),
+                     x_arg, log_softmax_doc);
+    def_float_double(m, "softmax_backward",
+                     rowwise_binding("softmax_backward", &cpu::softmax_backward<float>),
+                     rowwise_binding("softmax_backward", &cpu::softmax_backward<double>),
+                     grad_out_arg, y_arg, softmax_backward_doc);
+    def_float_double(m, "log_softmax_backward",
+                     rowwise_binding("log_softmax_backward", &cpu::log_softmax_backward<float>),
+                     rowwise_binding("log_softmax_backward", &cpu::log_softmax_backward<double>),
+                     grad_out_arg, y_arg, log_softmax_backward_doc);
 
-    m.def("get_num_threads", &minidl::cpu::get_num_threads,
-          "Threads the CPU kernels run on.");
+    m.def("get_num_threads", &minidl::cpu::get_num_threads, "Threads the CPU kernels run on.");
     m.def("set_num_threads", &minidl::cpu::set_num_threads, py::arg("n"),
           "Run the CPU kernels on n threads (ignored without OpenMP).");
     m.def("openmp_enabled", &minidl::cpu::openmp_enabled,
           "Whether the kernels were compiled with OpenMP.");
     m.def("simd", &minidl::cpu::simd,
           "The matmul micro-kernel in this build: 'avx512f' or 'portable'.");
-    m.def("build_info", &minidl::cpu::build_info,
-          "Compiler, flags and build type of this build.");
+    m.def("build_info", &minidl::cpu::build_info, "Compiler, flags and build type of this build.");
 
     register_pool2d(m);
     register_conv2d(m);

@@ -7,20 +7,20 @@ block in ``build_parser`` that declares its arguments. To add ``minidl train``: 
 import argparse
 import os
 import sys
-
+from collections.abc import Sequence
 
 # ---------------------------------------------------------------------------------------------
 # Subcommands. Their imports are inside the functions, so that `minidl --help` stays instant and
 # a problem in one command's code cannot break the others.
 
-def run_doctor(args):
+def run_doctor(args: argparse.Namespace) -> int:
     from .doctor import doctor
 
     doctor()
     return 0
 
 
-def run_demo(args):
+def run_demo(args: argparse.Namespace) -> int:
     from .demo import main as demo_main
 
     return demo_main()
@@ -32,7 +32,7 @@ TRAIN_SETTINGS = ("dataset", "model", "epochs", "lr", "batch_size", "optimizer",
                   "out", "data_root", "quiet")
 
 
-def run_train(args):
+def run_train(args: argparse.Namespace) -> int:
     from .train import TrainConfig, resolve_device, run
 
     config = TrainConfig(**{k: getattr(args, k) for k in TRAIN_SETTINGS if getattr(args, k) is not None})
@@ -45,7 +45,7 @@ def run_train(args):
     return 0
 
 
-def run_eval(args):
+def run_eval(args: argparse.Namespace) -> int:
     from .train import evaluate_checkpoint, resolve_device
 
     try:
@@ -59,27 +59,24 @@ def run_eval(args):
 
 # Argument types: a bad value becomes argparse's usage error (exit code 2) naming the flag.
 
-def _positive_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
+def _int_at_least(minimum, what):
+    """An argument type: an integer >= ``minimum`` (``what`` names it in the error)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = minimum - 1
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}")
+        return value
+    return parse
 
 
-def _non_negative_int(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}")
-    return value
+_positive_int = _int_at_least(1, "positive")
+_non_negative_int = _int_at_least(0, "non-negative")
 
 
-def _positive_float(text):
+def _positive_float(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -89,7 +86,7 @@ def _positive_float(text):
     return value
 
 
-def _device(text):
+def _device(text: str) -> str:
     if text != "cpu" and not (text == "cuda" or (text.startswith("cuda:") and text[5:].isdigit())):
         raise argparse.ArgumentTypeError(f"expected cpu, cuda or cuda:N, got {text!r}")
     return text
@@ -97,7 +94,7 @@ def _device(text):
 
 # ---------------------------------------------------------------------------------------------
 
-def build_parser():
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minidl", description="minidl: a deep-learning framework written to be read.")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -150,7 +147,7 @@ def build_parser():
     return parser
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -3,18 +3,31 @@
 Each takes ``dtype=``, ``device=`` and ``requires_grad=`` as in PyTorch. Floating results default
 to ``get_default_dtype()`` (float32); the device defaults to ``get_default_device()``.
 """
+from collections.abc import Sequence
+from typing import Any
+
 import numpy
+import numpy.typing
 
 from . import random as _random
 from .autograd import dtypes
 from .autograd.tensor import Tensor
 from .backend import device as _device
 
+# What the public API accepts as a dtype (minidl.float32, numpy.float64, "float32") and as a
+# device ("cpu", "cuda:1", minidl.device("cuda")); nn and optim take these names from here.
+# None means the default (get_default_dtype(), get_default_device()).
+DTypeLike = numpy.typing.DTypeLike | None
+DeviceLike = str | _device.Device
+# A shape given as `zeros(2, 3)` or `zeros((2, 3))`.
+Size = int | Sequence[int]
+Number = int | float | bool
 
-def _size(size, op):
+
+def _size(size: tuple[Any, ...], op: str) -> tuple[int, ...]:
     """``zeros(2, 3)`` and ``zeros((2, 3))`` both mean shape (2, 3)."""
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = size[0]
+        size = tuple(size[0])
     try:
         shape = tuple(int(s) for s in size)
     except (TypeError, ValueError):
@@ -24,7 +37,7 @@ def _size(size, op):
     return shape
 
 
-def _finish(array, dtype, device, requires_grad):
+def _finish(array: Any, dtype: DTypeLike, device: DeviceLike | None, requires_grad: bool) -> Tensor:
     """Cast, move, wrap: the last step of every factory."""
     if dtype is not None:
         array = array.astype(numpy.dtype(dtype), copy=False)
@@ -34,11 +47,12 @@ def _finish(array, dtype, device, requires_grad):
     return t
 
 
-def _float(dtype):
+def _float(dtype: DTypeLike) -> numpy.dtype[Any]:
     return numpy.dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
+def tensor(data: Any, dtype: DTypeLike = None, device: DeviceLike | None = None,
+           requires_grad: bool = False) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor).
 
     Arrays keep their dtype; Python floats get the default dtype, Python ints int64.
@@ -46,26 +60,30 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
     return Tensor(data, requires_grad=requires_grad, dtype=dtype, device=device)
 
 
-def from_numpy(array):
+def from_numpy(array: numpy.ndarray) -> Tensor:
     """A CPU tensor sharing memory with a NumPy array (no copy)."""
     if not isinstance(array, numpy.ndarray):
         raise TypeError(f"from_numpy: expected a numpy.ndarray, got {type(array).__name__}")
     return Tensor._make(array)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False):
+def zeros(*size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None,
+          requires_grad: bool = False) -> Tensor:
     return _finish(numpy.zeros(_size(size, "zeros"), _float(dtype)), None, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False):
+def ones(*size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None,
+         requires_grad: bool = False) -> Tensor:
     return _finish(numpy.ones(_size(size, "ones"), _float(dtype)), None, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False):
+def empty(*size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None,
+          requires_grad: bool = False) -> Tensor:
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, device=None, requires_grad=False):
+def full(size: Size, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike | None = None,
+         requires_grad: bool = False) -> Tensor:
     if dtype is None:
         kind = numpy.asarray(fill_value).dtype.kind
         dtype = {"b": dtypes.bool_, "i": dtypes.int64, "u": dtypes.int64}.get(kind, dtypes.get_default_dtype())
@@ -73,11 +91,13 @@ def full(size, fill_value, dtype=None, device=None, requires_grad=False):
                    requires_grad)
 
 
-def eye(n, m=None, dtype=None, device=None, requires_grad=False):
+def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: DeviceLike | None = None,
+        requires_grad: bool = False) -> Tensor:
     return _finish(numpy.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+def arange(start: float, end: float | None = None, step: float = 1, dtype: DTypeLike = None,
+           device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     """``arange(5)`` is [0, 1, 2, 3, 4] (int64); a float bound gives the default float dtype."""
     if end is None:
         start, end = 0, start
@@ -89,23 +109,27 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
     return _finish(numpy.arange(start, end, step, dtype=numpy.dtype(dtype)), None, device, requires_grad)
 
 
-def linspace(start, end, steps, dtype=None, device=None, requires_grad=False):
+def linspace(start: float, end: float, steps: int, dtype: DTypeLike = None,
+             device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
     return _finish(numpy.linspace(start, end, steps, dtype=_float(dtype)), None, device, requires_grad)
 
 
-def randn(*size, dtype=None, device=None, requires_grad=False):
+def randn(*size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None,
+          requires_grad: bool = False) -> Tensor:
     """Samples from the standard normal distribution."""
     shape = _size(size, "randn")
     return _finish(_random.generator().standard_normal(shape).astype(_float(dtype)), None, device, requires_grad)
 
 
-def rand(*size, dtype=None, device=None, requires_grad=False):
+def rand(*size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None,
+         requires_grad: bool = False) -> Tensor:
     """Samples from the uniform distribution on [0, 1)."""
     shape = _size(size, "rand")
     return _finish(_random.generator().random(shape).astype(_float(dtype)), None, device, requires_grad)
 
 
-def randint(low, high=None, size=(), dtype=None, device=None):
+def randint(low: int, high: int | None = None, size: Size = (), dtype: DTypeLike = None,
+            device: DeviceLike | None = None) -> Tensor:
     """Random integers in [low, high) (int64)."""
     if high is None:
         low, high = 0, low
@@ -113,32 +137,37 @@ def randint(low, high=None, size=(), dtype=None, device=None):
     return _finish(_random.generator().integers(low, high, shape), dtype or dtypes.int64, device, False)
 
 
-def randperm(n, device=None):
+def randperm(n: int, device: DeviceLike | None = None) -> Tensor:
     return _finish(_random.generator().permutation(n).astype(numpy.int64), None, device, False)
 
 
-def _like(x, fill, dtype, device, requires_grad):
+def _like(x: Tensor, fill: Number, dtype: DTypeLike, device: DeviceLike | None, requires_grad: bool) -> Tensor:
     dtype = numpy.dtype(dtype) if dtype is not None else x.dtype
     xp = _device.xp_of(x.data)
     array = xp.full(x.shape, fill, dtype=dtype)
     return _finish(array, None, device if device is not None else x.device, requires_grad)
 
 
-def zeros_like(x, dtype=None, device=None, requires_grad=False):
+def zeros_like(x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None,
+               requires_grad: bool = False) -> Tensor:
     return _like(x, 0, dtype, device, requires_grad)
 
 
-def ones_like(x, dtype=None, device=None, requires_grad=False):
+def ones_like(x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None,
+              requires_grad: bool = False) -> Tensor:
     return _like(x, 1, dtype, device, requires_grad)
 
 
-def full_like(x, fill_value, dtype=None, device=None, requires_grad=False):
+def full_like(x: Tensor, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike | None = None,
+              requires_grad: bool = False) -> Tensor:
     return _like(x, fill_value, dtype, device, requires_grad)
 
 
-def randn_like(x, dtype=None, device=None, requires_grad=False):
+def randn_like(x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None,
+               requires_grad: bool = False) -> Tensor:
     return randn(*x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
 
 
-def rand_like(x, dtype=None, device=None, requires_grad=False):
+def rand_like(x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None,
+              requires_grad: bool = False) -> Tensor:
     return rand(*x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)

@@ -24,6 +24,7 @@ import numbers
 import os
 import secrets
 import zipfile
+from typing import Any
 
 import numpy
 
@@ -37,14 +38,14 @@ _INDEX = "__minidl__"
 
 # -- save ---------------------------------------------------------------------------------------
 
-def save(obj, path):
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` (nested dicts, lists, tuples of tensors, numbers, strings, bools, None) to ``path``.
 
     Tensors are saved as data: their values, dtype and device, not their graph, gradient or
     ``requires_grad``. A tensor that appears twice is stored once and loaded as one tensor.
     """
     path = _fspath(path, "save")
-    arrays = {}
+    arrays: dict[str, Any] = {}
     root = _Encoder(arrays).encode(obj)
     index = json.dumps({"format": FORMAT, "version": VERSION, "root": root}, allow_nan=True)
     arrays[_INDEX] = numpy.frombuffer(index.encode("utf-8"), dtype=numpy.uint8)
@@ -146,7 +147,7 @@ def _fsync_directory(directory):
 
 # -- load ---------------------------------------------------------------------------------------
 
-def load(path, map_location=None):
+def load(path: str | os.PathLike[str], map_location: Any = None) -> Any:
     """Read what ``save`` wrote. Tensors go back to the device they were saved from, or to
     ``map_location`` ('cpu', 'cuda', a ``minidl.device``) when given.
 

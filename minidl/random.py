@@ -8,7 +8,7 @@ import numpy
 _generator = numpy.random.default_rng()
 
 
-def manual_seed(seed):
+def manual_seed(seed: int) -> numpy.random.Generator:
     """Make every later random draw repeatable."""
     global _generator
     if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)):
@@ -17,6 +17,6 @@ def manual_seed(seed):
     return _generator
 
 
-def generator():
+def generator() -> numpy.random.Generator:
     """The NumPy Generator minidl draws from."""
     return _generator

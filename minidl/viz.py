@@ -19,16 +19,22 @@ edges between them (``show_saved=True`` marks the freed ones).
 
 Rendering to SVG/PNG needs Graphviz's ``dot`` program (``apt-get install graphviz``); without it
 ``render`` still writes the ``.dot`` file, and says so.
+
+``chapter_setup()`` is where the pictures of a tutorial chapter go: the first line of every
+chapter in ``tutorials/``, so that each runs the same way as a script and as a notebook.
 """
 import os
 import shutil
 import subprocess
+import sys
 import warnings
+from typing import NamedTuple
 
 from .autograd.function import Context
 from .autograd.tensor import Tensor
+from .random import manual_seed
 
-__all__ = ["to_dot", "render"]
+__all__ = ["to_dot", "render", "chapter_setup", "ChapterFolders"]
 
 _OP_STYLE = 'shape=ellipse, style=filled, fillcolor="#f2f2f2"'
 _LEAF_STYLE = 'shape=box, style=filled, fillcolor="#cfe2f3"'
@@ -36,7 +42,8 @@ _OUTPUT_FILL = 'fillcolor="#b6d7a8", penwidth=2'   # replaces the fill colour of
 _RENDER_FORMATS = ("svg", "png", "pdf")
 
 
-def to_dot(tensor, show_saved=False, names=None, graph_name="autograd"):
+def to_dot(tensor: Tensor, show_saved: bool = False, names: dict | None = None,
+           graph_name: str = "autograd") -> str:
     """The DOT text of the graph that produced ``tensor``.
 
     names:      labels for tensors, as ``{"w": w, "x": x}``, ``{w: "w"}`` or ``{id(w): "w"}``
@@ -102,7 +109,8 @@ def to_dot(tensor, show_saved=False, names=None, graph_name="autograd"):
     return "\n".join(lines) + "\n"
 
 
-def render(tensor, path, format=None, show_saved=False, names=None, timeout=60):
+def render(tensor: Tensor, path: str | os.PathLike, format: str | None = None, show_saved: bool = False,
+           names: dict | None = None, timeout: float = 60) -> str:
     """Write the graph of ``tensor`` to ``path`` and return the path of the file written.
 
     The ``.dot`` text is always written (``graph.svg`` -> ``graph.dot`` beside it). For ``.svg``,
@@ -147,6 +155,34 @@ def render(tensor, path, format=None, show_saved=False, names=None, timeout=60):
                       f"the DOT text is in {dot_path}", RuntimeWarning, stacklevel=2)
         return dot_path
     return path
+
+
+class ChapterFolders(NamedTuple):
+    out: str    # where the chapter writes its figures and tables
+    data: str   # where datasets are cached (MNIST-1D is generated there on first use)
+
+
+def chapter_setup(seed: int = 0) -> ChapterFolders:
+    """What every tutorial chapter does first: ``OUT, DATA = md.viz.chapter_setup()``.
+
+    - ``out``: ``$MINIDL_TUTORIAL_OUT``, else ``tutorial_out`` (created);
+    - ``data``: ``$MINIDL_DATA``, else ``data``;
+    - matplotlib draws into files (its Agg backend) when the chapter runs as a script, so no window
+      opens and nothing blocks; in a notebook (under ipykernel) its inline backend is kept, so the
+      figures show there too;
+    - minidl's generator is seeded with ``seed``, so reruns print the same numbers.
+    """
+    if "ipykernel" not in sys.modules:
+        try:
+            import matplotlib
+        except ImportError:  # a chapter that draws nothing does not need it
+            pass
+        else:
+            matplotlib.use("Agg")  # also switches pyplot if the chapter imported it first
+    out = os.environ.get("MINIDL_TUTORIAL_OUT", "tutorial_out")
+    os.makedirs(out, exist_ok=True)
+    manual_seed(seed)
+    return ChapterFolders(out, os.environ.get("MINIDL_DATA", "data"))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ strides), holding the same values. The unused elements of a strided buffer are N
 kernel that ignores strides and reads past the view poisons its result instead of passing.
 """
 import math
+import operator
 
 import numpy as np
 from hypothesis import HealthCheck, settings
@@ -37,6 +38,18 @@ with_fixtures = settings(suppress_health_check=[HealthCheck.function_scoped_fixt
 
 KINDS = ("real", "positive", "nonzero", "distinct", "grid0", "grid1", "offgrid")
 LAYOUTS = ("contiguous", "transposed", "strided", "reversed")
+
+# The binary elementwise ops, each with the kinds its two operands are drawn from: a denominator
+# away from 0, a power's base positive, maximum/minimum's operands on two grids that never tie.
+BINARY_OPS = {
+    "add": (operator.add, "real", "real"),
+    "sub": (operator.sub, "real", "real"),
+    "mul": (operator.mul, "real", "real"),
+    "div": (operator.truediv, "real", "nonzero"),
+    "pow": (operator.pow, "positive", "real"),
+    "maximum": (minidl.maximum, "grid0", "grid1"),
+    "minimum": (minidl.minimum, "grid0", "grid1"),
+}
 
 
 def shapes(min_dims=0, max_dims=MAX_DIMS, min_side=1, max_side=MAX_SIDE):

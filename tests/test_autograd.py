@@ -1,6 +1,7 @@
 """How the backward pass behaves: accumulation, broadcasting, dtypes, freeing the graph, deep
 graphs, grad modes, user-defined Functions, ``minidl.grad``, higher derivatives."""
 import gc
+import math
 import tracemalloc
 import weakref
 
@@ -297,16 +298,17 @@ def test_ops_on_tensors_without_requires_grad_build_no_graph():
 
 # -- user-defined Functions ------------------------------------------------------------------------
 
-class Square(Function):
+class Exp2(Function):
+    """2^x, whose derivative is written in terms of its own output (save_output)."""
+
     @staticmethod
     def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x * x
+        ctx.save_output()
+        return 2.0 ** x.data
 
     @staticmethod
     def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return 2 * x * grad
+        return grad * ctx.output * math.log(2)  # d 2^x/dx = 2^x ln 2
 
 
 class ScaledProduct(Function):
@@ -327,17 +329,17 @@ class ScaledProduct(Function):
 
 def test_custom_function_in_pytorch_style():
     x = t64([1.0, -2.0, 3.0])
-    y = Square.apply(x)
-    assert type(y.grad_fn).__name__ == "Context" and "SquareBackward" in repr(y.grad_fn)
-    np.testing.assert_allclose(y.detach().numpy(), [1.0, 4.0, 9.0])
+    y = Exp2.apply(x)
+    assert type(y.grad_fn).__name__ == "Context" and "Exp2Backward" in repr(y.grad_fn)
+    np.testing.assert_allclose(y.detach().numpy(), [2.0, 0.25, 8.0])
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), [2.0, -4.0, 6.0])
+    np.testing.assert_allclose(x.grad.numpy(), np.array([2.0, 0.25, 8.0]) * math.log(2))
 
 
 def test_custom_function_gradchecks_to_second_order():
     x = t64([0.3, -1.2, 2.0])
-    assert gradcheck(Square.apply, (x,))
-    assert gradgradcheck(Square.apply, (x,))
+    assert gradcheck(Exp2.apply, (x,))
+    assert gradgradcheck(Exp2.apply, (x,))
 
 
 def test_custom_function_with_non_tensor_args_and_needs_input_grad():
@@ -353,8 +355,96 @@ def test_custom_function_with_non_tensor_args_and_needs_input_grad():
 def test_custom_function_under_no_grad_records_nothing():
     x = t64([2.0])
     with minidl.no_grad():
-        y = Square.apply(x)
+        y = Exp2.apply(x)
     assert y.grad_fn is None and not y.requires_grad
+
+
+# -- what a node keeps: save_for_backward only, checked for in-place changes ----------------------
+
+class KeepsOnCtx(Function):
+    """Stores its input as a ctx attribute: refused, in favour of save_for_backward."""
+
+    @staticmethod
+    def forward(ctx, x, what):
+        ctx.kept = x if what == "tensor" else x.data
+        return x.data * 2
+
+    @staticmethod
+    def backward(ctx, grad):
+        return grad * 2, None
+
+
+@pytest.mark.parametrize("what", ["tensor", "array"])
+def test_a_tensor_or_array_set_on_ctx_is_refused_with_the_fix_named(what):
+    with pytest.raises(TypeError, match=r"KeepsOnCtx.forward: ctx.kept = .*save_for_backward"):
+        KeepsOnCtx.apply(t64([1.0]), what)
+
+
+def test_plain_values_on_ctx_stay_attributes_and_are_freed_with_the_saved_tensors():
+    a, b = t64([1.0, 2.0]), t64([3.0, -1.0])
+    out = ScaledProduct.apply(a, b, 0.5)
+    node = out.grad_fn
+    assert node.scale == 0.5 and node.saved_tensors == (a, b)
+    with pytest.raises(AttributeError, match="belongs to the graph"):
+        node.edges = ()
+    out.sum().backward()
+    assert not hasattr(node, "scale") and node.edges  # freed; the graph's own fields stay
+    with pytest.raises(RuntimeError, match="freed by an earlier backward"):
+        node.saved_tensors
+
+
+def test_every_in_place_update_bumps_the_version():
+    t = minidl.zeros(3)
+    assert t._version == 0
+    with minidl.no_grad():
+        for update in (lambda: t.add_(1), lambda: t.sub_(1), lambda: t.mul_(2), lambda: t.div_(2),
+                       lambda: t.copy_(minidl.ones(3)), lambda: t.fill_(4.0), lambda: t.zero_()):
+            before = t._version
+            update()
+            assert t._version == before + 1
+    assert (t + 1)._version == 0  # an op's result is a new tensor
+
+
+def test_backward_refuses_a_saved_input_changed_in_place():
+    w, x = t64([1.0, 2.0]), t64([3.0, 4.0], requires_grad=False)
+    loss = (w * x).sum()  # Mul saves both operands
+    x.mul_(10)  # x does not require grad: allowed outside no_grad, but the graph needs its old value
+    with pytest.raises(RuntimeError, match=r"modified by an in-place operation: MulBackward saved a "
+                                           r"tensor of shape \(2,\) at version 0, now at version 1"):
+        loss.backward()
+
+
+def test_backward_refuses_a_saved_output_changed_in_place():
+    x = t64([0.5, -1.0])
+    y = x.exp()  # Exp saves its output
+    with minidl.no_grad():
+        y.add_(1)
+    with pytest.raises(RuntimeError, match=r"ExpBackward saved an output of shape \(2,\) at version 0, "
+                                           r"now at version 1"):
+        y.sum().backward()
+
+
+def test_changing_an_input_the_op_did_not_save_is_fine():
+    a, b = t64([1.0, 2.0]), t64([3.0, 4.0], requires_grad=False)
+    loss = (a + b).sum()  # Add saves nothing: its gradient does not depend on a or b
+    b.add_(5)
+    loss.backward()
+    np.testing.assert_allclose(a.grad.numpy(), [1.0, 1.0])
+
+
+def test_parameters_updated_under_no_grad_between_steps_train_normally():
+    w = t64([1.0, -2.0])
+    x = t64([3.0, 0.5], requires_grad=False)
+    for _ in range(3):
+        loss = (w * w * x).sum()
+        loss.backward()
+        with minidl.no_grad():
+            w.sub_(w.grad, alpha=0.1)  # after backward: nothing saved refers to the old value
+        w.grad = None
+    assert w._version == 3
+    # d/dw sum(w^2 x) = 2 w x, so each step multiplies w by (1 - 0.2 x)
+    expected = np.array([1.0, -2.0]) * (1 - 0.2 * np.array([3.0, 0.5])) ** 3
+    np.testing.assert_allclose(w.detach().numpy(), expected)
 
 
 # -- minidl.grad -----------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ DTYPES = (np.float32, np.float64)
 
 
 def _out_size(size, k, s, p, d):
-    """Outputs along one axis, written out independently of reference.conv2d_output_size."""
+    """Outputs along one axis, written out independently of geometry.conv2d_output_size."""
     return math.floor((size + 2 * p - d * (k - 1) - 1) / s) + 1
 
 

@@ -11,10 +11,22 @@ import struct
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minidl
-from minidl.data import (CIFAR10, MNIST, MNIST1D, DataLoader, Digits, Subset, TensorDataset,
-                         default_collate, random_split, transforms)
+from minidl.data import (
+    CIFAR10,
+    MNIST,
+    MNIST1D,
+    DataLoader,
+    Digits,
+    Subset,
+    TensorDataset,
+    default_collate,
+    random_split,
+    transforms,
+)
 from minidl.data import mnist1d as mnist1d_module
 
 
@@ -144,6 +156,32 @@ def _epoch(loader):
     return np.concatenate([b[1].numpy() for b in loader])
 
 
+# Pure index arithmetic on a few rows: about 1 ms an example, so many examples are cheap.
+@settings(max_examples=200)
+@given(n=st.integers(1, 40), batch_size=st.integers(1, 12), shuffle=st.booleans(),
+       drop_last=st.booleans(), seed=st.integers(0, 2**16))
+def test_loader_batches_partition_the_dataset(n, batch_size, shuffle, drop_last, seed):
+    """Every epoch: len(loader) batches of batch_size rows (the last one shorter unless dropped),
+    each row at most once, all of them unless drop_last left out the remainder; in order unless
+    shuffled; inputs and labels stay paired."""
+    x = minidl.tensor(np.arange(n * 2, dtype=np.float64).reshape(n, 2))
+    loader = DataLoader(TensorDataset(x, minidl.arange(n)), batch_size=batch_size, shuffle=shuffle,
+                        drop_last=drop_last, seed=seed)
+    batches = list(loader)
+    assert len(batches) == len(loader) == (n // batch_size if drop_last else -(-n // batch_size))
+    sizes = [len(labels) for _, labels in batches]
+    assert all(size == batch_size for size in sizes[:-1])
+    if sizes:
+        assert sizes[-1] == batch_size or (not drop_last and sizes[-1] == n % batch_size)
+    seen = np.concatenate([labels.numpy() for _, labels in batches]) if batches else np.zeros(0, int)
+    assert len(set(seen.tolist())) == len(seen) == sum(sizes)
+    assert len(seen) == (n - n % batch_size if drop_last else n)
+    if not shuffle:
+        np.testing.assert_array_equal(seen, np.arange(len(seen)))
+    for inputs, labels in batches:
+        np.testing.assert_array_equal(inputs.numpy()[:, 0], labels.numpy() * 2)
+
+
 def test_loader_shuffle_permutation_reproducible_and_new_each_epoch(small):
     loader = DataLoader(small, batch_size=3, shuffle=True, seed=0)
     first, second = _epoch(loader), _epoch(loader)
@@ -154,24 +192,23 @@ def test_loader_shuffle_permutation_reproducible_and_new_each_epoch(small):
     np.testing.assert_array_equal(_epoch(again), second)
 
 
-def test_loader_shuffle_follows_manual_seed(small):
-    loader = DataLoader(small, batch_size=3, shuffle=True)
+@pytest.mark.parametrize("batch_size", [3, 10])
+def test_loader_shuffle_follows_manual_seed_drawn_at_iter(small, batch_size):
+    """Without a seed of its own, a loader draws each epoch's order from minidl's generator, once,
+    at iter(): the same manual_seed gives the same order, and later draws do not change it."""
+    loader = DataLoader(small, batch_size=batch_size, shuffle=True)
     minidl.manual_seed(3)
-    a = _epoch(loader)
-    minidl.manual_seed(3)
-    b = _epoch(loader)
-    np.testing.assert_array_equal(a, b)
-    assert sorted(a) == list(range(10))
-
-
-def test_loader_order_is_drawn_at_iter(small):
-    loader = DataLoader(small, batch_size=10, shuffle=True)
-    minidl.manual_seed(1)
     expected = _epoch(loader)
-    minidl.manual_seed(1)
+    assert sorted(expected) == list(range(10))
+    minidl.manual_seed(3)
+    np.testing.assert_array_equal(_epoch(loader), expected)
+    minidl.manual_seed(3)
     it = iter(loader)
-    minidl.randn(5)  # a draw between iter() and next() must not change this epoch
-    np.testing.assert_array_equal(next(it)[1].numpy(), expected)
+    batches = []
+    for _ in range(len(loader)):
+        minidl.randn(5)  # a draw between iter() and next(), and between batches
+        batches.append(next(it)[1].numpy())
+    np.testing.assert_array_equal(np.concatenate(batches), expected)
 
 
 def test_fast_path_matches_item_path(small):
@@ -519,8 +556,8 @@ def test_normalize_per_channel():
 
 def _find_window(padded, out):
     h, w = out.shape[-2:]
-    return [(t, l) for t in range(padded.shape[-2] - h + 1) for l in range(padded.shape[-1] - w + 1)
-            if np.array_equal(padded[..., t:t + h, l:l + w], out)]
+    return [(top, left) for top in range(padded.shape[-2] - h + 1) for left in range(padded.shape[-1] - w + 1)
+            if np.array_equal(padded[..., top:top + h, left:left + w], out)]
 
 
 def test_random_crop_with_padding():

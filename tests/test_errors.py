@@ -286,3 +286,93 @@ def test_mixing_devices_is_a_clear_error():
     b = minidl.ones(2, device="cuda")
     raises(RuntimeError, lambda: a + b, "cpu", "cuda", "(2,)")
     raises(RuntimeError, lambda: b @ minidl.ones(2, 2), "cpu", "cuda")
+
+
+# -- window arguments of convolution and pooling: one reading (backend/geometry.py) everywhere ----
+
+import minidl.functional as F  # noqa: E402
+from minidl import nn  # noqa: E402
+
+# op name -> (the call with one window argument replaced, the arguments it takes, the input)
+WINDOW_OPS = {
+    "conv1d": (lambda x, **kw: F.conv1d(x, minidl.ones(2, 3, 3), **kw), ("stride", "padding", "dilation"),
+               (1, 3, 8)),
+    "conv2d": (lambda x, **kw: F.conv2d(x, minidl.ones(2, 3, 3, 3), **kw), ("stride", "padding", "dilation"),
+               (1, 3, 8, 8)),
+    "max_pool2d": (lambda x, **kw: F.max_pool2d(x, **{"kernel_size": 3, **kw}),
+                   ("kernel_size", "stride", "padding", "dilation"), (1, 3, 8, 8)),
+    "avg_pool2d": (lambda x, **kw: F.avg_pool2d(x, **{"kernel_size": 3, **kw}),
+                   ("kernel_size", "stride", "padding"), (1, 3, 8, 8)),
+}
+# An argument -> a value that must be accepted as a NumPy integer, and the plain-int twin.
+NUMPY_VALUES = {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2}
+
+
+@pytest.mark.parametrize("op", WINDOW_OPS)
+def test_numpy_integers_are_accepted_by_every_window_argument(op):
+    call, names, shape = WINDOW_OPS[op]
+    x = randn(*shape)
+    for name in names:
+        value = NUMPY_VALUES[name]
+        want = call(x, **{name: value})
+        for numpy_value in (np.int64(value), np.int32(value), (np.int64(value),) * (len(shape) - 2)):
+            got = call(x, **{name: numpy_value})
+            assert got.shape == want.shape, (op, name, numpy_value)
+            np.testing.assert_array_equal(got.numpy(), want.numpy())
+    if op.startswith("conv"):  # groups too
+        np.testing.assert_array_equal(call(x, groups=np.int64(1)).numpy(), call(x).numpy())
+
+
+@pytest.mark.parametrize("op", WINDOW_OPS)
+@pytest.mark.parametrize("bad", [True, 2.0, 1.5, "2", None, (1, 2, 3)], ids=repr)
+def test_bools_floats_and_other_types_are_refused_naming_the_op_and_argument(op, bad):
+    call, names, shape = WINDOW_OPS[op]
+    x = randn(*shape)
+    for name in names:
+        if bad is None and name == "stride" and "pool" in op:
+            continue  # a pooling's stride=None is its default: the kernel size
+        if bad == "2" and name == "padding" and op.startswith("conv"):
+            continue  # a string padding means 'valid' or 'same' (others: ValueError, test_conv.py)
+        message = raises(TypeError, lambda: call(x, **{name: bad}), op, name)
+        assert repr(bad) in message
+
+
+@pytest.mark.parametrize("op", WINDOW_OPS)
+def test_negative_and_zero_window_arguments_are_refused(op):
+    call, names, shape = WINDOW_OPS[op]
+    x = randn(*shape)
+    for name in names:
+        word = name.replace("kernel_size", "kernel")
+        if name != "padding":
+            raises(ValueError, lambda: call(x, **{name: 0}), op, word, "must be positive")
+        raises(ValueError, lambda: call(x, **{name: -1}), op, word, str(shape))
+    if op.startswith("conv"):
+        raises(ValueError, lambda: call(x, groups=0), op, "groups", "positive")
+        raises(TypeError, lambda: call(x, groups=True), op, "groups")
+        raises(TypeError, lambda: call(x, groups=1.0), op, "groups")
+
+
+LAYERS = {
+    "Conv1d": (lambda **kw: nn.Conv1d(3, 2, **{"kernel_size": 3, **kw}), (1, 3, 8)),
+    "Conv2d": (lambda **kw: nn.Conv2d(3, 2, **{"kernel_size": 3, **kw}), (1, 3, 8, 8)),
+    "MaxPool2d": (lambda **kw: nn.MaxPool2d(**{"kernel_size": 3, **kw}), (1, 3, 8, 8)),
+    "AvgPool2d": (lambda **kw: nn.AvgPool2d(**{"kernel_size": 3, **kw}), (1, 3, 8, 8)),
+}
+
+
+@pytest.mark.parametrize("layer", LAYERS)
+def test_layers_take_numpy_integers_and_refuse_bools_and_floats(layer):
+    make, shape = LAYERS[layer]
+    x = randn(*shape)
+    names = ("kernel_size", "stride", "padding") + (("dilation",) if layer != "AvgPool2d" else ())
+    for name in names:
+        value = NUMPY_VALUES[name]
+        np.testing.assert_array_equal(make(**{name: np.int64(value)})(x).shape, make(**{name: value})(x).shape)
+        for bad in (True, 1.5):
+            # Conv layers read their arguments at construction (the weight's shape needs the
+            # kernel); pooling layers keep them as given and the functional op reads them.
+            op = layer if layer.startswith("Conv") else layer.replace("Pool", "_pool").lower()
+            raises(TypeError, lambda: make(**{name: bad})(x), op, name, repr(bad))
+    if layer.startswith("Conv"):
+        conv = make(groups=np.int64(1))
+        assert conv.groups == 1 and type(conv.groups) is int and conv(x).shape[1] == 2

@@ -34,7 +34,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minidl as md
-from minidl.backend import kernels, native, reference
+from minidl.backend import geometry, kernels, native, reference
 
 from strategies import SOFTMAX_TOL, assert_softmax_close, fill, pool_values, softmax_inputs
 
@@ -273,7 +273,7 @@ def test_conv2d_empty_batch(cp, cuda_module, dtype):
 # Pooling
 
 def _pool_out(size, k, s, p, d, ceil_mode):
-    return reference.pool_output_size(size, k, s, p, d, ceil_mode)
+    return geometry.pool2d_output_size(size, k, s, p, d, ceil_mode)
 
 
 @st.composite

@@ -27,12 +27,11 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from strategies import BINARY_OPS, arrays, broadcastable_shapes, dims, fill, shapes
 
 import minidl as md
 import minidl.functional as F
 from minidl import nn
-
-from strategies import arrays, broadcastable_shapes, dims, fill, shapes
 
 pytestmark = pytest.mark.gpu
 
@@ -96,22 +95,11 @@ layouts_for = st.sampled_from(["contiguous", "transposed"])
 # ---------------------------------------------------------------------------------------------
 # Elementwise
 
-BINARY = {
-    "add": (operator.add, "real", "real"),
-    "sub": (operator.sub, "real", "real"),
-    "mul": (operator.mul, "real", "real"),
-    "div": (operator.truediv, "real", "nonzero"),
-    "pow": (operator.pow, "positive", "real"),
-    "maximum": (md.maximum, "grid0", "grid1"),
-    "minimum": (md.minimum, "grid0", "grid1"),
-}
-
-
-@pytest.mark.parametrize("name", BINARY)
+@pytest.mark.parametrize("name", BINARY_OPS)
 @GPU_GC
 @given(data=st.data(), shape_pair=broadcastable_shapes(max_side=3))
 def test_binary(cp, name, data, shape_pair):
-    op, left, right = BINARY[name]
+    op, left, right = BINARY_OPS[name]
     a = data.draw(arrays(shape_pair[0], left, layouts=("contiguous",)), label="a")
     b = data.draw(arrays(shape_pair[1], right, layouts=("contiguous",)), label="b")
     check(op, a, b, gradgrad=name == "mul")

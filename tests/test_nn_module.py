@@ -5,6 +5,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import minidl
 import minidl.nn as nn
@@ -470,3 +472,64 @@ def test_nn_functional_is_minidl_functional():
     import minidl.nn.functional as F
     assert F.relu is minidl.functional.relu and F.dropout is minidl.functional.dropout
     assert F.cross_entropy is minidl.functional.cross_entropy and F.batch_norm is minidl.functional.batch_norm
+
+
+# A list edit, as (name, index or slice bounds); applied to a ModuleList and to a Python list alike.
+_list_edits = st.lists(st.one_of(
+    st.tuples(st.just("append"), st.just(0)),
+    st.tuples(st.just("insert"), st.integers(-6, 6)),
+    st.tuples(st.just("set"), st.integers(-6, 6)),
+    st.tuples(st.just("del"), st.integers(-6, 6)),
+    st.tuples(st.just("del_slice"), st.tuples(st.integers(-6, 6), st.integers(-6, 6)))), max_size=12)
+
+
+# Containers of Identity modules, no arrays: well under a millisecond an example.
+@settings(max_examples=200)
+@given(start=st.integers(0, 4), edits=_list_edits)
+def test_module_list_behaves_like_a_list_and_keeps_names_0_to_n(start, edits):
+    layers = nn.ModuleList([nn.Identity() for _ in range(start)])
+    mirror = list(layers)
+    for op, where in edits:
+        if op == "append":
+            module = nn.Identity()
+            layers.append(module)
+            mirror.append(module)
+        elif op == "insert":
+            module = nn.Identity()
+            layers.insert(where, module)
+            mirror.insert(where, module)
+        elif op == "del_slice":
+            del layers[slice(*where)]
+            del mirror[slice(*where)]
+        elif -len(mirror) <= where < len(mirror):
+            if op == "set":
+                module = nn.Identity()
+                layers[where] = module
+                mirror[where] = module
+            else:
+                del layers[where]
+                del mirror[where]
+        else:
+            with pytest.raises(IndexError, match="out of range"):
+                if op == "set":
+                    layers[where] = nn.Identity()
+                else:
+                    del layers[where]
+        assert len(layers) == len(mirror)
+        assert all(a is b for a, b in zip(layers, mirror))
+        assert [name for name, _ in layers.named_children()] == [str(i) for i in range(len(mirror))]
+        assert all(layers[i] is m for i, m in enumerate(mirror))
+
+
+@pytest.mark.parametrize("register, kind, expected", [
+    (lambda m, v: m.register_parameter("p", v), "parameter", "Parameter"),
+    (lambda m, v: m.register_buffer("b", v), "buffer", "Tensor"),
+    (lambda m, v: m.add_module("c", v), "module", "Module")])
+def test_register_refuses_the_wrong_type_and_a_taken_name(register, kind, expected):
+    m = nn.Module()
+    with pytest.raises(TypeError, match=f"cannot register list as {kind} '.' \\(a {expected} or None expected\\)"):
+        register(m, [1.0])
+    assert not list(m.named_parameters()) and not list(m.named_buffers()) and not list(m.named_children())
+    m.__dict__.update(p=1, b=1, c=1)  # plain attributes of those names
+    with pytest.raises(KeyError, match="already exists"):
+        register(m, None)

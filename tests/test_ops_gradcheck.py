@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from strategies import BINARY_OPS, arrays, broadcastable_shapes, dims, leaf, numpy_axes, shapes, with_fixtures
 
 import minidl
 from minidl import gradcheck, gradgradcheck
-from strategies import arrays, broadcastable_shapes, dims, leaf, numpy_axes, shapes, with_fixtures
 
 
 def assert_forward(out, expected):
@@ -449,13 +449,17 @@ small = st.integers(1, 3)
 batch = st.integers(1, 2)  # batch sizes: 2 already broadcasts, and keeps the kernel calls few
 
 
+def matmul_operands(data, case, sizes):
+    """Two arrays shaped as MATMUL_SHAPES[case] says for these sizes."""
+    a_shape, b_shape = MATMUL_SHAPES[case](*sizes)
+    return data.draw(arrays(a_shape), label="a"), data.draw(arrays(b_shape), label="b")
+
+
 @pytest.mark.parametrize("case", MATMUL_SHAPES)
 @with_fixtures
 @given(data=st.data(), sizes=st.tuples(small, small, small, batch, batch))
 def test_matmul(kernels, case, data, sizes):
-    a_shape, b_shape = MATMUL_SHAPES[case](*sizes)
-    a = data.draw(arrays(a_shape), label="a")
-    b = data.draw(arrays(b_shape), label="b")
+    a, b = matmul_operands(data, case, sizes)
     f = data.draw(st.sampled_from([operator.matmul, minidl.matmul, lambda x, y: x.matmul(y)]), label="called as")
     check(f, (leaf(a), leaf(b)), np.matmul(a, b))
 
@@ -500,13 +504,7 @@ def test_gradgrad_unary(name, data, shape):
 
 
 GG_BINARY = {
-    "add": (operator.add, "real", "real"),
-    "sub": (operator.sub, "real", "real"),
-    "mul": (operator.mul, "real", "real"),
-    "div": (operator.truediv, "real", "nonzero"),
-    "pow": (operator.pow, "positive", "real"),
-    "maximum": (minidl.maximum, "grid0", "grid1"),
-    "minimum": (minidl.minimum, "grid0", "grid1"),
+    **BINARY_OPS,
     "clamp": (lambda x, y: minidl.clamp(x, min=y), "grid0", "grid1"),
     "where": (lambda x, y: minidl.where(x > 0, x, y), "nonzero", "real"),
 }
@@ -573,8 +571,6 @@ def test_gradgrad_shape(name, data):
 @GG_FIXTURES
 @given(data=st.data(), sizes=st.tuples(small, small, small, batch, batch))
 def test_gradgrad_matmul(kernels, case, data, sizes):
-    a_shape, b_shape = MATMUL_SHAPES[case](*sizes)
-    a = data.draw(arrays(a_shape), label="a")
-    b = data.draw(arrays(b_shape), label="b")
+    a, b = matmul_operands(data, case, sizes)
     assert gradgradcheck(operator.matmul, (leaf(a), leaf(b)))
     assert gradgradcheck(lambda x, y: square(x @ y), (leaf(a), leaf(b)))

@@ -15,13 +15,14 @@ from minidl.optim import lr_scheduler as sched
 # momentum, AMSGrad's running maximum and the centered average all matter.
 GRADS = [[0.5, -1.0], [0.2, 0.3], [-0.4, 0.1], [1.0, -0.5], [0.05, 0.8]]
 X0 = [1.0, -2.0]
+STEPS = len(GRADS)
 
 
 def params(values=X0, dtype=minidl.float64):
     return minidl.tensor(values, dtype=dtype, requires_grad=True)
 
 
-def run(opt_class, steps=len(GRADS), dtype=minidl.float64, **kwargs):
+def run(opt_class, steps=STEPS, dtype=minidl.float64, **kwargs):
     """Apply GRADS[:steps] with the optimizer; return the final values as a list."""
     p = params(dtype=dtype)
     opt = opt_class([p], **kwargs)
@@ -81,7 +82,7 @@ def rmsprop_by_hand(x, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, m
     return x
 
 
-def by_hand(fn, steps=len(GRADS), **kwargs):
+def by_hand(fn, steps=STEPS, **kwargs):
     return [fn(X0[i], [row[i] for row in GRADS[:steps]], **kwargs) for i in range(len(X0))]
 
 

@@ -32,7 +32,7 @@ DTYPES = (np.float32, np.float64)
 # Window parameters
 
 def _out_size(size, k, s, p, d, ceil_mode):
-    """Outputs along one axis, written out independently of reference.pool_output_size."""
+    """Outputs along one axis, written out independently of geometry.pool2d_output_size."""
     span = size + 2 * p - d * (k - 1) - 1
     out = (math.ceil(span / s) if ceil_mode else math.floor(span / s)) + 1
     if ceil_mode and out > 1 and (out - 1) * s >= size + p:

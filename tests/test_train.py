@@ -11,7 +11,7 @@ import pytest
 
 import minidl as md
 from minidl import cli
-from minidl.train import (TrainConfig, build_model, evaluate_checkpoint, load_splits, run)
+from minidl.train import TrainConfig, build_model, evaluate_checkpoint, load_splits, run
 from minidl.train.config import DEFAULT_EPOCHS
 
 

@@ -1,4 +1,5 @@
-"""minidl.viz: the DOT text of an autograd graph, and rendering it with or without Graphviz."""
+"""minidl.viz: the DOT text of an autograd graph, rendering it with or without Graphviz, and the
+setup every tutorial chapter starts from (chapter_setup)."""
 import re
 import shutil
 import warnings
@@ -149,3 +150,26 @@ def test_render_with_graphviz_writes_svg(tmp_path):
     assert (tmp_path / "graph.dot").exists()
     png = viz.render(y, tmp_path / "graph.png")
     assert open(png, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_chapter_setup_reads_the_environment_creates_out_and_seeds(tmp_path, monkeypatch):
+    out = tmp_path / "nested" / "out"
+    monkeypatch.setenv("MINIDL_TUTORIAL_OUT", str(out))
+    monkeypatch.setenv("MINIDL_DATA", str(tmp_path / "data"))
+    md.randn(3)  # move the generator on, so that only the seed can make the two draws equal
+    folders = viz.chapter_setup(seed=5)
+    assert folders == (str(out), str(tmp_path / "data")) and folders.out == str(out)
+    assert out.is_dir()
+    first = md.randn(4).numpy()
+    md.manual_seed(5)
+    assert (md.randn(4).numpy() == first).all()
+
+
+def test_chapter_setup_defaults_and_script_backend(tmp_path, monkeypatch):
+    matplotlib = pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MINIDL_TUTORIAL_OUT", raising=False)
+    monkeypatch.delenv("MINIDL_DATA", raising=False)
+    assert viz.chapter_setup() == ("tutorial_out", "data")
+    assert (tmp_path / "tutorial_out").is_dir() and not (tmp_path / "data").exists()
+    assert matplotlib.get_backend().lower() == "agg"  # not under ipykernel: draw into files

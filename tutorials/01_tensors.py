@@ -39,20 +39,14 @@
 
 # %%
 import os
-import sys
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
-    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 
-OUT = os.environ.get("MINIDL_TUTORIAL_OUT", "tutorial_out")
-os.makedirs(OUT, exist_ok=True)
-md.manual_seed(0)
+# output and data folders, matplotlib's backend, the seed: chapter_setup in ../minidl/viz.py
+OUT = md.viz.chapter_setup(seed=0).out
 
 # %% [markdown]
 # ## 1. What a tensor is

@@ -38,26 +38,23 @@
 # - [`minidl/viz.py`](../minidl/viz.py): drawing the graph.
 
 # %%
+import inspect
 import math
 import os
-import sys
 import shutil
+import sys
 import warnings
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
-    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 from minidl.autograd.broadcast import sum_to
+from minidl.autograd.engine import _count_dependencies
 from minidl.autograd.function import Context
 
-OUT = os.environ.get("MINIDL_TUTORIAL_OUT", "tutorial_out")
-os.makedirs(OUT, exist_ok=True)
-md.manual_seed(0)
+# output and data folders, matplotlib's backend, the seed: chapter_setup in ../minidl/viz.py
+OUT = md.viz.chapter_setup(seed=0).out
 HAVE_GRAPHVIZ = shutil.which("dot") is not None
 
 
@@ -175,25 +172,21 @@ print("wrote", draw(L, "02_graph", names={"x": x, "y": y, "L": L}))
 # A node runs only after everything that depends on it has run: that is a **topological order**,
 # obtained without sorting. Gradients of broadcast inputs are summed back to the input's shape in
 # one place (`_conform`, using `sum_to` from [`broadcast.py`](../minidl/autograd/broadcast.py)).
-# Here is the same algorithm, minus the engine's extras (freeing saved tensors, dtype casts,
+# The count is short enough to read as the engine has it, so we print it and call it as it is:
+
+# %%
+print(inspect.getsource(_count_dependencies))
+
+# %% [markdown]
+# The propagation we write again, minus the engine's extras (freeing saved tensors, dtype casts,
 # `create_graph`, error messages):
 
 # %%
 def tiny_backward(loss):
     """Return ({leaf: gradient}, [node names in the order their backward ran])."""
     root = loss.grad_fn
-    # 1. count the edges pointing at each vertex
-    deps, seen, stack = {}, set(), [root]
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        for edge in node.edges:
-            if edge is not None:
-                deps[edge] = deps.get(edge, 0) + 1
-                if isinstance(edge, Context):
-                    stack.append(edge)
+    # 1. count the edges pointing at each vertex: the engine's own first pass, printed above
+    deps = _count_dependencies([root])
     # 2. propagate, running a node once all its contributions are in
     pending = {root: md.ones_like(loss)}
     ready, order, leaf_grads = [root], [], {}

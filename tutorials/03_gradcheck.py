@@ -37,21 +37,15 @@
 # %%
 import math
 import os
-import sys
 import warnings
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
-    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 
-OUT = os.environ.get("MINIDL_TUTORIAL_OUT", "tutorial_out")
-os.makedirs(OUT, exist_ok=True)
-md.manual_seed(0)
+# output and data folders, matplotlib's backend, the seed: chapter_setup in ../minidl/viz.py
+OUT = md.viz.chapter_setup(seed=0).out
 
 # %% [markdown]
 # ## 1. Finite differences by hand
@@ -160,12 +154,13 @@ for name, (func, args) in checks.items():
 # %% [markdown]
 # ## 3. Catching bugs
 #
-# Here is a `Function` for x³ whose `backward` has the classic slip: the derivative is 3x², and we
-# wrote 2x². gradcheck's message says where, and by how much: the analytic values are exactly 2/3
-# of the numeric ones.
+# Here is a `Function` for x³, written correctly, and a subclass that keeps its `forward` and
+# replaces `backward` with the classic slip: the derivative is 3x², and we wrote 2x². gradcheck
+# passes the first and, for the second, says where and by how much: the analytic values are
+# exactly 2/3 of the numeric ones.
 
 # %%
-class BuggyCube(md.Function):
+class Cube(md.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
@@ -174,10 +169,18 @@ class BuggyCube(md.Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
+        return grad * 3 * x * x          # d(x^3)/dx = 3 x^2
+
+
+class BuggyCube(Cube):
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
         return grad * 2 * x * x          # BUG: d(x^3)/dx = 3 x^2
 
 
 x = md.randn(4, dtype=md.float64, requires_grad=True)
+print("Cube:", md.gradcheck(Cube.apply, x))
 try:
     md.gradcheck(BuggyCube.apply, x)
 except md.GradcheckError as err:
@@ -190,12 +193,7 @@ except md.GradcheckError as err:
 # a *random* `v`.
 
 # %%
-class ForgetfulCube(md.Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return x ** 3
-
+class ForgetfulCube(Cube):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
@@ -245,45 +243,31 @@ print("float64:", md.gradcheck(lambda t: t.tanh(), x64))
 # that drops to raw NumPy arrays gives correct first derivatives, and gradcheck passes; but its
 # gradient is cut from the graph, a constant as far as autograd knows, and gradgradcheck catches it.
 
+# %% [markdown]
+# `Cube` from section 3 is written in tensor ops. Its twin below keeps the same forward and computes
+# the same 3x² in NumPy:
+
 # %%
-class Softplus(md.Function):
-    """log(1 + e^x); backward in tensor ops: differentiable twice."""
-
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return (x.exp() + 1).log()
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        return grad * x.sigmoid()
-
-
-class NumpySoftplus(Softplus):
+class NumpyCube(Cube):
     """Same forward; backward computed in NumPy, outside the graph."""
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        s = 1 / (1 + np.exp(-x.detach().numpy()))
-        return grad * md.from_numpy(s)
+        return grad * md.from_numpy(3 * x.detach().numpy() ** 2)
 
 
 x = md.randn(5, dtype=md.float64, requires_grad=True)
-table = []
-for op in (Softplus, NumpySoftplus):
+for op in (Cube, NumpyCube):
     first = md.gradcheck(op.apply, x, raise_exception=False)
     second = md.gradgradcheck(op.apply, x, raise_exception=False)
-    table.append((op.__name__, first, second))
-    print(f"{op.__name__:14s} gradcheck: {first!s:5s}   gradgradcheck: {second}")
+    print(f"{op.__name__:10s} gradcheck: {first!s:5s}   gradgradcheck: {second}")
 
-# Hessian-vector product by hand: d/dx (v . dL/dx) with create_graph=True
+# Hessian-vector product by hand: d/dx (v . dL/dx) with create_graph=True; for x^3 it is 6 x v
 v = md.randn(5, dtype=md.float64)
-(g,) = md.grad(Softplus.apply(x).sum(), x, create_graph=True)
+(g,) = md.grad(Cube.apply(x).sum(), x, create_graph=True)
 (hv,) = md.grad((g * v).sum(), x)
-s = 1 / (1 + np.exp(-x.detach().numpy()))
-print("Hessian-vector product matches s(1 - s) v:", np.allclose(hv.numpy(), s * (1 - s) * v.numpy()))
+print("Hessian-vector product matches 6 x v:", np.allclose(hv.numpy(), 6 * x.detach().numpy() * v.numpy()))
 
 # %% [markdown]
 # ## 6. Something to look at

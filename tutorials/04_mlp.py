@@ -37,23 +37,17 @@
 
 # %%
 import os
-import sys
 import time
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
-    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 from minidl import nn, optim
-from minidl.data import DataLoader, MNIST1D
+from minidl.data import MNIST1D, DataLoader
 
-OUT = os.environ.get("MINIDL_TUTORIAL_OUT", "tutorial_out")
-DATA = os.environ.get("MINIDL_DATA", "data")
-os.makedirs(OUT, exist_ok=True)
+# output and data folders, matplotlib's backend, the seed: chapter_setup in ../minidl/viz.py
+OUT, DATA = md.viz.chapter_setup(seed=0)
 
 md.manual_seed(0)
 rng = np.random.default_rng(0)
@@ -138,12 +132,12 @@ model = nn.Linear(3, 1)
 loss_fn = nn.MSELoss()
 opt = optim.SGD(model.parameters(), lr=0.1)
 print(model)
-for step in range(101):
+for _ in range(101):
     loss = loss_fn(model(x), y)
     opt.zero_grad()
     loss.backward()
     opt.step()
-print(f"after {step} steps: loss {loss.item():.4f}")
+print(f"after 101 steps: loss {loss.item():.4f}")
 print("weight:", np.round(model.weight.detach().numpy().ravel(), 3), " bias:", np.round(model.bias.detach().numpy(), 3))
 
 # %% [markdown]
@@ -256,18 +250,17 @@ print("wrote", os.path.join(OUT, "mnist1d_examples.png"))
 # The linear one is a single `Linear(40, 10)`: softmax regression, exactly section 3. The MLP puts
 # two hidden layers of 100 units with ReLU, max(0, h), between input and output. Without the
 # ReLUs the three layers would multiply out to one linear map and gain nothing; with them, the
-# network can carve the input space into many linear pieces.
+# network can carve the input space into many linear pieces. The MLP is the one `minidl train
+# --model mlp` trains, so we take it from there,
+# [`../minidl/train/models.py`](../minidl/train/models.py) (`mnist1d_mlp`: an `nn.Sequential`,
+# printed below layer by layer).
 
 # %%
+from minidl.train.models import mnist1d_mlp as mlp_model
+
+
 def logistic_model():
     return nn.Sequential(nn.Flatten(), nn.Linear(40, 10))
-
-
-def mlp_model():
-    return nn.Sequential(nn.Flatten(),
-                         nn.Linear(40, 100), nn.ReLU(),
-                         nn.Linear(100, 100), nn.ReLU(),
-                         nn.Linear(100, 10))
 
 
 def n_params(model):
@@ -299,7 +292,7 @@ def train(model, epochs, lr=1e-2, seed=0):
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(train_set, batch_size=100, shuffle=True, seed=seed)
     history = {"loss": [], "train_acc": [], "test_acc": []}
-    for epoch in range(epochs):
+    for _ in range(epochs):
         total = 0.0
         for xb, yb in loader:
             loss = loss_fn(model(xb), yb)

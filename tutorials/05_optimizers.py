@@ -38,24 +38,18 @@
 
 # %%
 import os
-import sys
 import time
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
-    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 from minidl import nn, optim
-from minidl.data import DataLoader, MNIST1D
+from minidl.data import MNIST1D, DataLoader
+from minidl.train.models import mnist1d_mlp  # chapter 4's MLP, 40-100-100-10
 
-OUT = os.environ.get("MINIDL_TUTORIAL_OUT", "tutorial_out")
-DATA = os.environ.get("MINIDL_DATA", "data")
-os.makedirs(OUT, exist_ok=True)
-md.manual_seed(0)
+# output and data folders, matplotlib's backend, the seed: chapter_setup in ../minidl/viz.py
+OUT, DATA = md.viz.chapter_setup(seed=0)
 md.set_num_threads(1)  # tiny matrices: one thread is faster (see chapter 4, and chapter 6 on threads)
 
 # %% [markdown]
@@ -246,20 +240,14 @@ print("wrote", path)
 #
 # ## 3. The same optimizers on the MNIST-1D MLP
 #
-# Now the real thing: chapter 4's MLP (40-100-100-10) on MNIST-1D, 15 epochs of batches of 100
+# Now the real thing: chapter 4's MLP (40-100-100-10, `mnist1d_mlp` from
+# [`../minidl/train/models.py`](../minidl/train/models.py)) on MNIST-1D, 15 epochs of batches of 100
 # (600 steps), the same initial weights and the same batches for every optimizer, so only the
 # update rule differs. We record the loss of every batch.
 
 # %%
 train_set = MNIST1D(root=DATA, train=True)
 test_set = MNIST1D(root=DATA, train=False)
-
-
-def mlp():
-    return nn.Sequential(nn.Flatten(),
-                         nn.Linear(40, 100), nn.ReLU(),
-                         nn.Linear(100, 100), nn.ReLU(),
-                         nn.Linear(100, 10))
 
 
 def test_accuracy(model):
@@ -277,13 +265,13 @@ STEPS_PER_EPOCH = len(DataLoader(train_set, batch_size=100))
 
 def train_mlp(make_optimizer, make_scheduler=None):
     md.manual_seed(0)                      # same initial weights for every optimizer ...
-    model = mlp()
+    model = mnist1d_mlp()
     opt = make_optimizer(model.parameters())
     scheduler = make_scheduler(opt) if make_scheduler else None
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(train_set, batch_size=100, shuffle=True, seed=0)   # ... and same batches
     losses = []
-    for epoch in range(EPOCHS):
+    for _ in range(EPOCHS):
         for x, y in loader:
             loss = loss_fn(model(x), y)
             opt.zero_grad()

@@ -43,21 +43,16 @@
 # %%
 import inspect
 import os
-import sys
 import time
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
-    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 from minidl.backend import kernels, native, reference
 
-OUT = os.environ.get("MINIDL_TUTORIAL_OUT", "tutorial_out")
-os.makedirs(OUT, exist_ok=True)
+# output and data folders, matplotlib's backend, the seed: chapter_setup in ../minidl/viz.py
+OUT = md.viz.chapter_setup(seed=0).out
 rng = np.random.default_rng(0)
 
 C = native.cpu_module()          # the compiled module minidl._C, or None
@@ -303,7 +298,7 @@ show("csrc/cpu/matmul.cpp", "for (int64_t k = 0; k < kc; ++k) {", 14)
 
 # %%
 show("csrc/cpu/matmul.cpp", "constexpr int64_t kMinWorkPerThread", 1)
-show("csrc/cpu/matmul.cpp", "int threads_for(", 6)
+show("csrc/cpu/runtime.cpp", "int threads_for(", 4)
 
 # %% [markdown]
 # ## 4. From Python to C++ and back: the binding and the gate

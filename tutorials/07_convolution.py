@@ -43,13 +43,8 @@
 
 # %%
 import os
-import sys
 import time
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
-    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -59,10 +54,8 @@ from minidl import nn
 from minidl.train import accuracy, fit
 from minidl.train.models import digits_cnn, mnist1d_cnn, mnist1d_mlp
 
-OUT = os.environ.get("MINIDL_TUTORIAL_OUT", "tutorial_out")
-DATA = os.environ.get("MINIDL_DATA", "data")
-os.makedirs(OUT, exist_ok=True)
-md.manual_seed(0)
+# output and data folders, matplotlib's backend, the seed: chapter_setup in ../minidl/viz.py
+OUT, DATA = md.viz.chapter_setup(seed=0)
 rng = np.random.default_rng(0)
 print("kernels in use on the CPU:", md.backend.active_kernels())
 

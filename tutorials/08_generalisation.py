@@ -41,25 +41,18 @@
 
 # %%
 import os
-import sys
 import time
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
-    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
 import minidl as md
 import minidl.functional as F
 from minidl import nn
-from minidl.data import DataLoader, MNIST1D, Subset
+from minidl.data import MNIST1D, DataLoader, Subset
 
-OUT = os.environ.get("MINIDL_TUTORIAL_OUT", "tutorial_out")
-DATA = os.environ.get("MINIDL_DATA", "data")
-os.makedirs(OUT, exist_ok=True)
-md.manual_seed(0)
+# output and data folders, matplotlib's backend, the seed: chapter_setup in ../minidl/viz.py
+OUT, DATA = md.viz.chapter_setup(seed=0)
 rng = np.random.default_rng(0)
 
 # %% [markdown]
@@ -106,7 +99,7 @@ def train(model, optimizer, train_set, epochs=EPOCHS):
     """Train with shuffled batches; after every epoch measure train (un-augmented) and test."""
     loader = DataLoader(train_set, batch_size=BATCH, shuffle=True, seed=0)
     history = {"train_acc": [], "test_acc": [], "train_loss": [], "test_loss": []}
-    for epoch in range(epochs):
+    for _ in range(epochs):
         model.train()                                   # dropout on, batch norm uses batch statistics
         for x, y in loader:
             loss = F.cross_entropy(model(x), y)

@@ -51,13 +51,8 @@
 
 # %%
 import os
-import sys
 import time
 
-import matplotlib
-
-if "ipykernel" not in sys.modules:  # run as a script: draw into files, no window
-    matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -65,10 +60,8 @@ import minidl as md
 import minidl.functional as F
 from minidl import nn
 
-OUT = os.environ.get("MINIDL_TUTORIAL_OUT", "tutorial_out")
-DATA = os.environ.get("MINIDL_DATA", "data")
-os.makedirs(OUT, exist_ok=True)
-md.manual_seed(0)
+# output and data folders, matplotlib's backend, the seed: chapter_setup in ../minidl/viz.py
+OUT, DATA = md.viz.chapter_setup(seed=0)
 
 # %% [markdown]
 # ## 1. Is there a GPU?

@@ -5,8 +5,8 @@
 // A convolution is a matrix product in disguise. For one image and one group, copy every window
 // the filters slide over into a column matrix (im2col):
 //
-//   cols[(c, i, j), (r, s)] = x[c, r*stride_h - pad_h + i*dilation_h,
-//                                  s*stride_w - pad_w + j*dilation_w]
+//   cols[(c, i, j), (r, s)] = x[c, r*stride_h - padding_h + i*dilation_h,
+//                                  s*stride_w - padding_w + j*dilation_w]
 //                             (zero where that falls into the padding)
 //   cols: K = C_in/groups * kernel_h * kernel_w rows  x  L = out_h * out_w columns
 //
@@ -21,11 +21,12 @@
 // The alternative is a direct convolution: loop over filters, input channels and kernel offsets,
 // adding weight * (a shifted row of x) into rows of y, vectorised along the output row. It needs
 // no column buffer, but every multiply-add loads x and loads and stores y, so it runs at the
-// speed of the L1 cache, while the GEMM keeps a 12 x 32 tile of y in registers and reuses each
-// loaded value 12 or 32 times. im2col costs one extra pass over K*L values per image, small next
-// to the K*L*C_out/G multiply-adds of the product. Measured, float32 forward, one thread, AMD
-// EPYC (Zen 4, AVX-512), against a direct version written for the comparison (4 filters at a
-// time sharing each loaded row of x, vectorised along the output row):
+// speed of the L1 cache, while the GEMM keeps a tile of y in registers (12 x 32 floats with
+// AVX-512) and reuses each loaded value 12 or 32 times. im2col costs one extra pass over K*L
+// values per image, small next to the K*L*C_out/G multiply-adds of the product. Measured,
+// float32 forward, one thread, AMD EPYC (Zen 4, AVX-512), against a direct version written for
+// the comparison (4 filters at a time sharing each loaded row of x, vectorised along the output
+// row):
 //
 //   case                       im2col+matmul    direct    direct / im2col
 //   64x1->6    28x28 k5            0.50 ms      0.81 ms        1.6
@@ -124,7 +125,7 @@ struct Sizes {
           cols_image(g.in_channels * window * L),
           weight_size(g.out_channels * K),
           pointwise(g.kernel_h == 1 && g.kernel_w == 1 && g.stride_h == 1 && g.stride_w == 1 &&
-                    g.pad_h == 0 && g.pad_w == 0),
+                    g.padding_h == 0 && g.padding_w == 0),
           chunk(balanced_chunk(g.batch, cols_image + y_image)) {}
 
     // As many images as fit the budget (at least one), evened out over the chunks the batch then
@@ -162,10 +163,18 @@ thread_local Scratch<T> t_columns;  // a chunk's column matrices, side by side
 template <typename T>
 thread_local Scratch<T> t_outputs;  // a chunk's y or dy side by side (+ backward_weight's product)
 
-// Frees oversized scratch when a kernel returns, whichever way it returns.
+// A chunk's scratch: its column matrices, and an output-sized matrix followed by `extra` values.
+// Oversized buffers are freed when the kernel returns, whichever way it returns.
 template <typename T>
-struct TrimScratchOnExit {
-    ~TrimScratchOnExit() {
+struct ChunkScratch {
+    T* columns;
+    T* outputs;
+    explicit ChunkScratch(const Sizes& s, int64_t extra = 0)
+        : columns(t_columns<T>.get(size_t(s.chunk * s.cols_image))),
+          outputs(t_outputs<T>.get(size_t(s.chunk * s.y_image + extra))) {}
+    ChunkScratch(const ChunkScratch&) = delete;
+    ChunkScratch& operator=(const ChunkScratch&) = delete;
+    ~ChunkScratch() {
         t_columns<T>.trim();
         t_outputs<T>.trim();
     }
@@ -239,16 +248,16 @@ Span inside(int64_t offset, int64_t stride, int64_t size, int64_t outputs) {
 
 // Write the `window` rows that one input channel contributes to a column matrix (L values each,
 // row_stride apart):
-//   rows[(i, j), (r, s)] = plane[r*stride_h + i*dilation_h - pad_h,
-//                                s*stride_w + j*dilation_w - pad_w]
+//   rows[(i, j), (r, s)] = plane[r*stride_h + i*dilation_h - padding_h,
+//                                s*stride_w + j*dilation_w - padding_w]
 // Padding positions are written as zeros, so the buffer needs no clearing beforehand.
 template <typename T>
 void im2col_plane(const T* plane, T* rows, int64_t row_stride, const Conv2dGeometry& g, int64_t L) {
     for (int64_t i = 0; i < g.kernel_h; ++i) {
-        const int64_t row_offset = i * g.dilation_h - g.pad_h;
+        const int64_t row_offset = i * g.dilation_h - g.padding_h;
         const Span out_rows = inside(row_offset, g.stride_h, g.in_h, g.out_h);
         for (int64_t j = 0; j < g.kernel_w; ++j, rows += row_stride) {
-            const int64_t col_offset = j * g.dilation_w - g.pad_w;
+            const int64_t col_offset = j * g.dilation_w - g.padding_w;
             const Span out_cols = inside(col_offset, g.stride_w, g.in_w, g.out_w);
 
             // Output rows whose window row falls into the top or bottom padding: all zeros.
@@ -283,10 +292,10 @@ template <typename T>
 void col2im_plane(const T* rows, int64_t row_stride, T* plane, const Conv2dGeometry& g) {
     std::fill(plane, plane + g.in_h * g.in_w, T(0));
     for (int64_t i = 0; i < g.kernel_h; ++i) {
-        const int64_t row_offset = i * g.dilation_h - g.pad_h;
+        const int64_t row_offset = i * g.dilation_h - g.padding_h;
         const Span out_rows = inside(row_offset, g.stride_h, g.in_h, g.out_h);
         for (int64_t j = 0; j < g.kernel_w; ++j, rows += row_stride) {
-            const int64_t col_offset = j * g.dilation_w - g.pad_w;
+            const int64_t col_offset = j * g.dilation_w - g.padding_w;
             const Span out_cols = inside(col_offset, g.stride_w, g.in_w, g.out_w);
             if (out_cols.begin == out_cols.end) continue;  // entirely in the padding
             for (int64_t r = out_rows.begin; r < out_rows.end; ++r) {
@@ -359,16 +368,17 @@ void from_columns(const T* dcols, int64_t images, T* grad_x, const Conv2dGeometr
 
 // backward_weight's product dW = dy @ cols^T is (C_out/G x K); it can as well be computed as
 // dW^T = cols @ dy^T (K x C_out/G) and transposed back, which costs nothing next to the product.
-// matmul computes C in register tiles of 12 rows x 32 columns (float, AVX-512; see Blocking in
-// matmul.cpp), and a partly filled tile costs as much as a full one, so the orientation that
-// wastes less of its tiles wins: C_out = 64, K = 576 runs 72 -> 84 GF/s transposed (64 fills
-// two 32-wide tiles exactly, where 64 rows leave a 4-row tile); C_out = 6, K = 25 is better
-// upright. Only speed depends on this choice (the tile sizes are an estimate here, never a
-// requirement).
+// matmul computes C in register tiles (matmul_tile<T>(): 12 x 32 floats or 12 x 16 doubles with
+// AVX-512, 4 x 8 floats or 4 x 4 doubles in the portable kernel), and a partly filled tile costs
+// as much as a full one, so the orientation that wastes less of its tiles wins: with 12 x 32,
+// C_out = 64, K = 576 runs 72 -> 84 GF/s transposed (64 fills two 32-wide tiles exactly, where
+// 64 rows leave a 4-row tile); C_out = 6, K = 25 is better upright. Only speed depends on this
+// choice, never the result.
+template <typename T>
 bool weight_product_transposed(const Sizes& s) {
-    constexpr int64_t kTileRows = 12, kTileCols = 32;
-    auto padded = [](int64_t rows, int64_t cols) {
-        return ceil_div(rows, kTileRows) * kTileRows * ceil_div(cols, kTileCols) * kTileCols;
+    const MatmulTile tile = matmul_tile<T>();
+    auto padded = [&](int64_t rows, int64_t cols) {
+        return ceil_div(rows, tile.rows) * tile.rows * ceil_div(cols, tile.cols) * tile.cols;
     };
     return padded(s.K, s.out_per_group) <= padded(s.out_per_group, s.K);
 }
@@ -381,9 +391,9 @@ template <typename T>
 void conv2d_forward(const T* x, const T* weight, T* y, const Conv2dGeometry& g) {
     const Sizes s(g);
     if (g.batch == 0 || s.y_image == 0) return;
-    TrimScratchOnExit<T> trim;
-    T* cols_buffer = t_columns<T>.get(size_t(s.chunk * s.cols_image));
-    T* y_buffer = t_outputs<T>.get(size_t(s.chunk * s.y_image));
+    const ChunkScratch<T> scratch(s);
+    T* cols_buffer = scratch.columns;
+    T* y_buffer = scratch.outputs;
 
     for (int64_t n0 = 0; n0 < g.batch; n0 += s.chunk) {
         const int64_t images = std::min(s.chunk, g.batch - n0);
@@ -407,9 +417,9 @@ void conv2d_backward_input(const T* grad_out, const T* weight, T* grad_x, const 
         std::fill(grad_x, grad_x + g.batch * s.x_image, T(0));
         return;
     }
-    TrimScratchOnExit<T> trim;
-    T* cols_buffer = t_columns<T>.get(size_t(s.chunk * s.cols_image));
-    T* dy_buffer = t_outputs<T>.get(size_t(s.chunk * s.y_image));
+    const ChunkScratch<T> scratch(s);
+    T* cols_buffer = scratch.columns;
+    T* dy_buffer = scratch.outputs;
 
     for (int64_t n0 = 0; n0 < g.batch; n0 += s.chunk) {
         const int64_t images = std::min(s.chunk, g.batch - n0);
@@ -450,11 +460,10 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
     // per part, with the images evenly divisible (else the chunk stays whole), and only when
     // each part has kMinPartWork multiply-adds to do.
     const int64_t threads = get_num_threads();
-    const bool transposed = weight_product_transposed(s);
-    TrimScratchOnExit<T> trim;
-    T* cols_buffer = t_columns<T>.get(size_t(s.chunk * s.cols_image));
-    T* dy_buffer =
-        t_outputs<T>.get(size_t(s.chunk * s.y_image + (threads + 1) * s.weight_size));
+    const bool transposed = weight_product_transposed<T>(s);
+    const ChunkScratch<T> scratch(s, (threads + 1) * s.weight_size);
+    T* cols_buffer = scratch.columns;
+    T* dy_buffer = scratch.outputs;
     T* products = dy_buffer + s.chunk * s.y_image;  // each part's dW (or dW^T)
     // The running sum over chunks, in the products' orientation: grad_weight itself when
     // upright; when transposed, a scratch dW^T, transposed into grad_weight once at the end.
@@ -480,11 +489,11 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
         const bool first = n0 == 0;
         T* target = first && parts == 1 ? sum : products;
         if (transposed)  // dW[g]^T = cols[g] @ dy[g]^T: (K x C_out/G)
-            matmul<T>(cols, dy, target, parts * g.groups, parts * g.groups, s.K,
-                      s.out_per_group, width, false, true);
+            matmul<T>(cols, dy, target, parts * g.groups, parts * g.groups, s.K, s.out_per_group,
+                      width, false, true);
         else  // dW[g] = dy[g] @ cols[g]^T: (C_out/G x K)
-            matmul<T>(dy, cols, target, parts * g.groups, parts * g.groups, s.out_per_group,
-                      s.K, width, false, true);
+            matmul<T>(dy, cols, target, parts * g.groups, parts * g.groups, s.out_per_group, s.K,
+                      width, false, true);
         if (target == products)
             for (int64_t e = 0; e < s.weight_size; ++e) {
                 T total = first ? T(0) : sum[e];

@@ -11,8 +11,8 @@ namespace minidl::cpu {
 
 // The sizes (Conv2dGeometry) and conv2d_output_size are in csrc/geometry.h, shared with the
 // CUDA twins.
-using minidl::Conv2dGeometry;
 using minidl::conv2d_output_size;
+using minidl::Conv2dGeometry;
 
 // y = conv2d(x, weight): y is written, never read.
 template <typename T>
@@ -24,7 +24,6 @@ void conv2d_backward_input(const T* grad_out, const T* weight, T* grad_x, const 
 
 // grad_weight = d(sum(grad_out * y)) / dweight, shaped like weight, summed over the batch.
 template <typename T>
-void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
-                            const Conv2dGeometry& g);
+void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight, const Conv2dGeometry& g);
 
 }  // namespace minidl::cpu

@@ -501,13 +501,6 @@ void gemm(const Gemm<T>& g, int threads, T* workspace) {
     }
 }
 
-// Threads worth using for one M x N x K product.
-int threads_for(int64_t M, int64_t N, int64_t K, int available) {
-    const int64_t work = M * N * K;
-    const int64_t by_work = std::max<int64_t>(1, work / kMinWorkPerThread);
-    return int(std::min<int64_t>(available, by_work));
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -536,7 +529,10 @@ void matmul(const T* a, const T* b, T* c, int64_t batch_a, int64_t batch_b, int6
     auto product = [&](int64_t index) {
         return Gemm<T>{Strided<T>{A.data + index * a_step, A.row_stride, A.col_stride},
                        Strided<T>{B.data + index * b_step, B.row_stride, B.col_stride},
-                       c + index * c_step, M, N, K};
+                       c + index * c_step,
+                       M,
+                       N,
+                       K};
     };
     const Gemm<T> shape = product(0);
     const int available = get_num_threads();
@@ -553,7 +549,7 @@ void matmul(const T* a, const T* b, T* c, int64_t batch_a, int64_t batch_b, int6
     }
 
     // Few or large products: all threads work on each product in turn.
-    const int threads = threads_for(M, N, K, available);
+    const int threads = threads_for(M * N * K, kMinWorkPerThread);
     T* workspace =
         static_cast<T*>(t_workspace.get(shape.workspace_elems() * size_t(threads) * sizeof(T)));
     for (int64_t index = 0; index < batch; ++index) gemm(product(index), threads, workspace);
@@ -563,6 +559,13 @@ template void matmul<float>(const float*, const float*, float*, int64_t, int64_t
                             int64_t, bool, bool);
 template void matmul<double>(const double*, const double*, double*, int64_t, int64_t, int64_t,
                              int64_t, int64_t, bool, bool);
+
+template <typename T>
+MatmulTile matmul_tile() {
+    return MatmulTile{Blocking<T>::MR, Blocking<T>::NR};
+}
+template MatmulTile matmul_tile<float>();
+template MatmulTile matmul_tile<double>();
 
 const char* simd() { return MINIDL_MATMUL_AVX512 ? "avx512f" : "portable"; }
 

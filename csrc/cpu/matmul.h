@@ -16,6 +16,16 @@ template <typename T>
 void matmul(const T* a, const T* b, T* c, int64_t batch_a, int64_t batch_b, int64_t M, int64_t N,
             int64_t K, bool trans_a, bool trans_b);
 
+// The tile of C one micro-kernel call computes, rows x cols, for T in this build (it follows the
+// type and the target: 12 x 32 floats with AVX-512, 4 x 8 in the portable kernel). A product
+// whose M or N is not a multiple of it wastes the rest of its edge tiles; conv2d reads it to
+// choose the orientation of a product that can be computed either way round.
+struct MatmulTile {
+    int64_t rows, cols;
+};
+template <typename T>
+MatmulTile matmul_tile();
+
 // Which micro-kernel this build of matmul uses: "avx512f" (hand-written AVX-512 intrinsics) or
 // "portable" (plain C++ loops the compiler vectorises for whatever the target offers).
 const char* simd();

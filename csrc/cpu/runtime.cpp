@@ -1,5 +1,6 @@
 #include "cpu/runtime.h"
 
+#include <algorithm>
 #include <atomic>
 #include <stdexcept>
 
@@ -44,6 +45,11 @@ void set_num_threads(int n) {
     g_num_threads.store(n, std::memory_order_relaxed);
 #endif
     // Without OpenMP there is only one thread to run on; accepting the call keeps scripts portable.
+}
+
+int threads_for(int64_t work, int64_t min_work_per_thread, int64_t parts) {
+    const int64_t by_work = work / min_work_per_thread;
+    return int(std::max<int64_t>(1, std::min<int64_t>({get_num_threads(), parts, by_work})));
 }
 
 bool openmp_enabled() {

@@ -59,8 +59,8 @@ struct ExpConstants<float> {
     // Adding 1.5 * 2^23 to a float of magnitude below 2^22 leaves no bits for a fraction: the sum
     // is rounded to an integer, which then sits in the low mantissa bits of the sum.
     static constexpr float round_shift = 12582912.0f;
-    static constexpr float lowest = -87.3f;   // round(x / ln2) >= -126: 2^n is a normal float
-    static constexpr float highest = 88.3f;   // round(x / ln2) <= 127
+    static constexpr float lowest = -87.3f;  // round(x / ln2) >= -126: 2^n is a normal float
+    static constexpr float highest = 88.3f;  // round(x / ln2) <= 127
     static constexpr float log2e = 1.44269504088896341f;
     // ln2 = ln2_hi + ln2_lo: twice float's precision for r = x - n ln2, which cancels heavily
     // (n ln2 is close to x); one rounded ln2 would leave an error of n * 2e-8 in r.
@@ -75,8 +75,8 @@ struct ExpConstants<double> {
     static constexpr int mantissa_bits = 52;
     static constexpr Bits exponent_bias = 1023;
     static constexpr double round_shift = 6755399441055744.0;  // 1.5 * 2^52
-    static constexpr double lowest = -708.0;   // round(x / ln2) >= -1022
-    static constexpr double highest = 709.0;   // round(x / ln2) <= 1023
+    static constexpr double lowest = -708.0;                   // round(x / ln2) >= -1022
+    static constexpr double highest = 709.0;                   // round(x / ln2) <= 1023
     static constexpr double log2e = 1.4426950408889634;
     static constexpr double ln2_hi = 0.6931471805599453;
     static constexpr double ln2_lo = 2.3190468138462996e-17;
@@ -216,19 +216,15 @@ void log_softmax_backward_row(const T* g, const T* y, T* grad_x, int64_t cols) {
 // ---------------------------------------------------------------------------------------------
 // Rows shared among threads
 
-// Below this many elements a kernel runs on the calling thread: waking the OpenMP team costs
-// a few microseconds, as long as ~30k exponentials take.
-constexpr int64_t kParallelMinElements = 1 << 15;
-
-int threads_for(int64_t rows, int64_t cols) {
-    if (rows * cols < kParallelMinElements) return 1;
-    return static_cast<int>(std::min<int64_t>(get_num_threads(), rows));
-}
+// Each thread gets at least this many elements, so a kernel below 2^15 elements runs on the
+// calling thread: waking the OpenMP team costs a few microseconds, as long as ~30k exponentials
+// take.
+constexpr int64_t kMinWorkPerThread = 1 << 14;
 
 // Runs row_fn(r) for every row; static schedule: rows cost the same, so equal shares balance.
 template <typename RowFn>
 void for_each_row(int64_t rows, int64_t cols, RowFn row_fn) {
-    const int threads = threads_for(rows, cols);
+    const int threads = threads_for(rows * cols, kMinWorkPerThread, rows);
 #pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
     for (int64_t r = 0; r < rows; ++r) row_fn(r);
 }

@@ -12,7 +12,8 @@ namespace minidl::cpu {
 // rows == 0 or cols == 0 is allowed and writes nothing.
 //
 // Numerics, the same as the reference:
-//   - the row maximum is subtracted before exp, so no finite input overflows (logits of 1e4 are fine);
+//   - the row maximum is subtracted before exp, so no finite input overflows (logits of 1e4 are
+//   fine);
 //   - a NaN anywhere in a row makes the whole output row NaN (it reaches the row's sum);
 //   - a row of all -inf gives NaN (-inf - -inf), as PyTorch does; so does a row holding +inf.
 

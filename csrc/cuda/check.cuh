@@ -21,8 +21,8 @@ inline void check(cudaError_t status, const char* kernel, const char* where) {
     // The runtime also records a failed call as its "last error", which the check_launch of the
     // next, healthy kernel would report under that kernel's name. Reported here, so cleared here.
     cudaGetLastError();
-    throw std::runtime_error(std::string(kernel) + ": CUDA error " + cudaGetErrorName(status) + " (" +
-                             cudaGetErrorString(status) + ") at " + where);
+    throw std::runtime_error(std::string(kernel) + ": CUDA error " + cudaGetErrorName(status) +
+                             " (" + cudaGetErrorString(status) + ") at " + where);
 }
 
 // Call right after every <<<...>>> launch.

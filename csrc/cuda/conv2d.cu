@@ -5,8 +5,8 @@
 // As on the CPU (read the top of csrc/cpu/conv2d.cpp), each of the three kernels is a matrix
 // product per group g, over the im2col matrix of x:
 //
-//   cols[(c, i, j), (n, r, s)] = x[n, c, r*stride_h - pad_h + i*dilation_h,
-//                                       s*stride_w - pad_w + j*dilation_w]   (0 in the padding)
+//   cols[(c, i, j), (n, r, s)] = x[n, c, r*stride_h - padding_h + i*dilation_h,
+//                                       s*stride_w - padding_w + j*dilation_w]   (0 in the padding)
 //
 //   forward          y[g]  (Cg_out x N*L)  = W[g] (Cg_out x Kc)  @ cols[g] (Kc x N*L)
 //   backward_weight  dW[g] (Cg_out x Kc)   = dy[g] (Cg_out x N*L) @ cols[g]^T (N*L x Kc)
@@ -26,7 +26,7 @@
 // backward_input is the adjoint of im2col, written as a gather rather than a scatter: instead of
 // computing dcols = W^T @ dy and adding each entry back onto its pixel (col2im, which needs
 // atomics or a second pass), each pixel (h, w) sums over the kernel offsets (i, j) that reach
-// it. Offset (i, j) reaches pixel h from output row oh = (h + pad_h - i*dilation_h) / stride_h
+// it. Offset (i, j) reaches pixel h from output row oh = (h + padding_h - i*dilation_h) / stride_h
 // when that division is exact and oh lies in [0, out_h) (likewise for w); the operand reads 0
 // for the other offsets. Each value of dx is then written once, by one thread, deterministically.
 //
@@ -90,7 +90,7 @@ struct Divider {
 // divisors they divide by.
 struct ConvDims {
     int in_h, in_w, out_h, out_w, kernel_w;
-    int stride_h, stride_w, pad_h, pad_w, dilation_h, dilation_w;
+    int stride_h, stride_w, padding_h, padding_w, dilation_h, dilation_w;
     int in_per_group, out_per_group;  // Cg_in, Cg_out
     int window;                       // kernel_h * kernel_w
     int64_t in_plane, out_plane;      // H*W, L = out_h*out_w
@@ -99,15 +99,31 @@ struct ConvDims {
         by_stride_w;
 
     explicit ConvDims(const Conv2dGeometry& g)
-        : in_h(int(g.in_h)), in_w(int(g.in_w)), out_h(int(g.out_h)), out_w(int(g.out_w)),
-          kernel_w(int(g.kernel_w)), stride_h(int(g.stride_h)), stride_w(int(g.stride_w)),
-          pad_h(int(g.pad_h)), pad_w(int(g.pad_w)), dilation_h(int(g.dilation_h)),
-          dilation_w(int(g.dilation_w)), in_per_group(int(g.in_channels / g.groups)),
-          out_per_group(int(g.out_channels / g.groups)), window(int(g.kernel_h * g.kernel_w)),
-          in_plane(g.in_h * g.in_w), out_plane(g.out_h * g.out_w),
-          x_image(g.in_channels * in_plane), y_image(g.out_channels * out_plane),
-          by_window(window), by_kernel_w(kernel_w), by_out_w(out_w), by_in_w(in_w),
-          by_out_plane(out_plane), by_in_plane(in_plane), by_stride_h(stride_h),
+        : in_h(int(g.in_h)),
+          in_w(int(g.in_w)),
+          out_h(int(g.out_h)),
+          out_w(int(g.out_w)),
+          kernel_w(int(g.kernel_w)),
+          stride_h(int(g.stride_h)),
+          stride_w(int(g.stride_w)),
+          padding_h(int(g.padding_h)),
+          padding_w(int(g.padding_w)),
+          dilation_h(int(g.dilation_h)),
+          dilation_w(int(g.dilation_w)),
+          in_per_group(int(g.in_channels / g.groups)),
+          out_per_group(int(g.out_channels / g.groups)),
+          window(int(g.kernel_h * g.kernel_w)),
+          in_plane(g.in_h * g.in_w),
+          out_plane(g.out_h * g.out_w),
+          x_image(g.in_channels * in_plane),
+          y_image(g.out_channels * out_plane),
+          by_window(window),
+          by_kernel_w(kernel_w),
+          by_out_w(out_w),
+          by_in_w(in_w),
+          by_out_plane(out_plane),
+          by_in_plane(in_plane),
+          by_stride_h(stride_h),
           by_stride_w(stride_w) {}
 
     __host__ __device__ int64_t weight_per_group() const {
@@ -118,16 +134,19 @@ struct ConvDims {
 // Throws, naming the kernel, if some size would overflow the 32-bit indices (an image or a
 // kernel of more than 2^30 values, which no real layer has).
 void check_sizes(const Conv2dGeometry& g, const char* kernel) {
-    const int64_t largest[] = {g.in_h + 2 * g.pad_h + g.dilation_h * g.kernel_h,
-                               g.in_w + 2 * g.pad_w + g.dilation_w * g.kernel_w,
-                               g.out_h * g.stride_h, g.out_w * g.stride_w,
-                               g.in_h * g.in_w, g.out_h * g.out_w,
+    const int64_t largest[] = {g.in_h + 2 * g.padding_h + g.dilation_h * g.kernel_h,
+                               g.in_w + 2 * g.padding_w + g.dilation_w * g.kernel_w,
+                               g.out_h * g.stride_h,
+                               g.out_w * g.stride_w,
+                               g.in_h * g.in_w,
+                               g.out_h * g.out_w,
                                g.in_channels * g.kernel_h * g.kernel_w,
                                g.out_channels * g.kernel_h * g.kernel_w};
     for (int64_t size : largest)
         if (size >= kMaxFolded)
-            throw std::runtime_error(std::string(kernel) + ": sizes too large for 32-bit indexing"
-                                                           " (limit 2^30 values per image)");
+            throw std::runtime_error(std::string(kernel) +
+                                     ": sizes too large for 32-bit indexing"
+                                     " (limit 2^30 values per image)");
 }
 
 // Images per chunk: as many as keep images * per_image below kMaxFolded.
@@ -152,8 +171,8 @@ struct Im2colOperand {
     int rows, depth;  // images * L, Kc
 
     struct Row {
-        const T* image;    // x[n, first channel of the group]
-        int top, left;     // the window's corner: r*stride_h - pad_h, s*stride_w - pad_w
+        const T* image;  // x[n, first channel of the group]
+        int top, left;   // the window's corner: r*stride_h - padding_h, s*stride_w - padding_w
     };
 
     __device__ Row row(int64_t group, int64_t r64) const {
@@ -163,7 +182,7 @@ struct Im2colOperand {
         const int out_r = d.by_out_w.divide(position);
         const int out_s = position - out_r * d.out_w;
         return Row{x + n * d.x_image + group * d.in_per_group * d.in_plane,
-                   out_r * d.stride_h - d.pad_h, out_s * d.stride_w - d.pad_w};
+                   out_r * d.stride_h - d.padding_h, out_s * d.stride_w - d.padding_w};
     }
 
     __device__ void load(const Row& row, int k, T (&out)[1]) const {
@@ -220,7 +239,7 @@ struct GradGatherOperand {
 
     struct Row {
         const T* image;          // dy[n, first channel of the group]
-        int padded_h, padded_w;  // h + pad_h, w + pad_w
+        int padded_h, padded_w;  // h + padding_h, w + padding_w
     };
 
     __device__ Row row(int64_t group, int64_t r64) const {
@@ -230,7 +249,7 @@ struct GradGatherOperand {
         const int h = d.by_in_w.divide(pixel);
         const int w = pixel - h * d.in_w;
         return Row{grad_out + n * d.y_image + group * d.out_per_group * d.out_plane,
-                   h + d.pad_h, w + d.pad_w};
+                   h + d.padding_h, w + d.padding_w};
     }
 
     __device__ void load(const Row& row, int k, T (&out)[1]) const {
@@ -240,7 +259,8 @@ struct GradGatherOperand {
         const int offset = k - o * d.window;
         const int i = d.by_kernel_w.divide(offset);
         const int j = offset - i * d.kernel_w;
-        // Output row oh reaches this pixel through offset i when oh*stride_h == h + pad_h - i*dil.
+        // Output row oh reaches this pixel through offset i when oh*stride_h == h + padding_h -
+        // i*dil.
         const int row_span = row.padded_h - i * d.dilation_h;
         const int col_span = row.padded_w - j * d.dilation_w;
         if (row_span < 0 || col_span < 0) return;
@@ -290,8 +310,8 @@ struct Im2colTransposedOperand {
     int rows, depth;  // Kc, images * L
 
     struct Row {
-        const T* channel;           // x[0, c of the group]
-        int row_shift, col_shift;   // i*dilation_h - pad_h, j*dilation_w - pad_w
+        const T* channel;          // x[0, c of the group]
+        int row_shift, col_shift;  // i*dilation_h - padding_h, j*dilation_w - padding_w
     };
 
     __device__ Row row(int64_t group, int64_t r64) const {
@@ -300,8 +320,8 @@ struct Im2colTransposedOperand {
         const int offset = r - c * d.window;
         const int i = d.by_kernel_w.divide(offset);
         const int j = offset - i * d.kernel_w;
-        return Row{x + (group * d.in_per_group + c) * d.in_plane,
-                   i * d.dilation_h - d.pad_h, j * d.dilation_w - d.pad_w};
+        return Row{x + (group * d.in_per_group + c) * d.in_plane, i * d.dilation_h - d.padding_h,
+                   j * d.dilation_w - d.padding_w};
     }
 
     __device__ void load(const Row& row, int k, T (&out)[1]) const {
@@ -456,8 +476,8 @@ void conv2d_backward_input(const T* grad_out, const T* weight, T* grad_x, const 
 }
 
 template <typename T>
-void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
-                            const Conv2dGeometry& g, Stream stream) {
+void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight, const Conv2dGeometry& g,
+                            Stream stream) {
     const char* kernel = "conv2d_backward_weight";
     check_sizes(g, kernel);
     const ConvDims d(g);
@@ -478,8 +498,8 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
     const gemm::TileExtent tile = gemm::extent<T>(size);
     const int64_t tiles =
         g.groups * ((M + tile.rows - 1) / tile.rows) * ((N + tile.cols - 1) / tile.cols);
-    const SplitPlan plan = plan_split<T>(tiles, full_depth, gemm::multiprocessor_count(kernel),
-                                         chunks * weight_size);
+    const SplitPlan plan =
+        plan_split<T>(tiles, full_depth, gemm::multiprocessor_count(kernel), chunks * weight_size);
 
     // One part in all: straight into grad_weight. Else each (chunk, split) part into its own
     // slot of a workspace, then the sum. A short last chunk leaves parts empty: they hold zeros.
@@ -505,8 +525,8 @@ void conv2d_backward_weight(const T* grad_out, const T* x, T* grad_weight,
         // A grid-stride loop: at most 4096 blocks, each thread then sums several values.
         constexpr int kThreads = 256;
         const unsigned blocks = std::min(blocks_for(weight_size, kThreads), 4096u);
-        sum_parts_kernel<T><<<blocks, kThreads, 0, stream>>>(destination, grad_weight, weight_size,
-                                                             parts);
+        sum_parts_kernel<T>
+            <<<blocks, kThreads, 0, stream>>>(destination, grad_weight, weight_size, parts);
         check_launch(kernel);
     }
 }

@@ -164,8 +164,8 @@ template <typename T>
 TileSize choose_tile(int64_t M, int64_t N, int64_t batches, int sm_count) {
     for (TileSize size : {TileSize::Large, TileSize::Medium}) {
         const TileExtent tile = extent<T>(size);
-        const int64_t blocks = batches * ((M + tile.rows - 1) / tile.rows) *
-                               ((N + tile.cols - 1) / tile.cols);
+        const int64_t blocks =
+            batches * ((M + tile.rows - 1) / tile.rows) * ((N + tile.cols - 1) / tile.cols);
         if (2 * M > tile.rows && 2 * N > tile.cols && blocks >= sm_count) return size;
     }
     return TileSize::Small;
@@ -294,9 +294,9 @@ struct TileLoader {
     static constexpr int kKStride = kThreads / kLanes;  // rows fast: k distance between passes
     static_assert(kRows * BK % kThreads == 0 && kPerThread % kVec == 0 && kPasses >= 1,
                   "the block's threads must cover the slice exactly, whole vectors each");
-    static_assert(kRowsFast ? (kRows % kVec == 0 && kThreads % kLanes == 0 &&
-                               BK == kKStride * kPasses)
-                            : (BK % kPerThread == 0 && kRows * kLanes == kThreads),
+    static_assert(kRowsFast
+                      ? (kRows % kVec == 0 && kThreads % kLanes == 0 && BK == kKStride * kPasses)
+                      : (BK % kPerThread == 0 && kRows * kLanes == kThreads),
                   "the block's threads must cover the slice exactly");
 
     int row;      // my (first) row within the slice

@@ -54,9 +54,13 @@ struct Product {
 
 // The leading dimension (distance between rows in memory) of each operand as stored.
 template <typename T>
-int64_t lead_a(const Product<T>& p) { return p.trans_a ? p.M : p.K; }
+int64_t lead_a(const Product<T>& p) {
+    return p.trans_a ? p.M : p.K;
+}
 template <typename T>
-int64_t lead_b(const Product<T>& p) { return p.trans_b ? p.K : p.N; }
+int64_t lead_b(const Product<T>& p) {
+    return p.trans_b ? p.K : p.N;
+}
 
 template <typename T>
 bool vector_aligned(const T* pointer, int64_t lead) {
@@ -66,11 +70,11 @@ bool vector_aligned(const T* pointer, int64_t lead) {
 template <typename T, class Tile, bool kTransA, bool kTransB, int kVecA, int kVecB>
 void run(const Product<T>& p) {
     // op(A) as "M rows x K": contiguous along rows (M) exactly when stored transposed.
-    const StridedOperand<T, kTransA, kVecA> a{p.a, p.batch_a == 1 ? 0 : p.M * p.K, p.M,
-                                              lead_a(p), int(p.K)};
+    const StridedOperand<T, kTransA, kVecA> a{p.a, p.batch_a == 1 ? 0 : p.M * p.K, p.M, lead_a(p),
+                                              int(p.K)};
     // B as "N rows x K" (B^T): contiguous along N when B is stored (K x N), i.e. not transposed.
-    const StridedOperand<T, !kTransB, kVecB> b{p.b, p.batch_b == 1 ? 0 : p.K * p.N, p.N,
-                                               lead_b(p), int(p.K)};
+    const StridedOperand<T, !kTransB, kVecB> b{p.b, p.batch_b == 1 ? 0 : p.K * p.N, p.N, lead_b(p),
+                                               int(p.K)};
     const MatrixOutput<T> c{p.c, p.M * p.N, 0, p.N};
     // One split covering all of K (k_per_split = K: K = 0 gives no steps and a tile of zeros).
     const gemm::Problem problem{p.M, p.N, p.K, p.batches, 1, p.K, 0, 0};
@@ -81,11 +85,15 @@ void run(const Product<T>& p) {
 template <typename T, class Tile, int kVecA, int kVecB>
 void run_transposes(const Product<T>& p) {
     if (p.trans_a) {
-        if (p.trans_b) run<T, Tile, true, true, kVecA, kVecB>(p);
-        else run<T, Tile, true, false, kVecA, kVecB>(p);
+        if (p.trans_b)
+            run<T, Tile, true, true, kVecA, kVecB>(p);
+        else
+            run<T, Tile, true, false, kVecA, kVecB>(p);
     } else {
-        if (p.trans_b) run<T, Tile, false, true, kVecA, kVecB>(p);
-        else run<T, Tile, false, false, kVecA, kVecB>(p);
+        if (p.trans_b)
+            run<T, Tile, false, true, kVecA, kVecB>(p);
+        else
+            run<T, Tile, false, false, kVecA, kVecB>(p);
     }
 }
 
@@ -111,8 +119,8 @@ void matmul(const T* a, const T* b, T* c, int64_t batch_a, int64_t batch_b, int6
             int64_t K, bool trans_a, bool trans_b, Stream stream) {
     // An empty batch on either side is an empty result (a batch of 0 broadcasts to 0, not 1).
     if (batch_a == 0 || batch_b == 0 || M == 0 || N == 0) return;
-    Product<T> p{a, b, c, batch_a, batch_b, batch_a > batch_b ? batch_a : batch_b, M, N, K,
-                 trans_a, trans_b, stream};
+    Product<T> p{a, b, c, batch_a, batch_b, batch_a > batch_b ? batch_a : batch_b,
+                 M, N, K, trans_a, trans_b, stream};
     // A (batch, M, K) not transposed is also one (batch*M, K) matrix, and C likewise (batch*M, N).
     if (batch_b == 1 && batch_a > 1 && !trans_a) {
         p.M = batch_a * M;
@@ -121,15 +129,9 @@ void matmul(const T* a, const T* b, T* c, int64_t batch_a, int64_t batch_b, int6
 
     using Tiles = gemm::Tiles<T>;
     switch (gemm::choose_tile<T>(p.M, p.N, p.batches, gemm::multiprocessor_count("matmul"))) {
-        case gemm::TileSize::Large:
-            run_tile<T, typename Tiles::Large, true>(p);
-            break;
-        case gemm::TileSize::Medium:
-            run_tile<T, typename Tiles::Medium, false>(p);
-            break;
-        case gemm::TileSize::Small:
-            run_tile<T, typename Tiles::Small, false>(p);
-            break;
+        case gemm::TileSize::Large: run_tile<T, typename Tiles::Large, true>(p); break;
+        case gemm::TileSize::Medium: run_tile<T, typename Tiles::Medium, false>(p); break;
+        case gemm::TileSize::Small: run_tile<T, typename Tiles::Small, false>(p); break;
     }
 }
 

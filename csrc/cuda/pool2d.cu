@@ -102,22 +102,36 @@ struct Dims {
 };
 
 template <typename Index>
-Dims<Index> dims_of(const Pool2dShape& s) {
-    return {Index(s.H),  Index(s.W),  Index(s.OH), Index(s.OW), Index(s.kh), Index(s.kw),
-            Index(s.sh), Index(s.sw), Index(s.ph), Index(s.pw), Index(s.dh), Index(s.dw),
-            Divider<Index>(Index(s.H)),  Divider<Index>(Index(s.W)),  Divider<Index>(Index(s.OH)),
-            Divider<Index>(Index(s.OW)), Divider<Index>(Index(s.sh)), Divider<Index>(Index(s.sw)),
-            Divider<Index>(Index(s.OH * s.OW))};
+Dims<Index> dims_of(const Pool2dGeometry& s) {
+    return {Index(s.in_h),
+            Index(s.in_w),
+            Index(s.out_h),
+            Index(s.out_w),
+            Index(s.kernel_h),
+            Index(s.kernel_w),
+            Index(s.stride_h),
+            Index(s.stride_w),
+            Index(s.padding_h),
+            Index(s.padding_w),
+            Index(s.dilation_h),
+            Index(s.dilation_w),
+            Divider<Index>(Index(s.in_h)),
+            Divider<Index>(Index(s.in_w)),
+            Divider<Index>(Index(s.out_h)),
+            Divider<Index>(Index(s.out_w)),
+            Divider<Index>(Index(s.stride_h)),
+            Divider<Index>(Index(s.stride_w)),
+            Divider<Index>(Index(s.out_h * s.out_w))};
 }
 
 // Whether 32-bit arithmetic is safe: flat element numbers of the input and the output, and every
 // row or column a window reaches (start + span of the window, plus padding on both sides).
-bool fits_int32(const Pool2dShape& s) {
+bool fits_int32(const Pool2dGeometry& s) {
     constexpr int64_t kLimit = INT32_MAX;
-    const int64_t planes = s.N * s.C;
-    return planes * s.H * s.W <= kLimit && planes * s.OH * s.OW <= kLimit &&
-           s.OH * s.sh + s.kh * s.dh + s.H + 2 * s.ph <= kLimit &&
-           s.OW * s.sw + s.kw * s.dw + s.W + 2 * s.pw <= kLimit;
+    const int64_t planes = s.batch * s.channels;
+    return planes * s.in_h * s.in_w <= kLimit && planes * s.out_h * s.out_w <= kLimit &&
+           s.out_h * s.stride_h + s.kernel_h * s.dilation_h + s.in_h + 2 * s.padding_h <= kLimit &&
+           s.out_w * s.stride_w + s.kernel_w * s.dilation_w + s.in_w + 2 * s.padding_w <= kLimit;
 }
 
 // Element number `e` of a (planes, rows, cols) array, split into its three coordinates.
@@ -162,7 +176,8 @@ __device__ inline bool beats(T v, T best) {
 
 template <typename T, typename Index>
 __global__ void max_pool2d_forward_kernel(const T* __restrict__ x, T* __restrict__ y,
-                                          int64_t* __restrict__ indices, Dims<Index> d, int64_t outputs) {
+                                          int64_t* __restrict__ indices, Dims<Index> d,
+                                          int64_t outputs) {
     for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < outputs;
          o += int64_t(gridDim.x) * blockDim.x) {
         const Coordinates<Index> out = split(Index(o), d.by_OH, d.by_OW);
@@ -192,8 +207,8 @@ __global__ void max_pool2d_forward_kernel(const T* __restrict__ x, T* __restrict
 
 template <typename T, typename Index>
 __global__ void max_pool2d_backward_kernel(const T* __restrict__ grad_out,
-                                           const int64_t* __restrict__ indices, T* __restrict__ grad_x,
-                                           Dims<Index> d, int64_t outputs,
+                                           const int64_t* __restrict__ indices,
+                                           T* __restrict__ grad_x, Dims<Index> d, int64_t outputs,
                                            unsigned long long* __restrict__ bad) {
     const int64_t in_plane = int64_t(d.H) * d.W;
     for (int64_t o = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; o < outputs;
@@ -266,7 +281,7 @@ __global__ void avg_pool2d_backward_kernel(const T* __restrict__ grad_out, T* __
 
 // The kernels with the Index type that fits: `launch(int32_t{})` or `launch(int64_t{})`.
 template <typename Launch>
-void with_index_type(const Pool2dShape& s, Launch launch) {
+void with_index_type(const Pool2dGeometry& s, Launch launch) {
     if (fits_int32(s))
         launch(int32_t{});
     else
@@ -286,8 +301,9 @@ struct CounterGuard {
 }  // namespace
 
 template <typename T>
-void max_pool2d_forward(const T* x, T* y, int64_t* indices, const Pool2dShape& s, Stream stream) {
-    const int64_t outputs = s.N * s.C * s.OH * s.OW;
+void max_pool2d_forward(const T* x, T* y, int64_t* indices, const Pool2dGeometry& s,
+                        Stream stream) {
+    const int64_t outputs = s.batch * s.channels * s.out_h * s.out_w;
     if (outputs <= 0) return;  // nothing to write, and a 0-block grid is a CUDA error
     with_index_type(s, [&](auto index) {
         using Index = decltype(index);
@@ -298,20 +314,24 @@ void max_pool2d_forward(const T* x, T* y, int64_t* indices, const Pool2dShape& s
 }
 
 template <typename T>
-int64_t max_pool2d_backward(const T* grad_out, const int64_t* indices, T* grad_x, const Pool2dShape& s,
-                            Stream stream) {
+int64_t max_pool2d_backward(const T* grad_out, const int64_t* indices, T* grad_x,
+                            const Pool2dGeometry& s, Stream stream) {
     const char* name = "max_pool2d_backward";
-    const int64_t inputs = s.N * s.C * s.H * s.W, outputs = s.N * s.C * s.OH * s.OW;
+    const int64_t inputs = s.batch * s.channels * s.in_h * s.in_w,
+                  outputs = s.batch * s.channels * s.out_h * s.out_w;
     // Zero first: elements that win no window get 0, and the others are sums of atomic additions.
     if (inputs > 0)
-        check(cudaMemsetAsync(grad_x, 0, size_t(inputs) * sizeof(T), stream), name, "zeroing grad_x");
+        check(cudaMemsetAsync(grad_x, 0, size_t(inputs) * sizeof(T), stream), name,
+              "zeroing grad_x");
     if (outputs <= 0) return 0;
 
     // A device counter of bad indices, allocated, zeroed, used and freed in stream order.
     CounterGuard guard{nullptr, stream};
-    check(cudaMallocAsync(reinterpret_cast<void**>(&guard.counter), sizeof(unsigned long long), stream), name,
-          "allocating the bad-index counter");
-    check(cudaMemsetAsync(guard.counter, 0, sizeof(unsigned long long), stream), name, "zeroing the counter");
+    check(cudaMallocAsync(reinterpret_cast<void**>(&guard.counter), sizeof(unsigned long long),
+                          stream),
+          name, "allocating the bad-index counter");
+    check(cudaMemsetAsync(guard.counter, 0, sizeof(unsigned long long), stream), name,
+          "zeroing the counter");
     with_index_type(s, [&](auto index) {
         using Index = decltype(index);
         max_pool2d_backward_kernel<T, Index><<<grid_for(outputs), kThreads, 0, stream>>>(
@@ -331,8 +351,9 @@ int64_t max_pool2d_backward(const T* grad_out, const int64_t* indices, T* grad_x
 }
 
 template <typename T>
-void avg_pool2d_forward(const T* x, T* y, const Pool2dShape& s, bool count_include_pad, Stream stream) {
-    const int64_t outputs = s.N * s.C * s.OH * s.OW;
+void avg_pool2d_forward(const T* x, T* y, const Pool2dGeometry& s, bool count_include_pad,
+                        Stream stream) {
+    const int64_t outputs = s.batch * s.channels * s.out_h * s.out_w;
     if (outputs <= 0) return;
     with_index_type(s, [&](auto index) {
         using Index = decltype(index);
@@ -343,9 +364,9 @@ void avg_pool2d_forward(const T* x, T* y, const Pool2dShape& s, bool count_inclu
 }
 
 template <typename T>
-void avg_pool2d_backward(const T* grad_out, T* grad_x, const Pool2dShape& s, bool count_include_pad,
-                         Stream stream) {
-    const int64_t inputs = s.N * s.C * s.H * s.W;
+void avg_pool2d_backward(const T* grad_out, T* grad_x, const Pool2dGeometry& s,
+                         bool count_include_pad, Stream stream) {
+    const int64_t inputs = s.batch * s.channels * s.in_h * s.in_w;
     if (inputs <= 0) return;
     with_index_type(s, [&](auto index) {
         using Index = decltype(index);
@@ -355,14 +376,19 @@ void avg_pool2d_backward(const T* grad_out, T* grad_x, const Pool2dShape& s, boo
     });
 }
 
-template void max_pool2d_forward<float>(const float*, float*, int64_t*, const Pool2dShape&, Stream);
-template void max_pool2d_forward<double>(const double*, double*, int64_t*, const Pool2dShape&, Stream);
-template int64_t max_pool2d_backward<float>(const float*, const int64_t*, float*, const Pool2dShape&, Stream);
-template int64_t max_pool2d_backward<double>(const double*, const int64_t*, double*, const Pool2dShape&,
-                                             Stream);
-template void avg_pool2d_forward<float>(const float*, float*, const Pool2dShape&, bool, Stream);
-template void avg_pool2d_forward<double>(const double*, double*, const Pool2dShape&, bool, Stream);
-template void avg_pool2d_backward<float>(const float*, float*, const Pool2dShape&, bool, Stream);
-template void avg_pool2d_backward<double>(const double*, double*, const Pool2dShape&, bool, Stream);
+template void max_pool2d_forward<float>(const float*, float*, int64_t*, const Pool2dGeometry&,
+                                        Stream);
+template void max_pool2d_forward<double>(const double*, double*, int64_t*, const Pool2dGeometry&,
+                                         Stream);
+template int64_t max_pool2d_backward<float>(const float*, const int64_t*, float*,
+                                            const Pool2dGeometry&, Stream);
+template int64_t max_pool2d_backward<double>(const double*, const int64_t*, double*,
+                                             const Pool2dGeometry&, Stream);
+template void avg_pool2d_forward<float>(const float*, float*, const Pool2dGeometry&, bool, Stream);
+template void avg_pool2d_forward<double>(const double*, double*, const Pool2dGeometry&, bool,
+                                         Stream);
+template void avg_pool2d_backward<float>(const float*, float*, const Pool2dGeometry&, bool, Stream);
+template void avg_pool2d_backward<double>(const double*, double*, const Pool2dGeometry&, bool,
+                                          Stream);
 
 }  // namespace minidl::cuda

@@ -66,12 +66,16 @@ __device__ inline T max_keeping_nan(T a, T b) {
 
 struct Max {
     template <typename T>
-    __device__ T operator()(T a, T b) const { return max_keeping_nan(a, b); }
+    __device__ T operator()(T a, T b) const {
+        return max_keeping_nan(a, b);
+    }
 };
 
 struct Sum {
     template <typename T>
-    __device__ T operator()(T a, T b) const { return a + b; }
+    __device__ T operator()(T a, T b) const {
+        return a + b;
+    }
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -179,13 +183,32 @@ struct HeldRow {
     }
 
     __device__ T at(int k, int64_t col) const {
-        if constexpr (kHeld == kReread) return row[col];
-        else return held[k];
+        if constexpr (kHeld == kReread)
+            return row[col];
+        else
+            return held[k];
     }
 };
 
 // ---------------------------------------------------------------------------------------------
 // The four operations, one row each. `r` is the row's number.
+
+// The first two passes of both forwards: m = max(x) and s = sum(exp(x - m)) over the row.
+template <typename T>
+struct MaxAndExpSum {
+    T max, exp_sum;
+};
+
+template <typename T, int kGroup, int kHeld>
+__device__ MaxAndExpSum<T> max_and_exp_sum(const Row<kGroup, kHeld>& row,
+                                           const HeldRow<T, kGroup, kHeld>& xs) {
+    T m = negative_infinity<T>();
+    row.for_each_column([&](int k, int64_t col) { m = max_keeping_nan(m, xs.at(k, col)); });
+    m = row.reduce(m, Max{});
+    T s = T(0);
+    row.for_each_column([&](int k, int64_t col) { s += exp_of(xs.at(k, col) - m); });
+    return {m, row.reduce(s, Sum{})};
+}
 
 template <typename T>
 struct SoftmaxForward {
@@ -197,15 +220,12 @@ struct SoftmaxForward {
     __device__ void operator()(const Row<kGroup, kHeld>& row, int64_t r) const {
         const HeldRow<T, kGroup, kHeld> xs(x + r * row.cols, row);
         T* y_row = y + r * row.cols;
-        T m = negative_infinity<T>();
-        row.for_each_column([&](int k, int64_t col) { m = max_keeping_nan(m, xs.at(k, col)); });
-        m = row.reduce(m, Max{});
-        T s = T(0);
-        row.for_each_column([&](int k, int64_t col) { s += exp_of(xs.at(k, col) - m); });
-        s = row.reduce(s, Sum{});
+        const MaxAndExpSum<T> r_stats = max_and_exp_sum(row, xs);
+        const T m = r_stats.max, s = r_stats.exp_sum;
         // One division per row, then multiplications, as on the CPU (one rounding from e / s).
         const T inverse_s = T(1) / s;
-        row.for_each_column([&](int k, int64_t col) { y_row[col] = exp_of(xs.at(k, col) - m) * inverse_s; });
+        row.for_each_column(
+            [&](int k, int64_t col) { y_row[col] = exp_of(xs.at(k, col) - m) * inverse_s; });
     }
 };
 
@@ -219,12 +239,8 @@ struct LogSoftmaxForward {
     __device__ void operator()(const Row<kGroup, kHeld>& row, int64_t r) const {
         const HeldRow<T, kGroup, kHeld> xs(x + r * row.cols, row);
         T* y_row = y + r * row.cols;
-        T m = negative_infinity<T>();
-        row.for_each_column([&](int k, int64_t col) { m = max_keeping_nan(m, xs.at(k, col)); });
-        m = row.reduce(m, Max{});
-        T s = T(0);
-        row.for_each_column([&](int k, int64_t col) { s += exp_of(xs.at(k, col) - m); });
-        const T log_s = log_of(row.reduce(s, Sum{}));
+        const MaxAndExpSum<T> r_stats = max_and_exp_sum(row, xs);
+        const T m = r_stats.max, log_s = log_of(r_stats.exp_sum);
         // (x - m) - log(s) in this order: x - m is exact near the maximum, m + log(s) is not.
         row.for_each_column([&](int k, int64_t col) { y_row[col] = (xs.at(k, col) - m) - log_s; });
     }
@@ -332,8 +348,8 @@ void launch(const OpFor<T>& op, int64_t rows, int64_t cols, Stream stream, const
     else if (cols <= int64_t(kWarp) * kMax)
         launch_held_rows<Op, kWarp, kMax>(op, rows, cols, stream, name);  // a warp per row
     else if (cols <= int64_t(kBlockGroup) * kMax)  // a block per row, from twice what a warp holds
-        launch_held_rows<Op, kBlockGroup, kMax, 2 * kWarp * kMax / kBlockGroup>(op, rows, cols, stream,
-                                                                                name);
+        launch_held_rows<Op, kBlockGroup, kMax, 2 * kWarp * kMax / kBlockGroup>(op, rows, cols,
+                                                                                stream, name);
     else
         launch_with<Op, kBlockGroup, kReread>(op, rows, cols, stream, name);
 }
@@ -365,10 +381,12 @@ void log_softmax_backward(const T* grad_out, const T* y, T* grad_x, int64_t rows
 template void softmax_forward<float>(const float*, float*, int64_t, int64_t, Stream);
 template void softmax_forward<double>(const double*, double*, int64_t, int64_t, Stream);
 template void softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, Stream);
-template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t, Stream);
+template void softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t,
+                                       Stream);
 template void log_softmax_forward<float>(const float*, float*, int64_t, int64_t, Stream);
 template void log_softmax_forward<double>(const double*, double*, int64_t, int64_t, Stream);
-template void log_softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t, Stream);
+template void log_softmax_backward<float>(const float*, const float*, float*, int64_t, int64_t,
+                                          Stream);
 template void log_softmax_backward<double>(const double*, const double*, double*, int64_t, int64_t,
                                            Stream);
 

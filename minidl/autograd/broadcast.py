@@ -5,8 +5,11 @@ The gradient that comes back has the stretched shape (3, 4), and every stretched
 element contributes to that element's gradient, so it must be *summed* back to (3, 1) and (4,).
 The engine does this once, for every op, with ``sum_to``: no op reduces its own gradients.
 """
+from collections.abc import Sequence
+
 from ..backend.device import xp_of
 from .function import Function
+from .tensor import Tensor
 
 
 def sum_to_shape(array, shape):
@@ -49,11 +52,11 @@ class ExpandTo(Function):
         return SumTo.apply(grad, ctx.shape), None
 
 
-def sum_to(x, shape):
+def sum_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     """``x`` (a Tensor) summed down to ``shape``; the same tensor when it already has it."""
     return x if x.shape == tuple(shape) else SumTo.apply(x, tuple(shape))
 
 
-def expand_to(x, shape):
+def expand_to(x: Tensor, shape: Sequence[int]) -> Tensor:
     """``x`` broadcast (without copying) to ``shape``."""
     return x if x.shape == tuple(shape) else ExpandTo.apply(x, tuple(shape))

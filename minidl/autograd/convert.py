@@ -1,5 +1,8 @@
 """Changing a tensor's dtype or device, differentiably: the gradient goes back the same way."""
+from typing import Any
+
 import numpy
+from numpy.typing import DTypeLike
 
 from ..backend import device as _device
 from ..backend.device import xp_of
@@ -42,18 +45,18 @@ class Clone(Function):
         return grad
 
 
-def clone(x):
+def clone(x: Tensor) -> Tensor:
     """A copy of ``x`` with its own memory, still in the graph."""
     return Clone.apply(x)
 
 
-def cast(x, dtype):
+def cast(x: Tensor, dtype: DTypeLike) -> Tensor:
     """``x`` as ``dtype`` (the same tensor when it already is)."""
     dtype = numpy.dtype(dtype)
     return x if x.dtype == dtype else Cast.apply(x, dtype)
 
 
-def to_tensor(x, dtype=None, device=None):
+def to_tensor(x: Tensor, dtype: DTypeLike | None = None, device: Any = None) -> Tensor:
     """What ``Tensor.to`` does: a cast and/or a move, each only when something changes."""
     if device is not None:
         device = _device.Device(device)

@@ -5,6 +5,7 @@ over. New floating tensors made from Python numbers or lists get the default dty
 PyTorch), not NumPy's float64.
 """
 import numpy
+from numpy.typing import DTypeLike
 
 float32 = numpy.dtype(numpy.float32)
 float64 = numpy.dtype(numpy.float64)
@@ -17,12 +18,12 @@ bool_ = numpy.dtype(numpy.bool_)
 _default_dtype = float32
 
 
-def get_default_dtype():
+def get_default_dtype() -> numpy.dtype:
     """The dtype of floating tensors created without an explicit dtype (float32 unless changed)."""
     return _default_dtype
 
 
-def set_default_dtype(dtype):
+def set_default_dtype(dtype: DTypeLike) -> None:
     """Make ``dtype`` (float32 or float64) the default for new floating tensors."""
     global _default_dtype
     d = numpy.dtype(dtype)
@@ -31,6 +32,6 @@ def set_default_dtype(dtype):
     _default_dtype = d
 
 
-def is_floating(dtype):
+def is_floating(dtype: DTypeLike) -> bool:
     """True for the floating-point dtypes, the only ones that can carry gradients."""
     return numpy.dtype(dtype).kind == "f"

@@ -12,6 +12,8 @@
 5. Unless ``retain_graph=True``, each node frees what it saved as soon as it has run, so memory
    does not grow over a training loop, and a second backward through it is a clear error.
 """
+from collections.abc import Sequence
+
 import numpy
 
 from ..backend.device import on_device_of, xp_of
@@ -22,7 +24,8 @@ from .function import Context
 from .tensor import Tensor
 
 
-def backward(outputs, gradients, retain_graph=None, create_graph=False, inputs=None):
+def backward(outputs: Sequence[Tensor], gradients: Sequence[Tensor | None], retain_graph: bool | None = None,
+             create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None) -> None:
     """Accumulate gradients into the ``.grad`` of the leaves (or of ``inputs`` only, if given)."""
     if retain_graph is None:
         retain_graph = create_graph
@@ -32,7 +35,9 @@ def backward(outputs, gradients, retain_graph=None, create_graph=False, inputs=N
         _accumulate(leaf, g, create_graph)
 
 
-def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
+         grad_outputs: Tensor | Sequence[Tensor | None] | None = None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
     """d(outputs)/d(inputs), returned as a tuple instead of stored in ``.grad``.
 
     ``grad_outputs`` are the gradients of some scalar with respect to ``outputs`` (ones for scalar
@@ -207,3 +212,4 @@ def _accumulate_here(t, g, create_graph):
         t.grad = Tensor._make(numpy.array(g.data) if isinstance(g.data, numpy.ndarray) else g.data.copy())
     else:
         t.grad.data += g.data
+        t.grad._version += 1  # a graph that saved this .grad must see that it changed

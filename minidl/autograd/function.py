@@ -23,6 +23,9 @@ produced the output: ``y.grad_fn is ctx``. The node remembers where each input's
 recording off, so that costs nothing; with ``create_graph=True`` it runs with recording on, and the
 gradient becomes differentiable in its turn (second derivatives, Hessian-vector products).
 """
+import numbers
+import weakref
+
 import numpy
 
 from ..backend.device import on_device_of
@@ -33,44 +36,87 @@ from .tensor import Tensor
 class Context:
     """What ``forward`` leaves for ``backward``, and the node's place in the graph.
 
-    edges[i]:      where input i's gradient goes: the input's own node, the input itself when it
-                   is a leaf, or None when it does not require grad
-    input_meta[i]: (shape, dtype) of input i, so the engine can reduce a broadcast gradient and
-                   cast it back to the input's dtype in one central place
+    Two kinds of thing are kept, each one way:
+
+    * tensors (and arrays) that ``backward`` reads: through ``ctx.save_for_backward(...)`` and
+      ``ctx.save_output()``, never as attributes. The engine frees them after backward, and reading
+      them back checks that nobody changed them in place since (each tensor's ``_version``).
+      ``ctx.x = tensor`` raises a TypeError saying so.
+    * everything else (shapes, dims, flags, geometry dicts): plain attributes, ``ctx.dim = dim``.
+      The check looks at the value itself, not inside a tuple or dict (an index may hold arrays).
+
+    All of it lives in the instance ``__dict__`` (no ``__slots__``). The graph's own fields have
+    class-level defaults, so a node that records nothing costs one dict entry:
+
+    function:         the Function subclass that made this node
+    edges[i]:         where input i's gradient goes: the input's own node, the input itself when
+                      it is a leaf, or None when it does not require grad
+    input_meta[i]:    (shape, dtype) of input i, so the engine can reduce a broadcast gradient and
+                      cast it back to the input's dtype in one central place
+    needs_input_grad: one flag per forward argument
     """
 
-    __slots__ = ("function", "edges", "input_meta", "needs_input_grad", "_saved", "released",
-                 "retained_output", "_output", "__dict__")
+    edges = ()
+    input_meta = ()
+    needs_input_grad = ()
+    released = False
+    retained_output = None
+    _saved = ()
+    _versions = ()
+    _output = None
+    _output_version = 0
 
     def __init__(self, function):
-        self.function = function
-        self.edges = ()
-        self.input_meta = ()
-        self.needs_input_grad = ()
-        self._saved = ()
-        self.released = False
-        self.retained_output = None
-        self._output = None
+        self.__dict__["function"] = function
 
-    def save_for_backward(self, *tensors):
-        """Keep these tensors (or None) for ``backward``; read them back as ``ctx.saved_tensors``."""
-        for t in tensors:
-            if t is not None and not isinstance(t, Tensor):
-                raise TypeError(f"{self.function.__name__}: save_for_backward takes tensors or None, "
-                                f"got {type(t).__name__}")
-        self._saved = tensors
+    def __setattr__(self, name, value):
+        if type(value) in _PLAIN and name not in _RESERVED:  # the common case, kept cheap
+            self.__dict__[name] = value
+            return
+        # Tensors and arrays set here would escape release() and the in-place check.
+        if isinstance(value, Tensor) or _is_array(value):
+            raise TypeError(
+                f"{self.function.__name__}.forward: ctx.{name} = <{type(value).__name__}> keeps saved "
+                f"data as an attribute; use ctx.save_for_backward(...) (or ctx.save_output() for the "
+                f"op's own output), so that it is freed after backward and checked for in-place changes")
+        if name in _RESERVED:
+            raise AttributeError(f"{self.function.__name__}.forward: ctx.{name} belongs to the graph; "
+                                 f"pick another name")
+        self.__dict__[name] = value
+
+    def save_for_backward(self, *values):
+        """Keep these for ``backward``; read them back, in order, as ``ctx.saved_tensors``.
+
+        Each is a Tensor (its version is noted, to catch a later in-place change), None, or a
+        constant operand: a number, or an array (``x * 2``, ``where(mask_array, a, b)``).
+        """
+        versions = []
+        for v in values:
+            if isinstance(v, Tensor):
+                versions.append(v._version)
+            elif v is None or isinstance(v, _NUMBERS) or _is_array(v):
+                versions.append(None)
+            else:
+                raise TypeError(f"{self.function.__name__}: save_for_backward takes tensors, arrays, "
+                                f"numbers or None, got {type(v).__name__}")
+        d = self.__dict__
+        d["_saved"] = values
+        d["_versions"] = versions
 
     def save_output(self):
         """Keep the op's output for ``backward`` (as ``ctx.output``): e^x, tanh x and sigmoid x have
         derivatives written in terms of their own value. The real output tensor is kept, not a
         copy, so that a second derivative can flow through it."""
-        self._output = True
+        self.__dict__["_output"] = True
 
     @property
     def output(self):
         if self.released:
             raise RuntimeError(f"{self.name()}: its saved output was freed by an earlier backward()")
-        return self._output
+        out = self._output
+        if out is not None and out is not True and out._version != self._output_version:
+            raise self._modified(out, self._output_version, "output")
+        return out
 
     @property
     def saved_tensors(self):
@@ -78,20 +124,53 @@ class Context:
             raise RuntimeError(
                 f"{self.name()}: its saved tensors were freed by an earlier backward(); "
                 "call backward(retain_graph=True) the first time to keep them")
-        return self._saved
+        saved = self._saved
+        for t, version in zip(saved, self._versions):
+            if version is not None and t._version != version:
+                raise self._modified(t, version, "tensor")
+        return saved
+
+    def _modified(self, t, version, what):
+        return RuntimeError(
+            f"one of the tensors needed for gradient computation has been modified by an in-place "
+            f"operation: {self.name()} saved a{'n' if what == 'output' else ''} {what} of shape "
+            f"{t.shape} at version {version}, now at version {t._version}; do the in-place change "
+            f"after backward(), or on a copy (t.clone())")
+
+    def retain_grad_of(self, output):
+        """Fill ``output.grad`` (this node's own result) during backward: ``Tensor.retain_grad``.
+        A weak reference, so the node does not keep its output alive."""
+        self.__dict__["retained_output"] = weakref.ref(output)
 
     def release(self):
-        """Free what forward saved: called by the engine after backward unless retain_graph."""
-        self._saved = ()
-        self._output = None
-        self.__dict__.clear()
-        self.released = True
+        """Free what forward saved: called by the engine after backward unless retain_graph.
+        Keeps only the graph's fields (the engine still follows the edges)."""
+        d = self.__dict__
+        for name in [k for k in d if k not in _GRAPH_FIELDS]:
+            del d[name]
+        d["released"] = True
 
     def name(self):
         return f"{self.function.__name__}Backward"
 
     def __repr__(self):
         return f"<{self.name()}>"
+
+
+# What the engine and Function.apply write on a node, straight into its __dict__.
+_GRAPH_FIELDS = frozenset(("function", "edges", "input_meta", "needs_input_grad", "released",
+                           "retained_output"))
+_NUMBERS = (numbers.Number, numpy.generic)
+# Values that are never saved data, and names a forward cannot take (the graph's, and properties)
+_PLAIN = frozenset((int, float, bool, str, tuple, type(None), dict, list))
+_RESERVED = _GRAPH_FIELDS | {"output", "saved_tensors", "_saved", "_versions", "_output", "_output_version"}
+
+
+def _is_array(value):
+    """True for NumPy and CuPy arrays: ``shape`` and ``dtype`` without being a dtype or scalar."""
+    return (type(value) is numpy.ndarray
+            or (hasattr(value, "dtype") and hasattr(value, "shape")
+                and not isinstance(value, (numpy.generic, numpy.dtype, Tensor))))
 
 
 def _check_same_device(function, args):
@@ -127,9 +206,10 @@ class Function:
     def apply(cls, *args, **kwargs):
         first = _check_same_device(cls, args)
         ctx = Context(cls)
+        node = ctx.__dict__  # the graph's fields go straight in, past the check meant for forward
         record = is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)
         if record:
-            ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+            node["needs_input_grad"] = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
         # CuPy works on its *current* GPU, so an op on cuda:1 tensors runs with cuda:1 current.
         with no_grad(), on_device_of(first.data if first is not None else None):
             out = cls.forward(ctx, *args, **kwargs)
@@ -139,12 +219,13 @@ class Function:
             raise TypeError(f"{cls.__name__}.forward must return one tensor or array, got a {type(out).__name__}")
         result = Tensor._make(out)
         if record and result.dtype.kind == "f":  # integer results (indices, counts) carry no gradient
-            ctx.edges = tuple(_edge(a) if needs else None for a, needs in zip(args, ctx.needs_input_grad))
-            ctx.input_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
+            node["edges"] = tuple(_edge(a) if needs else None
+                                  for a, needs in zip(args, ctx.needs_input_grad))
+            node["input_meta"] = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
             result._requires_grad = True
             result.grad_fn = ctx
             if ctx._output is True:  # forward asked for it; a cycle that release() breaks
-                ctx._output = result
+                node["_output"] = result  # a fresh tensor: version 0, the class default
         return result
 
 

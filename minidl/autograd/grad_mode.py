@@ -8,7 +8,7 @@ import functools
 _enabled = True
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     """True when new operations are recorded for backward."""
     return _enabled
 

@@ -10,6 +10,8 @@ product. They must agree within ``atol + rtol * |numeric|``. This only works in 
 float32 the rounding error of f (~1e-7 relative) divided by 2*eps swamps the difference.
 """
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 import numpy
 
@@ -24,7 +26,8 @@ class GradcheckError(AssertionError):
     """The analytic gradient disagrees with the numeric one; the message lists the worst entries."""
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
+def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
+              raise_exception: bool = True, seed: int = 0) -> bool:
     """True if backward() of ``fn(*inputs)`` matches central finite differences for every input
     that requires grad; otherwise raise ``GradcheckError`` (or return False).
 
@@ -74,7 +77,8 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, seed, record):
         + "\n".join(lines))
 
 
-def gradgradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, seed=0):
+def gradgradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
+                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0) -> bool:
     """gradcheck of the gradient itself: checks the backward of the backward (create_graph=True)."""
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]

@@ -4,6 +4,10 @@
     requires_grad  whether gradients should flow to (or through) this tensor
     grad           the accumulated gradient (a Tensor), filled in by backward() on leaves
     grad_fn        the graph node (a Context) that produced this tensor; None for leaves
+    _version       how many in-place updates (add_, copy_, ...) the array has had: a node that
+                   saved this tensor for backward compares it, to refuse a changed value. Views
+                   (reshape, x[i]) have counters of their own, so a change through one is not seen
+                   by the other.
 
 The arithmetic and shape methods (``x + y``, ``x.sum()``, ``x.relu()``) are not defined here: they
 are the ops of ``minidl.functional``, attached to this class in one table,
@@ -12,8 +16,12 @@ are the ops of ``minidl.functional``, attached to this class in one table,
 """
 import contextlib
 import numbers
+import operator
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy
+from numpy.typing import DTypeLike
 
 from ..backend import device as _device
 from . import dtypes
@@ -21,7 +29,7 @@ from . import dtypes
 _NUMPY_ARRAY = numpy.ndarray
 
 
-def as_array(data, dtype=None, device=None):
+def as_array(data: Any, dtype: DTypeLike | None = None, device: Any = None) -> Any:
     """The array for ``tensor(data, dtype, device)``: a copy, on ``device``, of dtype ``dtype``.
 
     Arrays keep their dtype (as in PyTorch); Python floats get the default dtype, Python ints
@@ -60,7 +68,7 @@ def _from_python(data, dtype=None):
 
 
 class Tensor:
-    __slots__ = ("data", "_requires_grad", "grad", "grad_fn", "__weakref__")
+    __slots__ = ("data", "_requires_grad", "grad", "grad_fn", "_version", "__weakref__")
     # Makes `ndarray + tensor` call Tensor.__radd__ instead of NumPy swallowing the tensor.
     __array_priority__ = 1000
 
@@ -68,6 +76,7 @@ class Tensor:
         self.data = as_array(data, dtype, device)
         self.grad = None
         self.grad_fn = None
+        self._version = 0
         self._requires_grad = False
         self.requires_grad = requires_grad
 
@@ -81,16 +90,17 @@ class Tensor:
         t._requires_grad = False
         t.grad = None
         t.grad_fn = None
+        t._version = 0
         return t
 
     # -- autograd state ---------------------------------------------------------------------
 
     @property
-    def requires_grad(self):
+    def requires_grad(self) -> bool:
         return self._requires_grad
 
     @requires_grad.setter
-    def requires_grad(self, flag):
+    def requires_grad(self, flag: bool) -> None:
         flag = bool(flag)
         if flag and not dtypes.is_floating(self.data.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
@@ -100,29 +110,29 @@ class Tensor:
                                "to get a tensor outside the graph")
         self._requires_grad = flag
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
         self.requires_grad = requires_grad
         return self
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         """True for tensors not produced by a recorded op (inputs, parameters)."""
         return self.grad_fn is None
 
-    def detach(self):
+    def detach(self) -> "Tensor":
         """The same data, cut from the graph: no grad_fn, no requires_grad."""
         return Tensor._make(self.data)
 
-    def retain_grad(self):
+    def retain_grad(self) -> None:
         """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep theirs)."""
         if self.grad_fn is None:
             if not self._requires_grad:
                 raise RuntimeError("retain_grad: this tensor does not require grad")
             return
-        import weakref
-        self.grad_fn.retained_output = weakref.ref(self)
+        self.grad_fn.retain_grad_of(self)
 
-    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: "Tensor | Sequence[Tensor] | None" = None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
         gradient: d(loss)/d(self), same shape as self; may be omitted for a scalar.
@@ -136,34 +146,34 @@ class Tensor:
     # -- what the array is ------------------------------------------------------------------
 
     @property
-    def shape(self):
+    def shape(self) -> tuple[int, ...]:
         return tuple(self.data.shape)
 
     @property
-    def ndim(self):
+    def ndim(self) -> int:
         return self.data.ndim
 
     @property
-    def dtype(self):
+    def dtype(self) -> numpy.dtype:
         return self.data.dtype
 
     @property
-    def device(self):
+    def device(self) -> _device.Device:
         return _device.device_of(self.data)
 
-    def size(self, dim=None):
+    def size(self, dim: int | None = None) -> "tuple[int, ...] | int":
         """The shape, or the length of one dimension: ``x.size(0)``."""
         if dim is None:
             return self.shape
         return self.shape[_check_dim(dim, self.ndim, "size")]
 
-    def dim(self):
+    def dim(self) -> int:
         return self.data.ndim
 
-    def numel(self):
+    def numel(self) -> int:
         return int(self.data.size)
 
-    def is_floating_point(self):
+    def is_floating_point(self) -> bool:
         return dtypes.is_floating(self.data.dtype)
 
     def __len__(self):
@@ -178,7 +188,7 @@ class Tensor:
 
     # -- leaving minidl ---------------------------------------------------------------------
 
-    def numpy(self):
+    def numpy(self) -> numpy.ndarray:
         """The data as a NumPy array (shared, not copied, for CPU tensors)."""
         if self._requires_grad:
             raise RuntimeError("numpy(): this tensor requires grad; call t.detach().numpy() to "
@@ -194,14 +204,14 @@ class Tensor:
             return numpy.array(self.data, dtype=dtype)
         return self.data if dtype is None else self.data.astype(dtype, copy=False)
 
-    def item(self):
+    def item(self) -> Any:
         """The single value of a one-element tensor, as a Python number."""
         if self.data.size != 1:
             raise ValueError(f"item(): only one-element tensors can be converted to a Python number, "
                              f"got shape {self.shape}")
         return self.data.reshape(()).item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return _device.to_device(self.data, "cpu").tolist()
 
     def __float__(self):
@@ -220,7 +230,7 @@ class Tensor:
 
     # -- moving and converting ----------------------------------------------------------------
 
-    def to(self, *args, dtype=None, device=None):
+    def to(self, *args: Any, dtype: DTypeLike | None = None, device: Any = None) -> "Tensor":
         """``t.to('cuda')``, ``t.to(minidl.float64)``, ``t.to('cpu', minidl.float32)``.
 
         Returns ``self`` when nothing changes; otherwise a new tensor that stays in the graph.
@@ -233,41 +243,41 @@ class Tensor:
         from .convert import to_tensor
         return to_tensor(self, dtype=dtype, device=device)
 
-    def is_contiguous(self):
+    def is_contiguous(self) -> bool:
         """True when the elements lie in memory in row-major order with no gaps."""
         return bool(self.data.flags.c_contiguous)
 
-    def contiguous(self):
+    def contiguous(self) -> "Tensor":
         """``self`` if it is contiguous, else a contiguous copy (still in the graph)."""
         return self if self.is_contiguous() else self.clone()
 
-    def clone(self):
+    def clone(self) -> "Tensor":
         """A copy with its own memory; gradients flow through it to ``self``."""
         from .convert import clone
         return clone(self)
 
-    def cpu(self):
+    def cpu(self) -> "Tensor":
         return self.to(device="cpu")
 
-    def cuda(self):
+    def cuda(self) -> "Tensor":
         return self.to(device="cuda")
 
-    def float(self):
+    def float(self) -> "Tensor":
         return self.to(dtype=dtypes.float32)
 
-    def double(self):
+    def double(self) -> "Tensor":
         return self.to(dtype=dtypes.float64)
 
-    def long(self):
+    def long(self) -> "Tensor":
         return self.to(dtype=dtypes.int64)
 
-    def int(self):
+    def int(self) -> "Tensor":
         return self.to(dtype=dtypes.int32)
 
-    def bool(self):
+    def bool(self) -> "Tensor":
         return self.to(dtype=dtypes.bool_)
 
-    # -- in-place updates (optimizers, initialisers): never recorded ------------------------
+    # -- in-place updates (optimizers, initialisers): never recorded, always counted ----------
 
     def _check_inplace(self, op):
         from .grad_mode import is_grad_enabled
@@ -296,58 +306,49 @@ class Tensor:
                                f"{tuple(other.shape)}; make it a tensor on {self.device} first")
         return other
 
-    def zero_(self):
-        self._check_inplace("zero_")
+    def _update(self, op: str, other: Any, write: Callable[[Any, Any], Any]) -> "Tensor":
+        """The one path of every in-place update: refused where it would corrupt a graph being
+        recorded, run on this tensor's own device, and counted in ``_version`` (so that a node
+        that saved this tensor refuses the changed value)."""
+        self._check_inplace(op)
+        other = self._other(other, op)
         with self._here():
-            self.data[...] = 0
+            write(self.data, other)
+        self._version += 1
         return self
 
-    def fill_(self, value):
-        self._check_inplace("fill_")
-        value = self._other(value, "fill_")
-        with self._here():
-            self.data[...] = value
-        return self
+    def zero_(self) -> "Tensor":
+        return self._update("zero_", 0, _assign)
 
-    def copy_(self, src):
-        self._check_inplace("copy_")
-        src = self._other(src, "copy_")
-        # the shape without converting src: numpy.shape would pull a GPU array to the host
-        shape = tuple(src.shape) if hasattr(src, "shape") else numpy.shape(src)
-        try:
-            fits = numpy.broadcast_shapes(shape, self.shape) == self.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ValueError(f"copy_: cannot copy shape {shape} into shape {self.shape}")
-        with self._here():
-            self.data[...] = src
-        return self
+    def fill_(self, value: "Tensor | float") -> "Tensor":
+        return self._update("fill_", value, _assign)
 
-    def add_(self, other, alpha=1):
-        self._check_inplace("add_")
-        other = self._other(other, "add_")
-        with self._here():
-            self.data += other if alpha == 1 else alpha * other
-        return self
+    def copy_(self, src: Any) -> "Tensor":
+        """Copy ``src`` (a tensor on this device, an array or a number broadcasting to
+        ``self.shape``) into this tensor's memory."""
+        def write(data, src):
+            # the shape without converting src: numpy.shape would pull a GPU array to the host
+            shape = tuple(src.shape) if hasattr(src, "shape") else numpy.shape(src)
+            try:
+                fits = numpy.broadcast_shapes(shape, self.shape) == self.shape
+            except ValueError:
+                fits = False
+            if not fits:
+                raise ValueError(f"copy_: cannot copy shape {shape} into shape {self.shape}")
+            data[...] = src
+        return self._update("copy_", src, write)
 
-    def sub_(self, other, alpha=1):
-        self._check_inplace("sub_")  # so that a refusal names the method the user called
-        return self.add_(other, alpha=-alpha)
+    def add_(self, other: "Tensor | float", alpha: float = 1) -> "Tensor":
+        return self._update("add_", other, lambda a, b: operator.iadd(a, b if alpha == 1 else alpha * b))
 
-    def mul_(self, other):
-        self._check_inplace("mul_")
-        other = self._other(other, "mul_")
-        with self._here():
-            self.data *= other
-        return self
+    def sub_(self, other: "Tensor | float", alpha: float = 1) -> "Tensor":
+        return self._update("sub_", other, lambda a, b: operator.isub(a, b if alpha == 1 else alpha * b))
 
-    def div_(self, other):
-        self._check_inplace("div_")
-        other = self._other(other, "div_")
-        with self._here():
-            self.data /= other
-        return self
+    def mul_(self, other: "Tensor | float") -> "Tensor":
+        return self._update("mul_", other, operator.imul)
+
+    def div_(self, other: "Tensor | float") -> "Tensor":
+        return self._update("div_", other, operator.itruediv)
 
     # -- printing -----------------------------------------------------------------------------
 
@@ -365,6 +366,10 @@ class Tensor:
         elif self._requires_grad:
             extras.append("requires_grad=True")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+
+def _assign(data: Any, value: Any) -> None:
+    data[...] = value
 
 
 def _check_dim(dim, ndim, op):

@@ -1,30 +1,49 @@
-"""One function per kernel: check the arrays, then run the native kernel or its reference.
+"""The kernels, as Python calls them: check the arrays, then run the implementation for their device.
 
-This is the gate between Python and C++/CUDA. Nothing reaches a pointer before it has been
-checked here: dtype (float32 or float64, the same for every operand), dimensions, matching sizes,
-and contiguity (made contiguous when it is not). A bad call raises a Python error that names the
-kernel and the shapes, so no input can crash the process.
+Words, each with one meaning in minidl/backend (and in csrc/):
 
-Which implementation runs is chosen per call:
-- ``MINIDL_KERNELS`` (environment) or ``use_kernels(...)`` (context manager) picks the setting:
-  ``auto`` (default: native when built, else reference), ``native`` (native or an error),
-  ``reference`` (always the NumPy/CuPy code in ``reference.py``);
-- the device of the arrays picks ``_C`` (CPU) or ``_C_cuda`` (GPU, through ``cuda_kernels.py``,
-  which hands the kernels CuPy's pointers and current stream).
+- a **kernel** is one of the twelve named computations in ``KERNELS`` (matmul, conv2d_forward,
+  ...). It has the same name, argument order and output at every level: here, ``reference.py``,
+  ``csrc/cpu``, ``csrc/cuda``, ``minidl._C`` and ``minidl._C_cuda``.
+- an **implementation** is one of a kernel's four versions: CPU native (``minidl._C``), CPU
+  reference (``reference.py`` on NumPy), CUDA native (``cuda_kernels.py`` handing CuPy's pointers
+  to ``minidl._C_cuda``) and CUDA reference (``reference.py`` on CuPy).
+- **dispatch** is choosing the implementation: by the arrays' device (one table per device,
+  ``_TABLES``) and by the **kernel setting**: ``MINIDL_KERNELS`` or ``use_kernels(...)``, one of
+  ``auto`` (native when built, else reference), ``native`` (native or an error), ``reference``.
+
+Each function below is the gate between Python and native code: nothing reaches a pointer
+before it is checked here. One float dtype and one device for every operand, the dimensions, the
+geometry (``geometry.check_conv``/``check_pool``, the functions ``functional/`` called at the edge
+in the user's terms: for an op's call they pass; they are here for every other caller, tests,
+benchmarks and tutorials among them, and so that the reference path can never compute garbage),
+shapes that agree, and C-contiguous arrays. A bad call raises a Python error naming the kernel and
+the shapes. The C++ bindings check the sizes once more (``csrc/binding_checks.cpp``), as the last
+guard for whoever calls ``minidl._C`` directly.
 """
 import contextlib
 import os
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy
 
-from . import cuda_kernels, native, reference
+from . import cuda_kernels, geometry, native, reference
 from .device import device_of, on_device_of, xp_of
+from .geometry import IntOrInts, int_tuple
 
+Array = Any  # a NumPy or a CuPy array
 SETTINGS = ("auto", "native", "reference")
 FLOAT_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+KERNELS = ("matmul", "softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward",
+           "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
+           "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward")
 
 
-def _check_setting(setting, where):
+# ---------------------------------------------------------------------------------------------
+# The kernel setting
+
+def _check_setting(setting: str, where: str) -> str:
     if setting not in SETTINGS:
         raise ValueError(f"{where}: unknown kernel setting {setting!r}, expected one of {SETTINGS}")
     if setting == "native" and native.cpu_module() is None:
@@ -38,26 +57,26 @@ def _check_setting(setting, where):
 _setting = _check_setting(os.environ.get("MINIDL_KERNELS", "auto").strip() or "auto", "MINIDL_KERNELS")
 
 
-def get_kernels():
+def get_kernels() -> str:
     """The current kernel setting: 'auto', 'native' or 'reference'."""
     return _setting
 
 
-def active_kernels():
+def active_kernels() -> str:
     """What 'auto' resolves to on the CPU right now: 'native' or 'reference'."""
     if _setting == "reference" or native.cpu_module() is None:
         return "reference"
     return "native"
 
 
-def set_kernels(setting):
+def set_kernels(setting: str) -> None:
     """Choose the kernels for every later call: 'auto', 'native' or 'reference'."""
     global _setting
     _setting = _check_setting(setting, "set_kernels")
 
 
 @contextlib.contextmanager
-def use_kernels(setting):
+def use_kernels(setting: str) -> Iterator[None]:
     """``with use_kernels('reference'): ...`` runs the block on the reference kernels."""
     global _setting
     previous = _setting
@@ -68,41 +87,58 @@ def use_kernels(setting):
         _setting = previous
 
 
-def _implementation(name, array):
-    """The function that runs kernel ``name`` for arrays living where ``array`` lives:
-    minidl._C for NumPy arrays, minidl._C_cuda (through cuda_kernels.py) for CuPy arrays, or the
-    NumPy/CuPy reference when the setting says so or the module is not built."""
-    if device_of(array).type == "cpu":
-        if _setting != "reference" and native.cpu_module() is not None:
-            return getattr(native.cpu_module(), name)
-        return getattr(reference, name)
-    if _setting != "reference" and native.cuda_module() is not None:
-        return getattr(cuda_kernels, name)
-    if _setting == "native":
+# ---------------------------------------------------------------------------------------------
+# Dispatch: one table per device, kernel name -> (native, reference)
+
+def _with_gpu_of_operands(function: Callable) -> Callable:
+    """``function`` run with its first array's GPU current: CuPy allocates and launches on the
+    current GPU, which need not be the GPU of the arrays (a model on cuda:1)."""
+    def run(first, *rest):
+        with on_device_of(first):
+            return function(first, *rest)
+    run.__wrapped__ = function
+    return run
+
+
+_cpu = native.cpu_module()
+_TABLES = {  # device type -> {kernel: (native, reference)}
+    "cpu": {name: (getattr(_cpu, name, None), getattr(reference, name)) for name in KERNELS},
+    "cuda": {name: (_with_gpu_of_operands(getattr(cuda_kernels, name)),
+                    _with_gpu_of_operands(getattr(reference, name))) for name in KERNELS},
+}
+
+
+def _runs_native(name: str, array: Array) -> bool:
+    """Whether kernel ``name`` runs natively for arrays on ``array``'s device (else: reference):
+    not under the 'reference' setting, nor when the device's compiled module is not built."""
+    if _setting == "reference":
+        return False
+    on_cpu = device_of(array).type == "cpu"
+    if (native.cpu_module() if on_cpu else native.cuda_module()) is not None:
+        return True
+    if _setting == "native":  # only the GPU gets here: set_kernels('native') checked _C already
         raise RuntimeError(
             f"{name}: native kernels requested for a CUDA array but minidl._C_cuda is not built "
             f"({native.load_error('_C_cuda')}); rebuild with nvcc on PATH, or use_kernels('auto') "
             f"to run the CuPy reference")
-    return _on_gpu_of(array, getattr(reference, name))
+    return False
 
 
-def _on_gpu_of(array, function):
-    """``function`` run with ``array``'s GPU current: the CuPy reference allocates and launches on
-    the current GPU, which is not always the GPU of the arrays."""
-    def run(*args):
-        with on_device_of(array):
-            return function(*args)
-    return run
+def _implementation(name: str, array: Array) -> Callable:
+    """The function that runs kernel ``name`` for arrays living where ``array`` lives: native or
+    reference (``_runs_native``), from that device's table."""
+    native_kernel, reference_kernel = _TABLES[device_of(array).type][name]
+    return native_kernel if _runs_native(name, array) else reference_kernel
 
 
 # ---------------------------------------------------------------------------------------------
 # Checks shared by every kernel
 
-def _fmt(*arrays):
+def _fmt(*arrays: Array) -> str:
     return ", ".join(str(tuple(a.shape)) for a in arrays)
 
 
-def _check_float(op, *arrays):
+def _check_float(op: str, *arrays: Array) -> None:
     dtype = arrays[0].dtype
     for a in arrays:
         if a.dtype not in FLOAT_DTYPES:
@@ -113,23 +149,47 @@ def _check_float(op, *arrays):
             raise ValueError(f"{op}: operands on different devices: {', '.join(str(device_of(x)) for x in arrays)}")
 
 
+def _check_4d(op: str, **arrays: Array) -> str:
+    """Each array 4-d; returns the operands described for messages ("x (2, 3, 8, 8), weight ...")."""
+    shapes = ", ".join(f"{name} {tuple(a.shape)}" for name, a in arrays.items())
+    for name, a in arrays.items():
+        if a.ndim != 4:
+            raise ValueError(f"{op}: {name} must be 4-d, got shape {tuple(a.shape)} ({shapes})")
+    return shapes
+
+
+def _shape4(op: str, name: str, shape: Sequence[int]) -> tuple[int, int, int, int]:
+    """The shape argument of a backward kernel (input_shape, weight_shape): 4 non-negative ints."""
+    if not isinstance(shape, (tuple, list)) or not all(geometry.is_int(s) for s in shape):
+        raise TypeError(f"{op}: {name} must be a tuple of 4 ints, got {shape!r}")
+    if len(shape) != 4 or min(shape) < 0:
+        raise ValueError(f"{op}: {name} must be 4 non-negative ints, got {tuple(shape)!r}")
+    n, c, h, w = (int(s) for s in shape)
+    return n, c, h, w
+
+
+def _pairs(op: str, **values: IntOrInts) -> list[tuple[int, ...]]:
+    """Each window argument (kernel, stride, padding, dilation) as an (h, w) pair, in order."""
+    return [int_tuple(op, name, value, 2) for name, value in values.items()]
+
+
 # CuPy copies and allocates on its current GPU; these work on the GPU of the array they are given,
 # so that a kernel called with cuda:1 arrays never touches cuda:0.
 
-def _contiguous(a):
+def _contiguous(a: Array) -> Array:
     with on_device_of(a):
         return xp_of(a).ascontiguousarray(a)
 
 
-def _zeros(like, shape):
+def _zeros(like: Array, shape: Sequence[int]) -> Array:
     with on_device_of(like):
-        return xp_of(like).zeros(shape, dtype=like.dtype)
+        return xp_of(like).zeros(tuple(shape), dtype=like.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
 # matmul
 
-def _matmul_operand(x, trans):
+def _matmul_operand(x: Array, trans: bool) -> tuple[Array, bool]:
     """A C-contiguous array and its transpose flag, without copying a transposed view.
 
     ``x.swapaxes(1, 2)`` of a contiguous array (what a backward pass produces) is passed as the
@@ -143,7 +203,7 @@ def _matmul_operand(x, trans):
     return _contiguous(x), trans
 
 
-def matmul(a, b, trans_a=False, trans_b=False):
+def matmul(a: Array, b: Array, trans_a: bool = False, trans_b: bool = False) -> Array:
     """Batched matrix product, see ``reference.matmul``.
 
     a: (Ba, M, K) or (Ba, K, M) if trans_a;  b: (Bb, K, N) or (Bb, N, K) if trans_b
@@ -165,253 +225,146 @@ def matmul(a, b, trans_a=False, trans_b=False):
         raise ValueError(f"{op}: batch sizes {ba} and {bb} differ and neither is 1 (shapes {_fmt(a, b)})")
     a, trans_a = _matmul_operand(a, trans_a)
     b, trans_b = _matmul_operand(b, trans_b)
-    return _implementation("matmul", a)(a, b, bool(trans_a), bool(trans_b))
+    return _implementation(op, a)(a, b, bool(trans_a), bool(trans_b))
 
 
 # ---------------------------------------------------------------------------------------------
 # Softmax family: over the last axis of 2-d (rows, cols) arrays. The ops in
 # functional/activation.py move any dim last and flatten the rest into rows before calling these.
 
-def _rowwise_operands(op, *arrays):
-    """The arrays, checked (one float dtype, 2-d, one shape) and made C-contiguous."""
-    _check_float(op, *arrays)
+def _rowwise(name: str, *arrays: Array) -> Array:
+    """Check the operands (one float dtype, 2-d, one shape), make them contiguous, run ``name``."""
+    _check_float(name, *arrays)
     for a in arrays:
         if a.ndim != 2:
-            raise ValueError(f"{op}: kernel expects 2-d (rows, cols) arrays, got shapes {_fmt(*arrays)}")
+            raise ValueError(f"{name}: kernel expects 2-d (rows, cols) arrays, got shapes {_fmt(*arrays)}")
     if any(a.shape != arrays[0].shape for a in arrays):
-        raise ValueError(f"{op}: grad_out and y must have the same shape, got shapes {_fmt(*arrays)}")
-    return [_contiguous(a) for a in arrays]
+        raise ValueError(f"{name}: grad_out and y must have the same shape, got shapes {_fmt(*arrays)}")
+    arrays = tuple(_contiguous(a) for a in arrays)
+    return _implementation(name, arrays[-1])(*arrays)
 
 
-def softmax_forward(x):
+def softmax_forward(x: Array) -> Array:
     """Softmax along each row, see ``reference.softmax_forward``.  x: (rows, cols) -> (rows, cols)"""
-    (x,) = _rowwise_operands("softmax_forward", x)
-    return _implementation("softmax_forward", x)(x)
+    return _rowwise("softmax_forward", x)
 
 
-def softmax_backward(grad_out, y):
+def softmax_backward(grad_out: Array, y: Array) -> Array:
     """grad_x = y * (grad_out - sum(grad_out * y)) per row.  grad_out, y: (rows, cols) -> (rows, cols)"""
-    grad_out, y = _rowwise_operands("softmax_backward", grad_out, y)
-    return _implementation("softmax_backward", y)(grad_out, y)
+    return _rowwise("softmax_backward", grad_out, y)
 
 
-def log_softmax_forward(x):
+def log_softmax_forward(x: Array) -> Array:
     """Log-softmax along each row, see ``reference.log_softmax_forward``.  x: (rows, cols) -> (rows, cols)"""
-    (x,) = _rowwise_operands("log_softmax_forward", x)
-    return _implementation("log_softmax_forward", x)(x)
+    return _rowwise("log_softmax_forward", x)
 
 
-def log_softmax_backward(grad_out, y):
+def log_softmax_backward(grad_out: Array, y: Array) -> Array:
     """grad_x = grad_out - exp(y) * sum(grad_out) per row.  grad_out, y: (rows, cols) -> (rows, cols)"""
-    grad_out, y = _rowwise_operands("log_softmax_backward", grad_out, y)
-    return _implementation("log_softmax_backward", y)(grad_out, y)
+    return _rowwise("log_softmax_backward", grad_out, y)
 
 
 # ---------------------------------------------------------------------------------------------
 # conv2d: forward, gradient of the input, gradient of the weight.
 # x: (N, C_in, H, W), weight: (C_out, C_in/groups, kh, kw), y: (N, C_out, OH, OW); stride,
-# padding, dilation: (h, w) pairs (an int means the same for both). The ops in functional/conv.py
-# give friendlier errors in terms of their own arguments; these protect the kernels.
+# padding, dilation: (h, w) pairs or ints.
 
-def _conv_pair(op, name, value, minimum):
-    """``value`` (an int or a pair of ints) as a tuple of two ints, each at least ``minimum``."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, (int, numpy.integer)) and not isinstance(v, bool) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    pair = (int(pair[0]), int(pair[1]))
-    if min(pair) < minimum:
-        kind = "positive" if minimum == 1 else "non-negative"
-        raise ValueError(f"{op}: {name} must be {kind}, got {value!r}")
-    return pair
-
-
-def _conv_shape(op, name, shape):
-    """A 4-tuple of non-negative ints (input_shape or weight_shape of a backward kernel)."""
-    if not isinstance(shape, (tuple, list)) or not all(
-            isinstance(s, (int, numpy.integer)) and not isinstance(s, bool) for s in shape):
-        raise TypeError(f"{op}: {name} must be a tuple of 4 ints, got {shape!r}")
-    shape = tuple(int(s) for s in shape)
-    if len(shape) != 4 or min(shape) < 0:
-        raise ValueError(f"{op}: {name} must be 4 non-negative ints, got {shape!r}")
-    return shape
-
-
-def _conv2d_geometry(op, x_shape, w_shape, stride, padding, dilation, groups, shapes):
-    """Check one convolution's sizes; returns (stride, padding, dilation, groups, y_shape).
-
-    ``shapes`` describes the operands for error messages (e.g. "x (2, 3, 8, 8), weight (4, 3, 3, 3)").
-    """
-    stride = _conv_pair(op, "stride", stride, 1)
-    padding = _conv_pair(op, "padding", padding, 0)
-    dilation = _conv_pair(op, "dilation", dilation, 1)
-    if isinstance(groups, bool) or not isinstance(groups, (int, numpy.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r} ({shapes})")
-    groups = int(groups)
-    n, c_in, h, w = x_shape
-    c_out, c_in_per_group, kh, kw = w_shape
-    if kh < 1 or kw < 1:
-        raise ValueError(f"{op}: the weight needs a kernel of at least 1x1 ({shapes})")
-    if c_in != c_in_per_group * groups:
-        raise ValueError(f"{op}: input has {c_in} channels but weight expects {c_in_per_group} per group "
-                         f"x {groups} groups = {c_in_per_group * groups} ({shapes})")
-    if c_out % groups:
-        raise ValueError(f"{op}: {c_out} output channels are not divisible by groups={groups} ({shapes})")
-    oh = reference.conv2d_output_size(h, kh, stride[0], padding[0], dilation[0])
-    ow = reference.conv2d_output_size(w, kw, stride[1], padding[1], dilation[1])
-    if oh < 1 or ow < 1:
-        raise ValueError(
-            f"{op}: kernel {kh}x{kw} (dilation {dilation}) is larger than the padded input "
-            f"{h + 2 * padding[0]}x{w + 2 * padding[1]} (input {h}x{w}, padding {padding}); "
-            f"output would be {oh}x{ow} ({shapes})")
-    return stride, padding, dilation, groups, (n, c_out, oh, ow)
-
-
-def _check_4d(op, names, *arrays):
-    for name, a in zip(names, arrays):
-        if a.ndim != 4:
-            raise ValueError(f"{op}: {name} must be 4-d, got shape {tuple(a.shape)} "
-                             f"(shapes {_fmt(*arrays)})")
-
-
-def conv2d_forward(x, weight, stride, padding, dilation, groups):
+def conv2d_forward(x: Array, weight: Array, stride: IntOrInts, padding: IntOrInts, dilation: IntOrInts,
+                   groups: int) -> Array:
     """2-d convolution without bias, see ``reference.conv2d_forward``.
 
     x: (N, C_in, H, W); weight: (C_out, C_in/groups, kh, kw)  ->  y: (N, C_out, OH, OW)
     """
     op = "conv2d_forward"
     _check_float(op, x, weight)
-    _check_4d(op, ("x (N, C_in, H, W)", "weight (C_out, C_in/groups, kh, kw)"), x, weight)
-    shapes = f"x {tuple(x.shape)}, weight {tuple(weight.shape)}"
-    stride, padding, dilation, groups, y_shape = _conv2d_geometry(
-        op, x.shape, weight.shape, stride, padding, dilation, groups, shapes)
+    shapes = _check_4d(op, x=x, weight=weight)
+    stride, padding, dilation = _pairs(op, stride=stride, padding=padding, dilation=dilation)
+    y_shape = geometry.check_conv(op, x.shape, weight.shape, stride, padding, dilation, groups, shapes)
     if x.shape[0] == 0:  # an empty batch: nothing to compute
         return _zeros(x, y_shape)
     x, weight = _contiguous(x), _contiguous(weight)
-    return _implementation(op, x)(x, weight, stride, padding, dilation, groups)
+    return _implementation(op, x)(x, weight, stride, padding, dilation, int(groups))
 
 
-def conv2d_backward_input(grad_out, weight, input_shape, stride, padding, dilation, groups):
+def _check_gradient(op: str, grad_out: Array, operand: Array, operand_name: str, shape_name: str,
+                    shape: Sequence[int], stride: IntOrInts, padding: IntOrInts, dilation: IntOrInts,
+                    groups: int) -> tuple[tuple[int, int, int, int], list[tuple[int, ...]]]:
+    """What both gradient kernels check: grad_out and the other operand (weight or x), the shape of
+    the gradient asked for (input_shape or weight_shape), and that grad_out has the output's shape.
+    Returns that shape and the window (stride, padding, dilation) as pairs."""
+    _check_float(op, grad_out, operand)
+    shapes = _check_4d(op, **{"grad_out": grad_out, operand_name: operand})
+    shape = _shape4(op, shape_name, shape)
+    shapes += f", {shape_name} {shape}"
+    window = _pairs(op, stride=stride, padding=padding, dilation=dilation)
+    x_shape, w_shape = (shape, operand.shape) if shape_name == "input_shape" else (operand.shape, shape)
+    y_shape = geometry.check_conv(op, x_shape, w_shape, *window, groups, shapes)
+    if tuple(grad_out.shape) != y_shape:
+        raise ValueError(f"{op}: grad_out must have the output shape {y_shape} ({shapes})")
+    return shape, window
+
+
+def conv2d_backward_input(grad_out: Array, weight: Array, input_shape: Sequence[int], stride: IntOrInts,
+                          padding: IntOrInts, dilation: IntOrInts, groups: int) -> Array:
     """Gradient of conv2d_forward with respect to x, see ``reference.conv2d_backward_input``.
 
     grad_out: (N, C_out, OH, OW); weight: (C_out, C_in/groups, kh, kw); input_shape: (N, C_in, H, W)
     -> grad_x: input_shape
     """
     op = "conv2d_backward_input"
-    _check_float(op, grad_out, weight)
-    _check_4d(op, ("grad_out (N, C_out, OH, OW)", "weight (C_out, C_in/groups, kh, kw)"), grad_out, weight)
-    input_shape = _conv_shape(op, "input_shape", input_shape)
-    shapes = f"grad_out {tuple(grad_out.shape)}, weight {tuple(weight.shape)}, input_shape {input_shape}"
-    stride, padding, dilation, groups, y_shape = _conv2d_geometry(
-        op, input_shape, weight.shape, stride, padding, dilation, groups, shapes)
-    if tuple(grad_out.shape) != y_shape:
-        raise ValueError(f"{op}: grad_out must have the output shape {y_shape} ({shapes})")
+    input_shape, window = _check_gradient(op, grad_out, weight, "weight", "input_shape", input_shape,
+                                          stride, padding, dilation, groups)
     if input_shape[0] == 0:
         return _zeros(grad_out, input_shape)
     grad_out, weight = _contiguous(grad_out), _contiguous(weight)
-    return _implementation(op, grad_out)(grad_out, weight, input_shape, stride, padding, dilation, groups)
+    return _implementation(op, grad_out)(grad_out, weight, input_shape, *window, int(groups))
 
 
-def conv2d_backward_weight(grad_out, x, weight_shape, stride, padding, dilation, groups):
+def conv2d_backward_weight(grad_out: Array, x: Array, weight_shape: Sequence[int], stride: IntOrInts,
+                           padding: IntOrInts, dilation: IntOrInts, groups: int) -> Array:
     """Gradient of conv2d_forward with respect to weight, see ``reference.conv2d_backward_weight``.
 
     grad_out: (N, C_out, OH, OW); x: (N, C_in, H, W); weight_shape: (C_out, C_in/groups, kh, kw)
     -> grad_weight: weight_shape (summed over the batch)
     """
     op = "conv2d_backward_weight"
-    _check_float(op, grad_out, x)
-    _check_4d(op, ("grad_out (N, C_out, OH, OW)", "x (N, C_in, H, W)"), grad_out, x)
-    weight_shape = _conv_shape(op, "weight_shape", weight_shape)
-    shapes = f"grad_out {tuple(grad_out.shape)}, x {tuple(x.shape)}, weight_shape {weight_shape}"
-    stride, padding, dilation, groups, y_shape = _conv2d_geometry(
-        op, x.shape, weight_shape, stride, padding, dilation, groups, shapes)
-    if tuple(grad_out.shape) != y_shape:
-        raise ValueError(f"{op}: grad_out must have the output shape {y_shape} ({shapes})")
+    weight_shape, window = _check_gradient(op, grad_out, x, "x", "weight_shape", weight_shape,
+                                           stride, padding, dilation, groups)
     if x.shape[0] == 0:  # an empty sum
         return _zeros(x, weight_shape)
     grad_out, x = _contiguous(grad_out), _contiguous(x)
-    return _implementation(op, x)(grad_out, x, weight_shape, stride, padding, dilation, groups)
+    return _implementation(op, x)(grad_out, x, weight_shape, *window, int(groups))
 
 
 # ---------------------------------------------------------------------------------------------
 # Pooling: max_pool2d and avg_pool2d, forward and backward.
-# x: (N, C, H, W) -> y: (N, C, OH, OW); kernel, stride, padding, dilation: (h, w) pairs (an int
-# means the same for both). The ops in functional/pool.py accept PyTorch's argument forms and
-# unbatched input; these protect the kernels and name the kernel in every error.
+# x: (N, C, H, W) -> y: (N, C, OH, OW); kernel, stride, padding, dilation: (h, w) pairs or ints.
 
-def _pool_pair(op, name, value, minimum):
-    """``value`` (an int or a pair of ints) as a tuple of two ints, each at least ``minimum``."""
-    pair = tuple(value) if isinstance(value, (tuple, list)) else (value, value)
-    if len(pair) != 2 or not all(isinstance(v, (int, numpy.integer)) and not isinstance(v, bool) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    pair = (int(pair[0]), int(pair[1]))
-    if min(pair) < minimum:
-        raise ValueError(f"{op}: {name} must be {'positive' if minimum else 'non-negative'}, got {value!r}")
-    return pair
-
-
-def _pool_input_shape(op, shape):
-    """input_shape of a backward kernel: 4 ints, N and C >= 0, H and W >= 1."""
-    try:
-        shape = tuple(int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{op}: input_shape must be a tuple of 4 ints (N, C, H, W), got {shape!r}") from None
-    if len(shape) != 4 or min(shape[:2]) < 0 or min(shape[2:]) < 1:
-        raise ValueError(f"{op}: input_shape must be (N, C, H, W) with H, W >= 1, got {shape!r}")
-    return shape
-
-
-def _pool2d_geometry(op, x_shape, kernel, stride, padding, dilation, ceil_mode, shapes):
-    """Check one pooling's parameters against the input (N, C, H, W); returns
-    (kernel, stride, padding, dilation, (OH, OW)). ``shapes`` describes the operands for errors."""
-    kernel = _pool_pair(op, "kernel", kernel, 1)
-    stride = _pool_pair(op, "stride", stride, 1)
-    padding = _pool_pair(op, "padding", padding, 0)
-    dilation = _pool_pair(op, "dilation", dilation, 1)
-    if padding[0] > kernel[0] // 2 or padding[1] > kernel[1] // 2:
-        # PyTorch's rule: more padding would allow windows (nearly) all padding.
-        raise ValueError(f"{op}: padding {padding} must be at most half the kernel {kernel} ({shapes})")
-    _, _, h, w = x_shape
-    if h < 1 or w < 1:
-        raise ValueError(f"{op}: input height and width must be at least 1 ({shapes})")
-    oh = reference.pool_output_size(h, kernel[0], stride[0], padding[0], dilation[0], bool(ceil_mode))
-    ow = reference.pool_output_size(w, kernel[1], stride[1], padding[1], dilation[1], bool(ceil_mode))
-    if oh < 1 or ow < 1:
-        span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation))
-        raise ValueError(
-            f"{op}: the {span[0]}x{span[1]} window (kernel {kernel}, dilation {dilation}) is larger than "
-            f"the padded input {h + 2 * padding[0]}x{w + 2 * padding[1]} (input {h}x{w}, padding "
-            f"{padding}); output would be {oh}x{ow} ({shapes})")
-    return kernel, stride, padding, dilation, (oh, ow)
-
-
-def _pool_4d(op, name, a):
-    if a.ndim != 4:
-        raise ValueError(f"{op}: {name} must be 4-d (N, C, H, W), got shape {tuple(a.shape)}")
-
-
-def max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode=False):
+def max_pool2d_forward(x: Array, kernel: IntOrInts, stride: IntOrInts, padding: IntOrInts,
+                       dilation: IntOrInts, ceil_mode: bool = False) -> tuple[Array, Array]:
     """Max over each window and where it was, see ``reference.max_pool2d_forward``.
 
     x: (N, C, H, W)  ->  y: (N, C, OH, OW), indices: (N, C, OH, OW) int64 (h*W + w in the plane)
     """
     op = "max_pool2d_forward"
     _check_float(op, x)
-    _pool_4d(op, "x", x)
-    kernel, stride, padding, dilation, _ = _pool2d_geometry(
-        op, x.shape, kernel, stride, padding, dilation, ceil_mode, f"x {tuple(x.shape)}")
+    shapes = _check_4d(op, x=x)
+    kernel, stride, padding, dilation = _pairs(op, kernel=kernel, stride=stride, padding=padding,
+                                              dilation=dilation)
+    geometry.check_pool(op, x.shape, kernel, stride, padding, dilation, bool(ceil_mode), shapes)
     x = _contiguous(x)
     return _implementation(op, x)(x, kernel, stride, padding, dilation, bool(ceil_mode))
 
 
-def max_pool2d_backward(grad_out, indices, input_shape):
+def max_pool2d_backward(grad_out: Array, indices: Array, input_shape: Sequence[int]) -> Array:
     """Scatter-add of grad_out to the positions in ``indices``, see ``reference.max_pool2d_backward``.
 
     grad_out: (N, C, OH, OW); indices: (N, C, OH, OW) int64  ->  grad_x: input_shape (N, C, H, W)
     """
     op = "max_pool2d_backward"
     _check_float(op, grad_out)
-    _pool_4d(op, "grad_out", grad_out)
-    input_shape = _pool_input_shape(op, input_shape)
+    _check_4d(op, grad_out=grad_out)
+    input_shape = _shape4(op, "input_shape", input_shape)
     shapes = f"grad_out {tuple(grad_out.shape)}, indices {tuple(indices.shape)}, input_shape {input_shape}"
     if indices.dtype != numpy.int64:
         raise TypeError(f"{op}: indices must be int64, got {indices.dtype} ({shapes})")
@@ -422,30 +375,31 @@ def max_pool2d_backward(grad_out, indices, input_shape):
     if tuple(grad_out.shape[:2]) != input_shape[:2]:
         raise ValueError(f"{op}: grad_out's N and C must match input_shape's ({shapes})")
     grad_out, indices = _contiguous(grad_out), _contiguous(indices)
-    kernel = _implementation(op, grad_out)
-    is_native = kernel in (cuda_kernels.max_pool2d_backward, getattr(native.cpu_module(), op, None))
-    if not is_native and indices.size:
+    if not _runs_native(op, grad_out) and indices.size:
         # The native kernels check every index as they scatter; the reference would add a bad one
         # into a neighbouring plane, so it is checked here (-1 marks an empty window).
         plane = input_shape[2] * input_shape[3]
         if int(indices.min()) < -1 or int(indices.max()) >= plane:
             raise ValueError(f"{op}: indices must lie in 0..{plane - 1} (or be -1), got "
                              f"{int(indices.min())}..{int(indices.max())} ({shapes})")
-    return kernel(grad_out, indices, input_shape)
+    return _implementation(op, grad_out)(grad_out, indices, input_shape)
 
 
-def avg_pool2d_forward(x, kernel, stride, padding, ceil_mode=False, count_include_pad=True):
+def avg_pool2d_forward(x: Array, kernel: IntOrInts, stride: IntOrInts, padding: IntOrInts,
+                       ceil_mode: bool = False, count_include_pad: bool = True) -> Array:
     """Mean over each window, see ``reference.avg_pool2d_forward``.  x: (N, C, H, W) -> (N, C, OH, OW)"""
     op = "avg_pool2d_forward"
     _check_float(op, x)
-    _pool_4d(op, "x", x)
-    kernel, stride, padding, _, _ = _pool2d_geometry(
-        op, x.shape, kernel, stride, padding, 1, ceil_mode, f"x {tuple(x.shape)}")
+    shapes = _check_4d(op, x=x)
+    kernel, stride, padding = _pairs(op, kernel=kernel, stride=stride, padding=padding)
+    geometry.check_pool(op, x.shape, kernel, stride, padding, (1, 1), bool(ceil_mode), shapes)
     x = _contiguous(x)
-    return _implementation(op, x)(x, kernel, stride, padding, bool(ceil_mode), bool(count_include_pad))
+    return _implementation(op, x)(
+        x, kernel, stride, padding, bool(ceil_mode), bool(count_include_pad))
 
 
-def avg_pool2d_backward(grad_out, input_shape, kernel, stride, padding, count_include_pad=True):
+def avg_pool2d_backward(grad_out: Array, input_shape: Sequence[int], kernel: IntOrInts, stride: IntOrInts,
+                        padding: IntOrInts, count_include_pad: bool = True) -> Array:
     """Gradient of average pooling, see ``reference.avg_pool2d_backward``.
 
     grad_out: (N, C, OH, OW) with (OH, OW) the output size of the forward (either ceil_mode)
@@ -453,14 +407,14 @@ def avg_pool2d_backward(grad_out, input_shape, kernel, stride, padding, count_in
     """
     op = "avg_pool2d_backward"
     _check_float(op, grad_out)
-    _pool_4d(op, "grad_out", grad_out)
-    input_shape = _pool_input_shape(op, input_shape)
+    _check_4d(op, grad_out=grad_out)
+    input_shape = _shape4(op, "input_shape", input_shape)
     shapes = f"grad_out {tuple(grad_out.shape)}, input_shape {input_shape}"
+    kernel, stride, padding = _pairs(op, kernel=kernel, stride=stride, padding=padding)
     # ceil_mode's output is never smaller, so its geometry is the one that must exist.
-    kernel, stride, padding, _, ceil_size = _pool2d_geometry(
-        op, input_shape, kernel, stride, padding, 1, True, shapes)
-    floor_size = tuple(reference.pool_output_size(n, k, s, p) for n, k, s, p in
-                       zip(input_shape[2:], kernel, stride, padding))
+    ceil_size = geometry.check_pool(op, input_shape, kernel, stride, padding, (1, 1), True, shapes)
+    floor_size = tuple(geometry.pool2d_output_size(n, k, s, p, 1, False)
+                       for n, k, s, p in zip(input_shape[2:], kernel, stride, padding))
     n_c, size = tuple(grad_out.shape[:2]), tuple(grad_out.shape[2:])
     if n_c != input_shape[:2] or not all(o in (f, c) and o >= 1 for o, f, c in zip(size, floor_size, ceil_size)):
         raise ValueError(f"{op}: grad_out must be the output of this pooling, (N, C) = {input_shape[:2]} and "

@@ -8,6 +8,7 @@ array library is taken from the inputs.
 import numpy
 
 from .device import xp_of
+from .geometry import conv2d_output_size, pool2d_output_size
 
 
 def matmul(a, b, trans_a=False, trans_b=False):
@@ -32,33 +33,17 @@ def matmul(a, b, trans_a=False, trans_b=False):
 #
 # Geometry, per spatial axis (H with kernel kh, stride sh, padding ph, dilation dh; W likewise):
 # output position o looks at the input positions  o*sh - ph + i*dh  for i in 0..kh-1, the ones
-# outside 0..H-1 being padding. The number of outputs is
-#
-#     OH = floor((H + 2*ph - dh*(kh-1) - 1) / sh) + 1          (ceil instead of floor: ceil_mode)
-#
-# and in ceil_mode a last window that would start in the right-hand padding is dropped, so every
-# window starts inside the input or the left padding (PyTorch's rule).
+# outside 0..H-1 being padding. How many outputs there are is geometry.pool2d_output_size (in
+# ceil_mode a last window may hang over the right-hand padding).
 #
 # The reference builds every pooled value from kh*kw strided slices of a padded copy of x: slice
 # (i, j) holds, for all outputs at once, the element at offset (i, j) of each window. That is
 # kh*kw small array operations, never a Python loop over outputs, and it runs on CuPy unchanged.
 
-def pool_output_size(size, kernel, stride, padding, dilation=1, ceil_mode=False):
-    """Outputs along one axis of ``size`` inputs (may be < 1: the caller turns that into an error)."""
-    span = size + 2 * padding - dilation * (kernel - 1) - 1  # room left for the window to move
-    if ceil_mode:
-        out = -(-span // stride) + 1  # ceil division; span may be negative, then out <= 0 anyway
-        # PyTorch's rule: the last window must start inside the input or its left padding.
-        if out > 1 and (out - 1) * stride >= size + padding:
-            out -= 1
-        return out
-    return span // stride + 1
-
-
 def _pool_sizes(shape, kernel, stride, padding, dilation, ceil_mode):
     (_, _, H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = shape, kernel, stride, padding, dilation
-    return (pool_output_size(H, kh, sh, ph, dh, ceil_mode),
-            pool_output_size(W, kw, sw, pw, dw, ceil_mode))
+    return (pool2d_output_size(H, kh, sh, ph, dh, ceil_mode),
+            pool2d_output_size(W, kw, sw, pw, dw, ceil_mode))
 
 
 def _pad_for_windows(x, out_size, kernel, stride, padding, dilation, fill):
@@ -74,8 +59,9 @@ def _pad_for_windows(x, out_size, kernel, stride, padding, dilation, fill):
 
 
 def _window_slices(out_size, kernel, stride, dilation):
-    """For each offset (i, j) of the window, in row-major order, the slices of the padded input
-    that hold that offset's element of every window: (kh*kw) pairs of slices."""
+    """For each offset (i, j) of the window (a pooling's or a convolution's kernel), in row-major
+    order, the slices of the padded input that hold that offset's element of every window:
+    (kh*kw) pairs of slices."""
     (oh, ow), (kh, kw), (sh, sw), (dh, dw) = out_size, kernel, stride, dilation
     return [(slice(i * dh, i * dh + (oh - 1) * sh + 1, sh), slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
             for i in range(kh) for j in range(kw)]
@@ -220,19 +206,6 @@ def avg_pool2d_backward(grad_out, input_shape, kernel, stride, padding, count_in
 #   dW = sum over images of dy @ cols^T
 #   dcols = W^T @ dy, then col2im: every column entry added back to the pixel it was copied from
 
-def conv2d_output_size(size, kernel, stride, padding, dilation):
-    """Outputs along one axis of ``size`` inputs (< 1 when the kernel does not fit)."""
-    return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def _conv_window_slices(out_size, kernel, stride, dilation):
-    """For each kernel offset (i, j), row-major: the slices of the padded input holding that
-    offset's element of every window."""
-    (oh, ow), (kh, kw), (sh, sw), (dh, dw) = out_size, kernel, stride, dilation
-    return [(slice(i * dh, i * dh + (oh - 1) * sh + 1, sh), slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
-            for i in range(kh) for j in range(kw)]
-
-
 def _conv_out_size(input_shape, kernel, stride, padding, dilation):
     return tuple(conv2d_output_size(size, k, s, p, d)
                  for size, k, s, p, d in zip(input_shape[2:], kernel, stride, padding, dilation))
@@ -248,7 +221,7 @@ def _im2col(x, kernel, stride, padding, dilation, groups):
     (kh, kw), (ph, pw) = kernel, padding
     oh, ow = _conv_out_size(x.shape, kernel, stride, padding, dilation)
     padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
-    slices = _conv_window_slices((oh, ow), kernel, stride, dilation)
+    slices = _window_slices((oh, ow), kernel, stride, dilation)
     cols = xp.stack([padded[:, :, rows, columns] for rows, columns in slices], axis=2)  # (N, C, kh*kw, OH, OW)
     return cols.reshape(N, groups, (C // groups) * kh * kw, oh * ow)
 
@@ -264,7 +237,7 @@ def _col2im(cols, input_shape, kernel, stride, padding, dilation):
     padded = xp.zeros((N, C, H + 2 * ph, W + 2 * pw), dtype=cols.dtype)
     # Within one offset (i, j) distinct windows read distinct pixels, so `+=` on the strided view
     # never collides; overlaps between windows are summed across the kh*kw offsets.
-    for offset, (rows, columns) in enumerate(_conv_window_slices((oh, ow), kernel, stride, dilation)):
+    for offset, (rows, columns) in enumerate(_window_slices((oh, ow), kernel, stride, dilation)):
         padded[:, :, rows, columns] += cols[:, :, offset]
     return xp.ascontiguousarray(padded[:, :, ph:ph + H, pw:pw + W])
 

@@ -23,7 +23,7 @@ from .transforms import apply_to_batch
 class LabelledImages(Dataset):
     """(image, label) pairs from two arrays; ``transform`` is applied to each image as it leaves."""
 
-    classes = None  # names of the classes, set by datasets that know them
+    classes: list[str] | None = None  # names of the classes, set by datasets that know them
 
     def __init__(self, images, labels, transform=None, train=True):
         if len(images) != len(labels):

@@ -1,8 +1,13 @@
 """Small helpers shared by the op families: unwrapping operands, normalising dims."""
+from collections.abc import Sequence
+
 import numpy
 
 from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
+
+# A ``dim`` argument: one axis, several, or None for all of them.
+Dims = int | Sequence[int] | None
 
 
 def data(x):

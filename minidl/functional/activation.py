@@ -18,6 +18,7 @@ import math
 import numbers
 
 import numpy
+from numpy.typing import DTypeLike
 
 from ..autograd.convert import cast
 from ..autograd.function import Function
@@ -71,46 +72,89 @@ def _prepare(op, x, dim, dtype):
 
 
 # ---------------------------------------------------------------------------------------------
-# softmax
+# softmax and log_softmax: a row kernel forward, a row kernel backward, the same plumbing
 
-class Softmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
+class _RowKernel(Function):
+    """y = kernel(x) along ``dim``. Its backward is ``grad_op``: the backward kernel as a Function
+    of (grad, y), so that it can be differentiated in its turn."""
+
+    kernel = ""  # the name in backend.kernels, looked up per call
+    grad_op: type[Function]
+
+    @classmethod
+    def forward(cls, ctx, x, dim):
         ctx.dim = dim
-        ctx.save_output()  # the backward is written in terms of y = softmax(x)
-        return _along(kernels.softmax_forward, dim, x.data)
+        ctx.save_output()  # both backwards are written in terms of the output y
+        return _along(getattr(kernels, cls.kernel), dim, x.data)
 
-    @staticmethod
-    def backward(ctx, grad):
-        # d y_i / d x_k = y_i (delta_ik - y_k):  grad_x = y * (grad - sum(grad * y))
-        return SoftmaxBackward.apply(grad, ctx.output, ctx.dim), None
+    @classmethod
+    def backward(cls, ctx, grad):
+        return cls.grad_op.apply(grad, ctx.output, ctx.dim), None
 
 
-class SoftmaxBackward(Function):
-    """grad_x = y * (g - sum(g * y, dim)) on the kernel; differentiable in g and y."""
+class _RowKernelBackward(Function):
+    """grad_x = kernel(g, y) along ``dim``; each subclass's ``grads`` differentiates it in g and y
+    for an upstream gradient h (None where that input needs no gradient)."""
 
-    @staticmethod
-    def forward(ctx, g, y, dim):
+    kernel = ""
+
+    @classmethod
+    def forward(cls, ctx, g, y, dim):
         ctx.save_for_backward(g, y)
         ctx.dim = dim
-        return _along(kernels.softmax_backward, dim, g.data, y.data)
+        return _along(getattr(kernels, cls.kernel), dim, g.data, y.data)
+
+    @classmethod
+    def backward(cls, ctx, h):
+        g, y = ctx.saved_tensors
+        need_g, need_y, _ = ctx.needs_input_grad
+        return (*cls.grads(h, g, y, ctx.dim, need_g, need_y), None)
+
+
+class SoftmaxBackward(_RowKernelBackward):
+    """grad_x = y * (g - sum(g * y, dim)) on the kernel."""
+
+    kernel = "softmax_backward"
 
     @staticmethod
-    def backward(ctx, h):
+    def grads(h, g, y, dim, need_g, need_y):
         # gx_i = y_i g_i - y_i s,  s = sum_j g_j y_j. For an upstream gradient h:
         #   d/dg_k: sum_i h_i y_i (delta_ik - y_k) = y_k (h_k - sum_i h_i y_i)   (the same map, on h)
         #   d/dy_k: h_k (g_k - s) - g_k sum_i h_i y_i
-        g, y = ctx.saved_tensors
-        dim = ctx.dim
-        need_g, need_y, _ = ctx.needs_input_grad
         dg = SoftmaxBackward.apply(h, y, dim) if need_g else None
         dy = None
         if need_y:
             dy = h * (g - (g * y).sum(dim, keepdim=True)) - g * (h * y).sum(dim, keepdim=True)
-        return dg, dy, None
+        return dg, dy
 
 
-def softmax(x, dim, dtype=None):
+class Softmax(_RowKernel):
+    # d y_i / d x_k = y_i (delta_ik - y_k):  grad_x = y * (grad - sum(grad * y))
+    kernel, grad_op = "softmax_forward", SoftmaxBackward
+
+
+class LogSoftmaxBackward(_RowKernelBackward):
+    """grad_x = g - exp(y) * sum(g, dim) on the kernel."""
+
+    kernel = "log_softmax_backward"
+
+    @staticmethod
+    def grads(h, g, y, dim, need_g, need_y):
+        # gx_i = g_i - p_i S,  p = exp(y), S = sum_j g_j. For an upstream gradient h:
+        #   d/dg_k: sum_i h_i (delta_ik - p_i) = h_k - sum_i h_i p_i
+        #   d/dy_k: -h_k p_k S
+        p = y.exp()
+        dg = h - (h * p).sum(dim, keepdim=True) if need_g else None
+        dy = -(h * p) * g.sum(dim, keepdim=True) if need_y else None
+        return dg, dy
+
+
+class LogSoftmax(_RowKernel):
+    # d y_i / d x_k = delta_ik - softmax_k = delta_ik - exp(y_k):  grad_x = grad - exp(y) sum(grad)
+    kernel, grad_op = "log_softmax_forward", LogSoftmaxBackward
+
+
+def softmax(x: Tensor, dim: int, dtype: DTypeLike | None = None) -> Tensor:
     """exp(x) / sum(exp(x)) along ``dim``: each slice along ``dim`` becomes a distribution.
 
     x: any shape (float32 or float64; ``dtype`` casts first) -> the same shape.
@@ -121,46 +165,7 @@ def softmax(x, dim, dtype=None):
     return Softmax.apply(x, axis)
 
 
-# ---------------------------------------------------------------------------------------------
-# log_softmax
-
-class LogSoftmax(Function):
-    @staticmethod
-    def forward(ctx, x, dim):
-        ctx.dim = dim
-        ctx.save_output()
-        return _along(kernels.log_softmax_forward, dim, x.data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d y_i / d x_k = delta_ik - softmax_k = delta_ik - exp(y_k):  grad_x = grad - exp(y) sum(grad)
-        return LogSoftmaxBackward.apply(grad, ctx.output, ctx.dim), None
-
-
-class LogSoftmaxBackward(Function):
-    """grad_x = g - exp(y) * sum(g, dim) on the kernel; differentiable in g and y."""
-
-    @staticmethod
-    def forward(ctx, g, y, dim):
-        ctx.save_for_backward(g, y)
-        ctx.dim = dim
-        return _along(kernels.log_softmax_backward, dim, g.data, y.data)
-
-    @staticmethod
-    def backward(ctx, h):
-        # gx_i = g_i - p_i S,  p = exp(y), S = sum_j g_j. For an upstream gradient h:
-        #   d/dg_k: sum_i h_i (delta_ik - p_i) = h_k - sum_i h_i p_i
-        #   d/dy_k: -h_k p_k S
-        g, y = ctx.saved_tensors
-        dim = ctx.dim
-        need_g, need_y, _ = ctx.needs_input_grad
-        p = y.exp()
-        dg = h - (h * p).sum(dim, keepdim=True) if need_g else None
-        dy = -(h * p) * g.sum(dim, keepdim=True) if need_y else None
-        return dg, dy, None
-
-
-def log_softmax(x, dim, dtype=None):
+def log_softmax(x: Tensor, dim: int, dtype: DTypeLike | None = None) -> Tensor:
     """log(softmax(x)) along ``dim``, computed directly (never log of a rounded-to-0 softmax).
 
     x: any shape (float32 or float64; ``dtype`` casts first) -> the same shape.
@@ -181,13 +186,14 @@ class LeakyRelu(Function):
         positive = x.data > 0
         # The slope as a constant array: the backward multiplies by it (and it has no derivative
         # of its own, so leaky_relu is differentiable to any order: the second derivative is 0).
-        ctx.slope = xp.where(positive, 1, negative_slope).astype(x.dtype)
+        ctx.save_for_backward(xp.where(positive, 1, negative_slope).astype(x.dtype))
         return xp.where(positive, x.data, x.data * negative_slope).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         # d/dx = 1 where x > 0, negative_slope elsewhere (at 0 too, as in PyTorch)
-        return grad * Tensor._make(ctx.slope), None
+        (slope,) = ctx.saved_tensors
+        return grad * Tensor._make(slope), None
 
 
 def _check_floating(op, x):
@@ -199,7 +205,7 @@ def _check_floating(op, x):
     return x
 
 
-def leaky_relu(x, negative_slope=0.01):
+def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
     """x where x > 0, negative_slope * x elsewhere.  Any shape -> the same shape."""
     _check_floating("leaky_relu", x)
     if isinstance(negative_slope, bool) or not isinstance(negative_slope, numbers.Real):
@@ -211,29 +217,30 @@ class Softplus(Function):
     @staticmethod
     def forward(ctx, x, beta, threshold):
         xp = xp_of(x.data)
-        ctx.beta, ctx.linear = beta, None
+        ctx.beta = beta
         z = x.data * beta
-        ctx.save_for_backward(x)
         # log(1 + e^z) = log(1 + e^-|z|) + max(z, 0): e^-|z| <= 1 never overflows, and log1p
         # keeps the digits of a small e^-|z| that 1 + e^-|z| would round away.
         out = (xp.log1p(xp.exp(-abs(z))) + xp.maximum(z, 0)) / beta
+        linear = None
         if threshold is not None:
             # Above the threshold softplus(x) equals x to working precision; PyTorch returns x there.
-            ctx.linear = z > threshold
-            out = xp.where(ctx.linear, x.data, out)
+            linear = z > threshold
+            out = xp.where(linear, x.data, out)
+        ctx.save_for_backward(x, linear)
         return out.astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, grad):
         # d/dx (1/beta) log(1 + e^(beta x)) = sigmoid(beta x); 1 where the output was x itself
-        (x,) = ctx.saved_tensors
+        x, linear = ctx.saved_tensors
         slope = ew.sigmoid(x * ctx.beta)
-        if ctx.linear is not None:
-            slope = ew.where(ctx.linear, 1.0, slope)
+        if linear is not None:
+            slope = ew.where(linear, 1.0, slope)
         return grad * slope, None, None
 
 
-def softplus(x, beta=1.0, threshold=20.0):
+def softplus(x: Tensor, beta: float = 1.0, threshold: float | None = 20.0) -> Tensor:
     """(1/beta) log(1 + exp(beta x)), a smooth relu; x itself where beta x > threshold.
 
     Any shape -> the same shape. ``threshold=None`` never switches to x.
@@ -257,12 +264,12 @@ class Erf(Function):
         return grad * (2 / math.sqrt(math.pi)) * (-(x * x)).exp()
 
 
-def erf(x):
+def erf(x: Tensor) -> Tensor:
     """The error function, elementwise.  Any shape -> the same shape."""
     return Erf.apply(_check_floating("erf", x))
 
 
-def gelu(x, approximate="none"):
+def gelu(x: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x), Phi the standard normal CDF, as in PyTorch:
 
         approximate='none':  0.5 x (1 + erf(x / sqrt(2)))

@@ -1,9 +1,11 @@
 """Convolutions: ``conv2d``, and ``conv1d`` as a conv2d over images of height 1.
 
-The forward and both gradients are native kernels (``backend.kernels.conv2d_forward``,
-``conv2d_backward_input``, ``conv2d_backward_weight`` -> ``csrc/cpu/conv2d.cpp``, im2col + our
-matmul). The bias is not part of the kernels: it is added by broadcasting, so its gradient is the
-engine's central broadcast sum over (N, OH, OW).
+The path of one call: ``conv2d`` reads and checks its arguments (``_check``; ``_convolve`` with
+``backend.geometry``'s ``int_tuple`` and ``check_conv``) and applies ``Conv2d``, whose forward calls
+``backend.kernels.conv2d_forward``: that checks the arrays and dispatches, by device and kernel
+setting, to ``minidl._C.conv2d_forward`` (``csrc/cpu/conv2d.cpp``, im2col + our matmul), its CUDA
+twin (``cuda_kernels.conv2d_forward`` -> ``minidl._C_cuda``) or ``reference.conv2d_forward``. The bias is not part of the kernels: it is
+added by broadcasting, so its gradient is the engine's central broadcast sum over (N, OH, OW).
 
 Higher derivatives work too (``create_graph=True``): each of the three kernels is bilinear in its
 two array arguments, and the derivative of each is one of the other two. Writing
@@ -16,89 +18,80 @@ F(x, W) = conv2d_forward, Bx(dy, W) = conv2d_backward_input, Bw(dy, x) = conv2d_
 so the three Functions below call each other in their backward passes, and the graph they build
 is differentiable again, to any order.
 """
-import numpy
 
 from ..autograd.function import Function
-from ..backend import kernels
+from ..autograd.tensor import Tensor
+from ..backend import geometry, kernels
+
+# IntOrInts and int_tuple are re-exported for nn/conv.py, which may not import backend.
+from ..backend.geometry import IntOrInts as IntOrInts
+from ..backend.geometry import int_tuple as int_tuple
 from ._util import ensure_tensor
 from .shape import pad as pad_op
 
+Padding = IntOrInts | str  # an int, a tuple, 'valid' or 'same'
+
 
 # ---------------------------------------------------------------------------------------------
-# The three kernels as Functions. ``geometry`` is the dict stride=, padding=, dilation=, groups=
-# with (h, w) pairs, as the kernels take it.
+# The three kernels as Functions. Each saves its two operands and the geometry (the keywords
+# stride=, padding=, dilation=, groups= that the kernels take), and runs its kernel on them.
 
-class Conv2d(Function):
+class _ConvKernel(Function):
+    """out = kernel(a, b, *shape, **geometry): one of the three conv2d kernels. ``gradients``
+    says which Function, on which arguments, gives the gradient of a and of b."""
+
+    kernel = None  # the backend.kernels function
+
+    @classmethod
+    def forward(cls, ctx, a, b, *shape, **geometry):
+        ctx.save_for_backward(a, b)
+        ctx.geometry = geometry
+        return cls.kernel(a.data, b.data, *(tuple(s) for s in shape), **geometry)
+
+    @classmethod
+    def backward(cls, ctx, g):
+        # Each gradient is computed only when needed, with the saved geometry; None for a shape.
+        rules = cls.gradients(*ctx.saved_tensors, g)
+        grads = tuple(function.apply(*args, **ctx.geometry) if needed else None
+                      for needed, (function, *args) in zip(ctx.needs_input_grad, rules))
+        return grads + (None,) * (len(ctx.needs_input_grad) - 2)
+
+
+class Conv2d(_ConvKernel):
     """y = conv2d(x, weight).  x: (N, C_in, H, W), weight: (C_out, C_in/groups, kh, kw)"""
 
-    @staticmethod
-    def forward(ctx, x, weight, **geometry):
-        ctx.save_for_backward(x, weight)
-        ctx.geometry = geometry
-        return kernels.conv2d_forward(x.data, weight.data, **geometry)
+    kernel = staticmethod(kernels.conv2d_forward)
 
     @staticmethod
-    def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
-        need_x, need_w = ctx.needs_input_grad
-        gx = Conv2dBackwardInput.apply(grad, weight, input_shape=x.shape, **ctx.geometry) if need_x else None
-        gw = Conv2dBackwardWeight.apply(grad, x, weight_shape=weight.shape, **ctx.geometry) if need_w else None
-        return gx, gw
+    def gradients(x, weight, g):  # dx = Bx(g, W), dW = Bw(g, x)
+        return (Conv2dBackwardInput, g, weight, x.shape), (Conv2dBackwardWeight, g, x, weight.shape)
 
 
-class Conv2dBackwardInput(Function):
-    """grad_x = conv2d_backward_input(grad_out, weight): linear in each argument."""
+class Conv2dBackwardInput(_ConvKernel):
+    """grad_x = conv2d_backward_input(grad_out, weight, input_shape): linear in each argument."""
+
+    kernel = staticmethod(kernels.conv2d_backward_input)
 
     @staticmethod
-    def forward(ctx, grad_out, weight, input_shape, **geometry):
-        ctx.save_for_backward(grad_out, weight)
-        ctx.geometry = geometry
-        return kernels.conv2d_backward_input(grad_out.data, weight.data, tuple(input_shape), **geometry)
+    def gradients(grad_out, weight, g):  # ddy = F(g, W), dW = Bw(dy, g)
+        return (Conv2d, g, weight), (Conv2dBackwardWeight, grad_out, g, weight.shape)
+
+
+class Conv2dBackwardWeight(_ConvKernel):
+    """grad_weight = conv2d_backward_weight(grad_out, x, weight_shape): linear in each argument."""
+
+    kernel = staticmethod(kernels.conv2d_backward_weight)
 
     @staticmethod
-    def backward(ctx, g):
-        grad_out, weight = ctx.saved_tensors
-        need_dy, need_w = ctx.needs_input_grad
-        ddy = Conv2d.apply(g, weight, **ctx.geometry) if need_dy else None
-        dw = Conv2dBackwardWeight.apply(grad_out, g, weight_shape=weight.shape, **ctx.geometry) if need_w else None
-        return ddy, dw
-
-
-class Conv2dBackwardWeight(Function):
-    """grad_weight = conv2d_backward_weight(grad_out, x): linear in each argument."""
-
-    @staticmethod
-    def forward(ctx, grad_out, x, weight_shape, **geometry):
-        ctx.save_for_backward(grad_out, x)
-        ctx.geometry = geometry
-        return kernels.conv2d_backward_weight(grad_out.data, x.data, tuple(weight_shape), **geometry)
-
-    @staticmethod
-    def backward(ctx, g):
-        grad_out, x = ctx.saved_tensors
-        need_dy, need_x = ctx.needs_input_grad
-        ddy = Conv2d.apply(x, g, **ctx.geometry) if need_dy else None
-        dx = Conv2dBackwardInput.apply(grad_out, g, input_shape=x.shape, **ctx.geometry) if need_x else None
-        return ddy, dx
+    def gradients(grad_out, x, g):  # ddy = F(x, g), dx = Bx(dy, g)
+        return (Conv2d, x, g), (Conv2dBackwardInput, grad_out, g, x.shape)
 
 
 # ---------------------------------------------------------------------------------------------
-# Argument checking, in the terms of the op the user called (conv1d or conv2d)
+# Arguments, checked at the edge in the terms of the op the user called (conv1d or conv2d).
 
-def _ints(op, name, value, dims, minimum):
-    """An int or a tuple of ``dims`` ints, as a tuple of ``dims`` ints >= minimum."""
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
-    if len(values) != dims or not all(isinstance(v, (int, numpy.integer)) and not isinstance(v, bool)
-                                      for v in values):
-        expected = "an int" if dims == 1 else f"an int or a tuple of {dims} ints"
-        raise TypeError(f"{op}: {name} must be {expected}, got {value!r}")
-    if min(values) < minimum:
-        raise ValueError(f"{op}: {name} must be {'positive' if minimum else 'non-negative'}, got {value!r}")
-    return tuple(int(v) for v in values)
-
-
-def _check(op, x, weight, bias, groups, dims):
-    """Ranks, dtypes, channels and bias of a ``dims``-d convolution (dims = 1 or 2)."""
+def _check(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, dims: int) -> None:
+    """Ranks, dtypes and bias of a ``dims``-d convolution (dims = 1 or 2)."""
     ensure_tensor(x, op)
     ensure_tensor(weight, op)
     if bias is not None:
@@ -115,23 +108,13 @@ def _check(op, x, weight, bias, groups, dims):
     if weight.dtype != x.dtype or (bias is not None and bias.dtype != x.dtype):
         raise TypeError(f"{op}: input, weight and bias must have one dtype, got {x.dtype}, {weight.dtype}"
                         + (f", {bias.dtype}" if bias is not None else ""))
-    if isinstance(groups, bool) or not isinstance(groups, (int, numpy.integer)) or groups < 1:
-        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
-    c_in, c_out, c_per_group = x.shape[1], weight.shape[0], weight.shape[1]
-    shapes = f"input {tuple(x.shape)}, weight {tuple(weight.shape)}"
-    if c_in != c_per_group * groups:
-        raise ValueError(f"{op}: input has {c_in} channels, but weight expects {c_per_group} per group x "
-                         f"groups={groups} = {c_per_group * groups} ({shapes})")
-    if c_out % groups:
-        raise ValueError(f"{op}: weight's {c_out} output channels are not divisible by groups={groups} ({shapes})")
-    if min(weight.shape[2:]) < 1:
-        raise ValueError(f"{op}: the kernel must be at least 1 wide, got weight shape {tuple(weight.shape)}")
-    if bias is not None and tuple(bias.shape) != (c_out,):
-        raise ValueError(f"{op}: bias must have shape ({c_out},) (one per output channel), "
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},) (one per output channel), "
                          f"got {tuple(bias.shape)}")
 
 
-def _padding(op, padding, kernel, stride, dilation, dims):
+def _padding(op: str, padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...],
+             dilation: tuple[int, ...], dims: int) -> list[tuple[int, int]]:
     """Padding as (before, after) pairs per spatial dim, from an int, a tuple, 'valid' or 'same'."""
     if isinstance(padding, str):
         if padding == "valid":
@@ -144,59 +127,55 @@ def _padding(op, padding, kernel, stride, dilation, dims):
         # half before; an odd total puts the extra one after (as PyTorch does).
         totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
         return [(t // 2, t - t // 2) for t in totals]
-    return [(p, p) for p in _ints(op, "padding", padding, dims, 0)]
+    return [(p, p) for p in int_tuple(op, "padding", padding, dims)]
 
 
-def _convolve(op, x, weight, bias, stride, padding, dilation, groups, dims):
-    """The shared body of conv1d and conv2d; x, weight are already 4-d when dims = 1."""
-    kernel = tuple(weight.shape[4 - dims:])
-    stride = _ints(op, "stride", stride, dims, 1)
-    dilation = _ints(op, "dilation", dilation, dims, 1)
-    pads = _padding(op, padding, kernel, stride, dilation, dims)
+def _convolve(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, stride: IntOrInts,
+              padding: Padding, dilation: IntOrInts, groups: int, dims: int) -> Tensor:
+    """The shared body of conv1d and conv2d: read and check the arguments, then run conv2d (over
+    images of height 1 for conv1d)."""
+    stride = int_tuple(op, "stride", stride, dims)
+    dilation = int_tuple(op, "dilation", dilation, dims)
+    pads = _padding(op, padding, tuple(weight.shape[2:]), stride, dilation, dims)
     if any(before != after for before, after in pads):
         # Uneven 'same' padding: pad the extra row/column explicitly, the rest in the kernel.
         extra = []
         for before, after in reversed(pads):  # pad() lists the last dim first
             extra += [0, after - before]
         x = pad_op(x, tuple(extra))
-    before = tuple(b for b, _ in pads)
-
-    sizes = tuple(x.shape[4 - dims:])
-    out = [(n + 2 * p - d * (k - 1) - 1) // s + 1
-           for n, p, d, k, s in zip(sizes, before, dilation, kernel, stride)]
-    if min(out) < 1:
-        raise ValueError(
-            f"{op}: the kernel {kernel} (dilation {dilation}) is larger than the padded input "
-            f"{tuple(n + 2 * p for n, p in zip(sizes, before))} (input size {sizes}, padding {before}); "
-            f"the output size would be {tuple(out)}")
-
-    if dims == 1:  # conv1d: height 1, with stride/padding/dilation 1/0/1 along it
-        stride, before, dilation = (1,) + stride, (0,) + before, (1,) + dilation
-    y = Conv2d.apply(x, weight, stride=stride, padding=before, dilation=dilation, groups=int(groups))
+    padding = tuple(before for before, _ in pads)
+    geometry.check_conv(op, x.shape, weight.shape, stride, padding, dilation, groups,
+                        f"input {tuple(x.shape)}, weight {tuple(weight.shape)}")
+    if dims == 1:  # height 1, with stride/padding/dilation 1/0/1 along it
+        x, weight = x.unsqueeze(2), weight.unsqueeze(2)
+        stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
+    y = Conv2d.apply(x, weight, stride=stride, padding=padding, dilation=dilation, groups=int(groups))
     if bias is not None:
         y = y + bias.reshape(1, -1, 1, 1)
-    return y
+    return y.squeeze(2) if dims == 1 else y
 
 
 # ---------------------------------------------------------------------------------------------
 # The ops
 
-def conv2d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrInts = 1,
+           padding: Padding = 0, dilation: IntOrInts = 1, groups: int = 1) -> Tensor:
     """2-d convolution (cross-correlation, as in PyTorch) over a batch of images.
 
     x: (N, C_in, H, W); weight: (C_out, C_in/groups, kh, kw); bias: (C_out,) or None
     stride, dilation: int or (h, w); padding: int, (h, w), 'valid' (0) or 'same' (stride 1 only)
-    returns (N, C_out, OH, OW) with OH = (H + 2*ph - dh*(kh - 1) - 1) // sh + 1 (OW likewise)
+    returns (N, C_out, OH, OW), OH = geometry.conv2d_output_size(H, kh, sh, ph, dh) (OW likewise)
 
     groups splits the channels into independent groups: output channel o sees only the input
     channels of its group (groups = C_in is a depthwise convolution).
     """
     op = "conv2d"
-    _check(op, x, weight, bias, groups, 2)
+    _check(op, x, weight, bias, 2)
     return _convolve(op, x, weight, bias, stride, padding, dilation, groups, 2)
 
 
-def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrInts = 1,
+           padding: Padding = 0, dilation: IntOrInts = 1, groups: int = 1) -> Tensor:
     """1-d convolution over a batch of sequences: conv2d over images of height 1.
 
     x: (N, C_in, L); weight: (C_out, C_in/groups, k); bias: (C_out,) or None
@@ -204,6 +183,5 @@ def conv1d(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     returns (N, C_out, L_out) with L_out = (L + 2*padding - dilation*(k - 1) - 1) // stride + 1
     """
     op = "conv1d"
-    _check(op, x, weight, bias, groups, 1)
-    y = _convolve(op, x.unsqueeze(2), weight.unsqueeze(2), bias, stride, padding, dilation, groups, 1)
-    return y.squeeze(2)
+    _check(op, x, weight, bias, 1)
+    return _convolve(op, x, weight, bias, stride, padding, dilation, groups, 1)

@@ -24,7 +24,7 @@ def _keep_mask(x, p):
     return to_device(mask, x.device)
 
 
-def dropout(x, p=0.5, training=True):
+def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     """Zero each element of ``x`` with probability ``p`` and scale the rest by 1/(1 - p).
 
     x: any shape, floating point  ->  the same shape.

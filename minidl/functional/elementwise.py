@@ -1,12 +1,15 @@
 """Elementwise ops: arithmetic, the usual functions, and comparisons.
 
-Each forward works on arrays (NumPy or CuPy: the array's own methods and ``xp``); each backward is
-written with tensor ops so that it can itself be differentiated (``create_graph=True``). Binary ops
+Most ops are one row of a table (``_unary``, ``_binary_op``): the forward on arrays (NumPy or CuPy:
+the array's own methods and ``xp``), the gradient in tensor ops, so that it can itself be
+differentiated (``create_graph=True``), and the math in a comment. Binary ops
 broadcast, and never reduce their gradients themselves: the engine sums a broadcast gradient back
 to each input's shape (``minidl/autograd/broadcast.py``).
 Operands may be tensors or Python numbers.
 """
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy
 
@@ -29,60 +32,109 @@ def _binary(op, fn, a, b):
         raise ValueError(f"{op}: {err}") from None
 
 
-# -- arithmetic ------------------------------------------------------------------------------
+# -- the tables: one line per op, its derivative beside its forward ---------------------------
 
-class Add(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        return _binary("add", lambda x, y: x + y, a, b)
+class _Unary(Function):
+    """y = f(x) elementwise. ``f(xp, a)`` works on arrays; ``chain(g, v)`` turns the output's
+    gradient g into the input's, in tensor ops of v: x (``uses`` "x"), y ("y") or nothing (None)."""
 
-    @staticmethod
-    def backward(ctx, grad):
-        # d(a + b)/da = 1, d(a + b)/db = 1
-        return grad, grad
+    uses: str | None = "x"
 
+    @classmethod
+    def forward(cls, ctx, x):
+        if cls.uses == "x":
+            ctx.save_for_backward(x)
+        elif cls.uses == "y":
+            ctx.save_output()
+        return cls.f(xp_of(x.data), x.data)
 
-class Sub(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        return _binary("sub", lambda x, y: x - y, a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d(a - b)/da = 1, d(a - b)/db = -1
-        return grad, -grad
+    @classmethod
+    def backward(cls, ctx, grad):
+        v = ctx.saved_tensors[0] if cls.uses == "x" else ctx.output
+        return cls.chain(grad, v)
 
 
-class Mul(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
-        return _binary("mul", lambda x, y: x * y, a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d(a b)/da = b, d(a b)/db = a
-        da, db = ctx.needs_input_grad
-        return (grad * ctx.b if da else None), (grad * ctx.a if db else None)
+def _unary(name, f, chain, uses="x"):
+    return type(name, (_Unary,), {"f": staticmethod(f), "chain": staticmethod(chain), "uses": uses})
 
 
-class Div(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
-        return _binary("div", lambda x, y: x / y, a, b)
+def _sigmoid(xp, a):
+    # 1/(1+e^-x) overflows e^-x for very negative x; split by sign so exp never sees a large
+    # positive argument.
+    z = xp.exp(-abs(a))
+    return xp.where(a >= 0, 1 / (1 + z), z / (1 + z)).astype(a.dtype, copy=False)
 
-    @staticmethod
-    def backward(ctx, grad):
-        # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
-        da, db = ctx.needs_input_grad
-        return (grad / ctx.b if da else None), (-grad * ctx.a / (ctx.b * ctx.b) if db else None)
+
+#   name                forward, on arrays             gradient, in tensor ops       math
+Neg = _unary("Neg", lambda xp, a: -a, lambda g, _: -g, uses=None)                 # d(-x)/dx = -1
+Exp = _unary("Exp", lambda xp, a: xp.exp(a), lambda g, y: g * y, uses="y")        # d e^x/dx = e^x
+Log = _unary("Log", lambda xp, a: xp.log(a), lambda g, x: g / x)                  # d ln x/dx = 1/x
+Sqrt = _unary("Sqrt", lambda xp, a: xp.sqrt(a), lambda g, y: g / (2 * y), uses="y")  # 1/(2 sqrt x)
+Abs = _unary("Abs", lambda xp, a: abs(a), lambda g, x: g * sign(x))               # sign(x); 0 at 0
+Sin = _unary("Sin", lambda xp, a: xp.sin(a), lambda g, x: g * cos(x))             # d sin x = cos x
+Cos = _unary("Cos", lambda xp, a: xp.cos(a), lambda g, x: -g * sin(x))            # d cos x = -sin x
+Tanh = _unary("Tanh", lambda xp, a: xp.tanh(a), lambda g, y: g * (1 - y * y), uses="y")  # 1 - tanh^2
+Sigmoid = _unary("Sigmoid", _sigmoid, lambda g, y: g * y * (1 - y), uses="y")     # s (1 - s)
+Relu = _unary("Relu", lambda xp, a: xp.maximum(a, 0), lambda g, x: g * (x > 0))   # 1 where x > 0
+
+
+class _Binary(Function):
+    """y = f(a, b) elementwise, broadcasting; a or b may be a number. ``da(g, a, b)`` and
+    ``db(g, a, b)`` are the gradients for a and b, each computed only when that input needs it."""
+
+    saves = True  # False when the gradients do not depend on a and b (add, sub)
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        if cls.saves:
+            ctx.save_for_backward(a, b)
+        return _binary(cls.op, cls.f, a, b)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        a, b = ctx.saved_tensors if cls.saves else (None, None)
+        need_a, need_b = ctx.needs_input_grad
+        return (cls.da(grad, a, b) if need_a else None), (cls.db(grad, a, b) if need_b else None)
+
+
+def _binary_op(name, f, da, db, saves=True):
+    return type(name, (_Binary,), {"f": staticmethod(f), "da": staticmethod(da), "db": staticmethod(db),
+                                   "saves": saves, "op": name.lower()})
+
+
+def _larger(a, b):
+    """Which operand the gradient of max(a, b) goes to: 1 for a, 0 for b, 1/2 each on a tie."""
+    return (a > b) + 0.5 * (a == b)
+
+
+def _max(x, y):
+    return xp_of(x if hasattr(x, "dtype") else y).maximum(x, y)
+
+
+def _min(x, y):
+    return xp_of(x if hasattr(x, "dtype") else y).minimum(x, y)
+
+
+#   name                   forward, on arrays     gradient for a, gradient for b
+# d(a + b)/da = 1, d(a + b)/db = 1
+Add = _binary_op("Add", lambda x, y: x + y, lambda g, a, b: g, lambda g, a, b: g, saves=False)
+# d(a - b)/da = 1, d(a - b)/db = -1
+Sub = _binary_op("Sub", lambda x, y: x - y, lambda g, a, b: g, lambda g, a, b: -g, saves=False)
+# d(a b)/da = b, d(a b)/db = a
+Mul = _binary_op("Mul", lambda x, y: x * y, lambda g, a, b: g * b, lambda g, a, b: g * a)
+# d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
+Div = _binary_op("Div", lambda x, y: x / y, lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b))
+# d max(a, b)/da = 1 where a > b, 1/2 on a tie, else 0; b takes the rest (min mirrors it)
+Maximum = _binary_op("Maximum", _max, lambda g, a, b: g * _larger(a, b),
+                     lambda g, a, b: g * (1 - _larger(a, b)))
+Minimum = _binary_op("Minimum", _min, lambda g, a, b: g * _larger(b, a),
+                     lambda g, a, b: g * (1 - _larger(b, a)))
 
 
 class Pow(Function):
     @staticmethod
     def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
+        ctx.save_for_backward(a, b)
         if isinstance(b, Tensor) and b.requires_grad:
             ctx.save_output()  # d(a^b)/db = a^b ln a
         return _binary("pow", lambda x, y: x ** y, a, b)
@@ -91,7 +143,7 @@ class Pow(Function):
     def backward(ctx, grad):
         # d(a^b)/da = b a^(b-1), d(a^b)/db = a^b ln a
         da, db = ctx.needs_input_grad
-        a, b = ctx.a, ctx.b
+        a, b = ctx.saved_tensors
         if not da:
             ga = None
         elif not isinstance(b, Tensor) and b == 0:
@@ -102,242 +154,46 @@ class Pow(Function):
         return ga, gb
 
 
-class Neg(Function):
-    @staticmethod
-    def forward(ctx, x):
-        return -x.data
+# -- the public functions ----------------------------------------------------------------------
 
-    @staticmethod
-    def backward(ctx, grad):
-        # d(-x)/dx = -1
-        return -grad
+Operand = Tensor | float  # a Python int, float or NumPy scalar (or array) where a number goes
 
 
-def add(a, b):
-    return Add.apply(a, b)
+def _one_argument(op: type[Function]) -> Callable[[Tensor], Tensor]:
+    def fn(x: Tensor) -> Tensor:
+        return op.apply(x)
+    fn.__name__ = fn.__qualname__ = op.__name__.lower()
+    fn.__doc__ = f"Elementwise ``{fn.__name__}``.  Any shape -> the same shape."
+    return fn
 
 
-def sub(a, b):
-    return Sub.apply(a, b)
+def _two_arguments(op: type[Function]) -> Callable[[Operand, Operand], Tensor]:
+    def fn(a: Operand, b: Operand) -> Tensor:
+        return op.apply(a, b)
+    fn.__name__ = fn.__qualname__ = op.__name__.lower()
+    fn.__doc__ = f"Elementwise ``{fn.__name__}``, broadcasting; either operand may be a number."
+    return fn
 
 
-def mul(a, b):
-    return Mul.apply(a, b)
-
-
-def div(a, b):
-    return Div.apply(a, b)
-
-
-def pow(a, b):
-    return Pow.apply(a, b)
-
-
-def neg(x):
-    return Neg.apply(x)
-
-
-# -- functions of one argument -----------------------------------------------------------------
-
-class Exp(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_output()
-        return xp_of(x.data).exp(x.data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d e^x/dx = e^x
-        out = ctx.output
-        return grad * out
-
-
-class Log(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return xp_of(x.data).log(x.data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d ln x/dx = 1/x
-        (x,) = ctx.saved_tensors
-        return grad / x
-
-
-class Sqrt(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_output()
-        return xp_of(x.data).sqrt(x.data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d sqrt(x)/dx = 1 / (2 sqrt(x))
-        out = ctx.output
-        return grad / (2 * out)
-
-
-class Abs(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return abs(x.data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d|x|/dx = sign(x)  (0 at x = 0, as in PyTorch)
-        (x,) = ctx.saved_tensors
-        return grad * sign(x)
-
-
-class Sin(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return xp_of(x.data).sin(x.data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d sin x/dx = cos x
-        (x,) = ctx.saved_tensors
-        return grad * cos(x)
-
-
-class Cos(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return xp_of(x.data).cos(x.data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d cos x/dx = -sin x
-        (x,) = ctx.saved_tensors
-        return -grad * sin(x)
-
-
-class Tanh(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_output()
-        return xp_of(x.data).tanh(x.data)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d tanh x/dx = 1 - tanh^2 x
-        out = ctx.output
-        return grad * (1 - out * out)
-
-
-class Sigmoid(Function):
-    @staticmethod
-    def forward(ctx, x):
-        xp = xp_of(x.data)
-        # 1/(1+e^-x) overflows e^-x for very negative x; split by sign so exp never sees a large
-        # positive argument.
-        z = xp.exp(-abs(x.data))
-        ctx.save_output()
-        return xp.where(x.data >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d sigma(x)/dx = sigma(x) (1 - sigma(x))
-        out = ctx.output
-        return grad * out * (1 - out)
-
-
-class Relu(Function):
-    @staticmethod
-    def forward(ctx, x):
-        ctx.save_for_backward(x)
-        return xp_of(x.data).maximum(x.data, 0)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # d relu(x)/dx = 1 where x > 0, else 0
-        (x,) = ctx.saved_tensors
-        return grad * (x > 0)
-
-
-def exp(x):
-    return Exp.apply(x)
-
-
-def log(x):
-    return Log.apply(x)
-
-
-def sqrt(x):
-    return Sqrt.apply(x)
-
-
-def abs_(x):
-    return Abs.apply(x)
-
-
-def sin(x):
-    return Sin.apply(x)
-
-
-def cos(x):
-    return Cos.apply(x)
-
-
-def tanh(x):
-    return Tanh.apply(x)
-
-
-def sigmoid(x):
-    return Sigmoid.apply(x)
-
-
-def relu(x):
-    return Relu.apply(x)
-
-
-# -- two-way choices ---------------------------------------------------------------------------
-
-class Maximum(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
-        return _binary("maximum", lambda x, y: xp_of(x if hasattr(x, "dtype") else y).maximum(x, y), a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # the gradient goes to the larger operand; a tie splits it evenly
-        share = (ctx.a > ctx.b) + 0.5 * (ctx.a == ctx.b)
-        return grad * share, grad * (1 - share)
-
-
-class Minimum(Function):
-    @staticmethod
-    def forward(ctx, a, b):
-        ctx.a, ctx.b = a, b
-        return _binary("minimum", lambda x, y: xp_of(x if hasattr(x, "dtype") else y).minimum(x, y), a, b)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # the gradient goes to the smaller operand; a tie splits it evenly
-        share = (ctx.a < ctx.b) + 0.5 * (ctx.a == ctx.b)
-        return grad * share, grad * (1 - share)
+neg, exp, log, sqrt, abs_, sin, cos, tanh, sigmoid, relu = map(
+    _one_argument, (Neg, Exp, Log, Sqrt, Abs, Sin, Cos, Tanh, Sigmoid, Relu))
+add, sub, mul, div, pow, maximum, minimum = map(
+    _two_arguments, (Add, Sub, Mul, Div, Pow, Maximum, Minimum))
 
 
 class Clamp(Function):
     @staticmethod
     def forward(ctx, x, lo, hi):
-        ctx.save_for_backward(x)
-        ctx.lo, ctx.hi = lo, hi
+        ctx.save_for_backward(x, lo, hi)
         return xp_of(x.data).clip(x.data, lo, hi)
 
     @staticmethod
     def backward(ctx, grad):
         # d clamp(x)/dx = 1 inside [lo, hi], 0 where x was clipped
-        (x,) = ctx.saved_tensors
-        inside = (x >= ctx.lo) if ctx.lo is not None else None
-        if ctx.hi is not None:
-            upper = x <= ctx.hi
+        x, lo, hi = ctx.saved_tensors
+        inside = (x >= lo) if lo is not None else None
+        if hi is not None:
+            upper = x <= hi
             inside = upper if inside is None else logical_and(inside, upper)
         return grad * inside, None, None
 
@@ -346,7 +202,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx, condition, a, b):
         cond = data(condition)
-        ctx.condition = cond
+        ctx.save_for_backward(condition if isinstance(condition, Tensor) else cond)
         xp = xp_of(cond)
         try:
             return xp.where(*operand_arrays("where", condition, a, b))
@@ -356,19 +212,12 @@ class Where(Function):
     @staticmethod
     def backward(ctx, grad):
         # each output element came from a or from b: its gradient goes back to that one
+        (condition,) = ctx.saved_tensors
         zero = grad * 0
-        return None, where(ctx.condition, grad, zero), where(ctx.condition, zero, grad)
+        return None, where(condition, grad, zero), where(condition, zero, grad)
 
 
-def maximum(a, b):
-    return Maximum.apply(a, b)
-
-
-def minimum(a, b):
-    return Minimum.apply(a, b)
-
-
-def clamp(x, min=None, max=None):
+def clamp(x: Tensor, min: Operand | None = None, max: Operand | None = None) -> Tensor:
     """Limit x to [min, max]; either bound may be None, a number, or a tensor."""
     if min is None and max is None:
         raise ValueError("clamp: at least one of min and max must be given")
@@ -378,24 +227,21 @@ def clamp(x, min=None, max=None):
     return Clamp.apply(x, min, max)
 
 
-def where(condition, a, b):
+def where(condition: Tensor | bool, a: Operand, b: Operand) -> Tensor:
     """``a`` where ``condition`` is true, else ``b`` (all three broadcast together)."""
     return Where.apply(condition, a, b)
 
 
 # -- without gradient: signs and comparisons -------------------------------------------------
 
-def _no_grad_result(array):
-    return Tensor._make(array)
+def sign(x: Tensor) -> Tensor:
+    """-1, 0 or 1 elementwise (no gradient)."""
+    return Tensor._make(xp_of(x.data).sign(x.data))
 
 
-def sign(x):
-    return _no_grad_result(xp_of(x.data).sign(x.data))
-
-
-def _compare(op, fn):
-    def compare(a, b):
-        return _no_grad_result(_binary(op, fn, a, b))
+def _compare(op: str, fn: Callable[[Any, Any], Any]) -> Callable[[Operand, Operand], Tensor]:
+    def compare(a: Operand, b: Operand) -> Tensor:
+        return Tensor._make(_binary(op, fn, a, b))
     compare.__name__ = op
     compare.__doc__ = f"Elementwise ``{op}`` as a bool tensor (no gradient)."
     return compare
@@ -411,5 +257,5 @@ logical_and = _compare("logical_and", lambda x, y: x & y)
 logical_or = _compare("logical_or", lambda x, y: x | y)
 
 
-def logical_not(x):
-    return _no_grad_result(~data(x))
+def logical_not(x: Tensor) -> Tensor:
+    return Tensor._make(~data(x))

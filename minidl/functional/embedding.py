@@ -8,12 +8,14 @@ receives both rows). That scatter lives in ``indexing.py``; this file only check
 which a raw ``weight[indices]`` would accept with confusing errors (floats) or silently wrap
 (negative indices count from the end in NumPy, but are not valid embedding ids).
 """
+from typing import Any
+
 from ..autograd.tensor import Tensor
 from ._util import ensure_tensor
 from .indexing import getitem
 
 
-def check_indices(owner, indices, num_embeddings):
+def check_indices(owner: str, indices: Tensor, num_embeddings: int) -> Any:
     """The index array of ``indices`` (a Tensor of integers in [0, num_embeddings)), or a clear
     error naming ``owner`` (the op, or the layer that called it)."""
     if not isinstance(indices, Tensor):
@@ -32,7 +34,7 @@ def check_indices(owner, indices, num_embeddings):
     return ids
 
 
-def embedding(indices, weight, padding_idx=None):
+def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -> Tensor:
     """The rows of ``weight`` picked by ``indices``.
 
     indices: (*) integers in [0, num_embeddings); weight: (num_embeddings, embedding_dim)

@@ -4,6 +4,8 @@ The gradient of picking elements is *scattering* the gradient back to where they
 from, adding where one element was picked more than once (``x[[0, 0]]``). The scatter's own
 gradient is the pick again, so both are differentiable to any order.
 """
+from typing import Any
+
 import numpy
 
 from ..autograd.function import Function
@@ -67,5 +69,5 @@ class IndexAdd(Function):
         return GetItem.apply(grad, ctx.index), None, None
 
 
-def getitem(x, index):
+def getitem(x: Tensor, index: Any) -> Tensor:
     return GetItem.apply(x, _normalize_index(index))

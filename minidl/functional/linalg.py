@@ -8,6 +8,7 @@ import math
 import numpy
 
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from ..backend import kernels
 from ..backend.device import xp_of
 from ._util import ensure_tensor
@@ -68,7 +69,7 @@ class Matmul(Function):
         return ga, gb
 
 
-def matmul(a, b):
+def matmul(a: Tensor, b: Tensor) -> Tensor:
     """Matrix product with NumPy's rules.
 
     a: (..., M, K) or (K,);  b: (..., K, N) or (K,)  ->  (..., M, N), with 1-d dims dropped

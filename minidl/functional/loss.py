@@ -16,6 +16,7 @@ that are not ignored (by their count without weights): with every target ignored
 as in PyTorch.
 """
 import math
+from typing import Any
 
 import numpy
 
@@ -24,8 +25,8 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
 from . import elementwise as ew
-from .activation import log_softmax, softplus
 from ._util import ensure_tensor
+from .activation import log_softmax, softplus
 
 REDUCTIONS = ("mean", "sum", "none")
 
@@ -173,7 +174,8 @@ def _reduce_nll(gains, total, reduction, shape):
         return gains.sum() / -total
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
     """Negative log-likelihood: -weight[t] * input[n, t], for input holding log-probabilities
     (the output of log_softmax).
 
@@ -195,7 +197,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     return _reduce_nll(gains, total, reduction, target.shape)
 
 
-def cross_entropy(input, target, weight=None, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Cross-entropy between softmax(input) over the class dim and the target:
     nll_loss(log_softmax(input, class_dim), target, ...), the log-softmax on the native kernel.
 
@@ -278,14 +281,14 @@ def _regression_operands(op, input, target, reduction):
     return target
 
 
-def mse_loss(input, target, reduction="mean"):
+def mse_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean squared error: (input - target)^2, reduced.  input, target: one shape."""
     target = _regression_operands("mse_loss", input, target, reduction)
     diff = input - target
     return _reduce(diff * diff, reduction)
 
 
-def l1_loss(input, target, reduction="mean"):
+def l1_loss(input: Tensor, target: Any, reduction: str = "mean") -> Tensor:
     """Mean absolute error: |input - target|, reduced.  input, target: one shape.
     Its gradient at input == target is 0 (the sign of 0), as in PyTorch."""
     target = _regression_operands("l1_loss", input, target, reduction)
@@ -326,7 +329,7 @@ class _BinaryCrossEntropy(Function):
         return dp, dt
 
 
-def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean") -> Tensor:
     """-weight * (target log(input) + (1 - target) log(1 - input)), input holding probabilities.
 
     input, target: one shape, input in [0, 1]; weight broadcasts to it.
@@ -346,7 +349,8 @@ def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean",
+                                     pos_weight: Any = None) -> Tensor:
     """binary_cross_entropy(sigmoid(input), target), computed from the logits without overflow.
 
     input, target: one shape; weight broadcasts to it; pos_weight (e.g. (C,)) weighs the positive

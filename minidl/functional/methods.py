@@ -5,8 +5,8 @@
 functional; this file attaches them once, when ``minidl.functional`` is imported.
 """
 from ..autograd.tensor import Tensor
-from . import elementwise as ew
 from . import activation, indexing, linalg, reduce, shape
+from . import elementwise as ew
 
 
 def _swap(fn):

@@ -19,7 +19,10 @@ the graph (under ``no_grad``):
 
 and in evaluation mode it normalises with those running statistics instead of the batch's.
 """
+from collections.abc import Sequence
+
 from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
 from ._util import ensure_tensor
 
 
@@ -35,8 +38,9 @@ def _check_vector(op, name, t, size, x):
         raise RuntimeError(f"{op}: input is on {x.device} but {name} is on {t.device}; move one with .to()")
 
 
-def batch_norm(x, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
-               eps=1e-5):
+def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
     """Normalise each channel of ``x`` by its mean and variance.
 
     x: (N, C) or (N, C, *) floating point; running_mean, running_var: (C,) or None;
@@ -106,7 +110,8 @@ def _shape_tuple(op, normalized_shape):
     return shape
 
 
-def layer_norm(x, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
+               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
     """Normalise each sample over its trailing ``normalized_shape`` dims.
 
     x: (*, D1, ..., Dk) floating point with (D1, ..., Dk) = normalized_shape (an int means (int,));

@@ -15,12 +15,14 @@ winners and its backward scatters to them; average pooling spreads and its backw
 pair of Functions below calls the other in backward, so gradients of any order flow
 (``create_graph=True``, ``gradgradcheck``), and each step runs on the native kernels.
 """
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
-from ..backend import kernels
+from ..backend import geometry, kernels
 from ..backend.device import xp_of
+from ..backend.geometry import IntOrInts as IntOrInts  # re-exported for nn/pooling.py
+from ..backend.geometry import int_tuple
 from ._util import ensure_tensor
-
 
 # ---------------------------------------------------------------------------------------------
 # Max pooling: y = x at the winners of each window; the backward adds grad_y there.
@@ -44,14 +46,15 @@ class MaxPoolGather(Function):
 
     @staticmethod
     def forward(ctx, x, indices, y=None):
-        ctx.indices = indices
+        ctx.save_for_backward(indices)
         ctx.input_shape = x.shape
         return y if y is not None else _gather_winners(x.data, indices)
 
     @staticmethod
     def backward(ctx, grad):
         # d y[o] / d x[i] = 1 where i won window o, else 0: send each grad to its winner.
-        return MaxPoolScatter.apply(grad, ctx.indices, ctx.input_shape), None, None
+        (indices,) = ctx.saved_tensors
+        return MaxPoolScatter.apply(grad, indices, ctx.input_shape), None, None
 
 
 class MaxPoolScatter(Function):
@@ -60,12 +63,13 @@ class MaxPoolScatter(Function):
 
     @staticmethod
     def forward(ctx, grad, indices, input_shape):
-        ctx.indices = indices
+        ctx.save_for_backward(indices)
         return kernels.max_pool2d_backward(grad.data, indices, input_shape)
 
     @staticmethod
     def backward(ctx, grad_grad):
-        return MaxPoolGather.apply(grad_grad, ctx.indices), None, None
+        (indices,) = ctx.saved_tensors
+        return MaxPoolGather.apply(grad_grad, indices), None, None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,64 +108,76 @@ class AvgPoolSpread(Function):
 
 
 # ---------------------------------------------------------------------------------------------
-# Arguments in PyTorch's forms
+# Arguments in PyTorch's forms, read and checked at the edge in the op's own terms (a 1-d op's
+# window is 1-d in its messages), then lifted to the 2-d kernels.
 
-def _pair(op, name, value):
-    """An int, or a tuple/list of one or two ints, as an (h, w) pair."""
-    if isinstance(value, (tuple, list)) and len(value) == 2:
-        pair = tuple(value)
-    elif isinstance(value, (tuple, list)) and len(value) == 1:
-        pair = (value[0], value[0])
-    else:
-        pair = (value, value)
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in pair):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of two ints, got {value!r}")
-    return pair
-
-
-def _single(op, name, value):
-    """An int, or a tuple/list of one int (1-d ops)."""
-    if isinstance(value, (tuple, list)) and len(value) == 1:
-        value = value[0]
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{op}: {name} must be an int or a tuple of one int, got {value!r}")
-    return value
-
-
-def _stride(op, stride, kernel, convert):
-    """PyTorch's default: no stride (None or an empty tuple) means a stride of the kernel size."""
-    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
-        return kernel
-    return convert(op, "stride", stride)
-
-
-def _batched(x, op, spatial):
-    """x as a batched tensor, and whether it came unbatched. 2-d ops (spatial=2) take (N, C, H, W)
-    or (C, H, W); 1-d ops (spatial=1) take (N, C, L) or (C, L)."""
+def _batched(x: Tensor, op: str, dims: int) -> tuple[Tensor, bool]:
+    """x as a batched tensor, and whether it came unbatched. 2-d ops (dims=2) take (N, C, H, W)
+    or (C, H, W); 1-d ops take (N, C, L) or (C, L)."""
     ensure_tensor(x, op)
     if x.dtype.kind != "f" or x.dtype.itemsize not in (4, 8):
         raise TypeError(f"{op}: expected a float32 or float64 tensor, got {x.dtype} (shape {tuple(x.shape)})")
-    names = "(N, C, H, W) or (C, H, W)" if spatial == 2 else "(N, C, L) or (C, L)"
-    if x.ndim not in (spatial + 1, spatial + 2):
-        raise ValueError(f"{op}: expected a {spatial + 2}-d {names} tensor, got shape {tuple(x.shape)}")
-    unbatched = x.ndim == spatial + 1
+    names = "(N, C, H, W) or (C, H, W)" if dims == 2 else "(N, C, L) or (C, L)"
+    if x.ndim not in (dims + 1, dims + 2):
+        raise ValueError(f"{op}: expected a {dims + 2}-d {names} tensor, got shape {tuple(x.shape)}")
+    unbatched = x.ndim == dims + 1
     return (x.unsqueeze(0) if unbatched else x), unbatched
 
 
-def _max_pool(x4, kernel, stride, padding, dilation, ceil_mode):
-    """(output tensor, indices array) of max pooling a 4-d tensor."""
-    y, indices = kernels.max_pool2d_forward(x4.data, kernel, stride, padding, dilation, ceil_mode)
-    return MaxPoolGather.apply(x4, indices, y), indices
+def _window(op: str, x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None, padding: IntOrInts,
+            dilation: IntOrInts, ceil_mode: bool) -> tuple[Tensor, tuple[tuple[int, ...], ...]]:
+    """Check the window on the batched x, then return x as (N, C, H, W) (height 1 for a 1-d op)
+    and (kernel, stride, padding, dilation) as (h, w) pairs. No stride (None or an empty tuple)
+    means a stride of the kernel size (PyTorch's default)."""
+    dims = x.ndim - 2
+    kernel = int_tuple(op, "kernel_size", kernel_size, dims)
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        stride = kernel
+    window = (kernel, int_tuple(op, "stride", stride, dims), int_tuple(op, "padding", padding, dims),
+              int_tuple(op, "dilation", dilation, dims))
+    geometry.check_pool(op, x.shape, *window, bool(ceil_mode), f"x {tuple(x.shape)}")
+    if dims == 1:
+        return x.unsqueeze(2), tuple((fill,) + w for fill, w in zip((1, 1, 0, 1), window))
+    return x, window
+
+
+def _unbatched(y: Tensor, dims: int, unbatched: bool) -> Tensor:
+    """A pooled (N, C, OH, OW) tensor, or its indices, in the op's own layout."""
+    y = y.squeeze(2) if dims == 1 else y
+    return y.squeeze(0) if unbatched else y
+
+
+def _max_pool(op: str, dims: int, x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None,
+              padding: IntOrInts, dilation: IntOrInts, ceil_mode: bool,
+              return_indices: bool) -> Tensor | tuple[Tensor, Tensor]:
+    x, unbatched = _batched(x, op, dims)
+    x4, window = _window(op, x, kernel_size, stride, padding, dilation, ceil_mode)
+    y, indices = kernels.max_pool2d_forward(x4.data, *window, bool(ceil_mode))
+    y = _unbatched(MaxPoolGather.apply(x4, indices, y), dims, unbatched)
+    if not return_indices:
+        return y
+    return y, _unbatched(Tensor._make(indices), dims, unbatched)
+
+
+def _avg_pool(op: str, dims: int, x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None,
+              padding: IntOrInts, ceil_mode: bool, count_include_pad: bool) -> Tensor:
+    x, unbatched = _batched(x, op, dims)
+    x4, (kernel, stride, padding, _) = _window(op, x, kernel_size, stride, padding, 1, ceil_mode)
+    window = (kernel, stride, padding, bool(ceil_mode), bool(count_include_pad))
+    return _unbatched(AvgPool.apply(x4, window), dims, unbatched)
 
 
 # ---------------------------------------------------------------------------------------------
 # The ops
 
-def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool2d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
+               dilation: IntOrInts = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum of each kernel_size window, moved by stride over x padded with -inf.
 
     x: (N, C, H, W) or (C, H, W)  ->  (N, C, OH, OW) or (C, OH, OW), where
-    OH = floor((H + 2*padding - dilation*(kernel-1) - 1) / stride) + 1  (ceil with ceil_mode).
+    OH = floor((H + 2*padding - dilation*(kernel-1) - 1) / stride) + 1  (ceil with ceil_mode;
+    backend.geometry.pool2d_output_size).
     kernel_size, stride, padding, dilation: an int or an (h, w) pair; stride defaults to kernel_size.
     return_indices: also return int64 indices h*W + w of each maximum in its plane (PyTorch's).
 
@@ -170,19 +186,12 @@ def max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=Fal
     returns the last). With dilation, a window may fall entirely into the padding: its output is
     -inf and its index -1 (PyTorch returns an index outside the plane there).
     """
-    op = "max_pool2d"
-    x4, unbatched = _batched(x, op, 2)
-    kernel = _pair(op, "kernel_size", kernel_size)
-    stride = _stride(op, stride, kernel, _pair)
-    y, indices = _max_pool(x4, kernel, stride, _pair(op, "padding", padding), _pair(op, "dilation", dilation),
-                           ceil_mode)
-    if unbatched:
-        y, indices = y.squeeze(0), indices[0]
-    return (y, Tensor._make(indices)) if return_indices else y
+    return _max_pool("max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-               divisor_override=None):
+def avg_pool2d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
     """The mean of each kernel_size window, moved by stride over x padded with zeros.
 
     x: (N, C, H, W) or (C, H, W)  ->  (N, C, OH, OW) or (C, OH, OW), sizes as in max_pool2d.
@@ -190,41 +199,23 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_in
     only by the number of real elements. ceil_mode's extra windows never count slots past the
     padding. divisor_override is not supported (a clear error).
     """
-    op = "avg_pool2d"
     if divisor_override is not None:
-        raise NotImplementedError(f"{op}: divisor_override is not supported; divide the sum yourself "
-                                  f"(avg_pool2d(...) * kernel_area / divisor)")
-    x4, unbatched = _batched(x, op, 2)
-    kernel = _pair(op, "kernel_size", kernel_size)
-    stride = _stride(op, stride, kernel, _pair)
-    window = (kernel, stride, _pair(op, "padding", padding), bool(ceil_mode), bool(count_include_pad))
-    y = AvgPool.apply(x4, window)
-    return y.squeeze(0) if unbatched else y
+        raise NotImplementedError("avg_pool2d: divisor_override is not supported; divide the sum yourself "
+                                  "(avg_pool2d(...) * kernel_area / divisor)")
+    return _avg_pool("avg_pool2d", 2, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
-def max_pool1d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+def max_pool1d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
+               dilation: IntOrInts = 1, ceil_mode: bool = False,
+               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
     """Max pooling along the last axis: x (N, C, L) or (C, L) -> (N, C, OL) or (C, OL).
 
     Runs as max_pool2d over (N, C, 1, L) with a 1 x kernel_size window; indices are positions in L.
     """
-    op = "max_pool1d"
-    x3, unbatched = _batched(x, op, 1)
-    k = _single(op, "kernel_size", kernel_size)
-    s = _stride(op, stride, k, _single)
-    y, indices = _max_pool(x3.unsqueeze(2), (1, k), (1, s), (0, _single(op, "padding", padding)),
-                           (1, _single(op, "dilation", dilation)), ceil_mode)
-    y, indices = y.squeeze(2), indices[:, :, 0]
-    if unbatched:
-        y, indices = y.squeeze(0), indices[0]
-    return (y, Tensor._make(indices)) if return_indices else y
+    return _max_pool("max_pool1d", 1, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def avg_pool1d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+def avg_pool1d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """Average pooling along the last axis: x (N, C, L) or (C, L) -> (N, C, OL) or (C, OL)."""
-    op = "avg_pool1d"
-    x3, unbatched = _batched(x, op, 1)
-    k = _single(op, "kernel_size", kernel_size)
-    s = _stride(op, stride, k, _single)
-    window = ((1, k), (1, s), (0, _single(op, "padding", padding)), bool(ceil_mode), bool(count_include_pad))
-    y = AvgPool.apply(x3.unsqueeze(2), window).squeeze(2)
-    return y.squeeze(0) if unbatched else y
+    return _avg_pool("avg_pool1d", 1, x, kernel_size, stride, padding, ceil_mode, count_include_pad)

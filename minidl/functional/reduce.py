@@ -12,7 +12,7 @@ from ..autograd.convert import cast
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
-from ._util import normalize_dim, normalize_dims
+from ._util import Dims, normalize_dim, normalize_dims
 
 ValuesIndices = collections.namedtuple("ValuesIndices", ["values", "indices"])
 
@@ -80,12 +80,12 @@ def _count(shape, axes):
     return n
 
 
-def sum(x, dim=None, keepdim=False):
+def sum(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     """Sum over ``dim`` (all dims when None).  x: (...) -> reduced shape."""
     return Sum.apply(x, normalize_dims(dim, x.ndim, "sum"), keepdim)
 
 
-def mean(x, dim=None, keepdim=False):
+def mean(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     """Mean over ``dim`` (all dims when None)."""
     if x.dtype.kind != "f":
         raise TypeError(f"mean: expected a floating-point tensor, got {x.dtype}; use x.float().mean()")
@@ -108,25 +108,25 @@ def _extreme(x, dim, keepdim, smallest):
     return ValuesIndices(values, Tensor._make(indices.astype(xp.int64)))
 
 
-def max(x, dim=None, keepdim=False):
+def max(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """``x.max()`` is the largest value; ``x.max(dim)`` is ``(values, indices)`` along dim."""
     return _extreme(x, dim, keepdim, smallest=False)
 
 
-def min(x, dim=None, keepdim=False):
+def min(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor | ValuesIndices:
     """``x.min()`` is the smallest value; ``x.min(dim)`` is ``(values, indices)`` along dim."""
     return _extreme(x, dim, keepdim, smallest=True)
 
 
-def amax(x, dim=None, keepdim=False):
+def amax(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     return Amax.apply(x, normalize_dims(dim, x.ndim, "amax"), keepdim, False)
 
 
-def amin(x, dim=None, keepdim=False):
+def amin(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     return Amax.apply(x, normalize_dims(dim, x.ndim, "amin"), keepdim, True)
 
 
-def argmax(x, dim=None, keepdim=False):
+def argmax(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     """Index of the largest value (over the flattened tensor when dim is None); no gradient."""
     if dim is None:
         return Tensor._make(xp_of(x.data).argmax(x.data).astype("int64"))
@@ -134,14 +134,14 @@ def argmax(x, dim=None, keepdim=False):
     return max(x, dim, keepdim).indices
 
 
-def argmin(x, dim=None, keepdim=False):
+def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     if dim is None:
         return Tensor._make(xp_of(x.data).argmin(x.data).astype("int64"))
     normalize_dim(dim, x.ndim, "argmin")
     return min(x, dim, keepdim).indices
 
 
-def var(x, dim=None, correction=1, keepdim=False):
+def var(x: Tensor, dim: Dims = None, correction: int = 1, keepdim: bool = False) -> Tensor:
     """Variance: sum((x - mean)^2) / (n - correction); correction=1 is the unbiased estimate."""
     axes = normalize_dims(dim, x.ndim, "var")
     n = _count(x.shape, axes)
@@ -149,13 +149,13 @@ def var(x, dim=None, correction=1, keepdim=False):
     return sum(centered * centered, dim=axes, keepdim=keepdim) / builtins.max(n - correction, 0)
 
 
-def std(x, dim=None, correction=1, keepdim=False):
+def std(x: Tensor, dim: Dims = None, correction: int = 1, keepdim: bool = False) -> Tensor:
     """Standard deviation: sqrt(var)."""
     normalize_dims(dim, x.ndim, "std")  # a bad dim is reported as std's, not var's
     return var(x, dim, correction, keepdim) ** 0.5
 
 
-def logsumexp(x, dim, keepdim=False):
+def logsumexp(x: Tensor, dim: Dims, keepdim: bool = False) -> Tensor:
     """log(sum(exp(x))) over ``dim``, computed as m + log(sum(exp(x - m))) with m = max(x) so
     exp never overflows. m is a constant for differentiation: the result does not depend on it."""
     axes = normalize_dims(dim, x.ndim, "logsumexp")
@@ -166,12 +166,12 @@ def logsumexp(x, dim, keepdim=False):
     return shifted if keepdim else shifted.reshape([n for i, n in enumerate(shifted.shape) if i not in axes])
 
 
-def all(x, dim=None, keepdim=False):
+def all(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, x.ndim, "all")
     return Tensor._make(x.data.all(axis=axes, keepdims=keepdim))
 
 
-def any(x, dim=None, keepdim=False):
+def any(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, x.ndim, "any")
     return Tensor._make(x.data.any(axis=axes, keepdims=keepdim))
 

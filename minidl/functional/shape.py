@@ -5,11 +5,14 @@ back, a permutation by the inverse permutation, a concatenation by slicing, a pa
 Most return NumPy views, so they copy nothing.
 """
 import math
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from ..autograd.broadcast import expand_to
 from ..autograd.function import Function
+from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
-from ._util import ensure_tensor, normalize_dim
+from ._util import Dims, ensure_tensor, normalize_dim
 
 
 def _shape_arg(shape):
@@ -47,7 +50,7 @@ class Permute(Function):
         return grad.permute(ctx.inverse), None
 
 
-def reshape(x, *shape):
+def reshape(x: Tensor, *shape: Any) -> Tensor:
     """The same elements in a new shape; one size may be -1 (inferred)."""
     shape = _shape_arg(shape)
     return x if shape == x.shape else Reshape.apply(x, shape)
@@ -56,7 +59,7 @@ def reshape(x, *shape):
 view = reshape
 
 
-def permute(x, *dims):
+def permute(x: Tensor, *dims: Any) -> Tensor:
     dims = _shape_arg(dims)
     if len(dims) != x.ndim or sorted(normalize_dim(d, x.ndim, "permute") for d in dims) != list(range(x.ndim)):
         raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
@@ -64,7 +67,7 @@ def permute(x, *dims):
     return Permute.apply(x, dims)
 
 
-def transpose(x, dim0, dim1):
+def transpose(x: Tensor, dim0: int, dim1: int) -> Tensor:
     """Swap two dimensions."""
     d0, d1 = normalize_dim(dim0, x.ndim, "transpose"), normalize_dim(dim1, x.ndim, "transpose")
     if x.ndim < 2 or d0 == d1:
@@ -74,19 +77,19 @@ def transpose(x, dim0, dim1):
     return Permute.apply(x, tuple(dims))
 
 
-def matrix_transpose(x):
+def matrix_transpose(x: Tensor) -> Tensor:
     """``x.mT``: swap the last two dimensions (a batch of transposed matrices)."""
     if x.ndim < 2:
         raise ValueError(f"mT: needs at least 2 dimensions, got shape {x.shape}")
     return transpose(x, -2, -1)
 
 
-def full_transpose(x):
+def full_transpose(x: Tensor) -> Tensor:
     """``x.T``: all dimensions reversed (the matrix transpose for 2-d tensors)."""
     return x if x.ndim < 2 else Permute.apply(x, tuple(reversed(range(x.ndim))))
 
 
-def flatten(x, start_dim=0, end_dim=-1):
+def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     """Merge dims start_dim..end_dim into one."""
     if x.ndim == 0:
         return reshape(x, (1,))
@@ -96,12 +99,12 @@ def flatten(x, start_dim=0, end_dim=-1):
     return reshape(x, x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:])
 
 
-def unflatten(x, dim, sizes):
+def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     d = normalize_dim(dim, x.ndim, "unflatten")
     return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
 
 
-def squeeze(x, dim=None):
+def squeeze(x: Tensor, dim: Dims = None) -> Tensor:
     """Remove dims of size 1 (only ``dim`` when given; a dim that is not 1 stays, as in PyTorch)."""
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
@@ -110,13 +113,13 @@ def squeeze(x, dim=None):
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
-def unsqueeze(x, dim):
+def unsqueeze(x: Tensor, dim: int) -> Tensor:
     """Insert a dim of size 1 at ``dim`` (``-1`` appends)."""
     d = normalize_dim(dim, x.ndim + 1, "unsqueeze")
     return reshape(x, x.shape[:d] + (1,) + x.shape[d:])
 
 
-def expand(x, *sizes):
+def expand(x: Tensor, *sizes: Any) -> Tensor:
     """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
     sizes = _shape_arg(sizes)
     if len(sizes) < x.ndim:
@@ -130,7 +133,7 @@ def expand(x, *sizes):
     return expand_to(x, target)
 
 
-def expand_as(x, other):
+def expand_as(x: Tensor, other: Tensor) -> Tensor:
     return expand(x, *other.shape)
 
 
@@ -154,7 +157,7 @@ class Cat(Function):
         return (None, *grads)
 
 
-def cat(tensors, dim=0):
+def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
     """Join tensors along an existing dim; all other sizes must match."""
     tensors = list(tensors)
     if not tensors:
@@ -172,7 +175,7 @@ def cat(tensors, dim=0):
     return Cat.apply(d, *tensors)
 
 
-def stack(tensors, dim=0):
+def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
     """Join same-shaped tensors along a new dim."""
     tensors = list(tensors)
     if not tensors:
@@ -186,7 +189,7 @@ def stack(tensors, dim=0):
     return cat([unsqueeze(t, d) for t in tensors], d)
 
 
-def split(x, split_size_or_sections, dim=0):
+def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """Split into chunks of ``split_size`` (the last may be smaller) or of the listed sizes."""
     d = normalize_dim(dim, x.ndim, "split")
     n = x.shape[d]
@@ -206,7 +209,7 @@ def split(x, split_size_or_sections, dim=0):
     return tuple(parts)
 
 
-def chunk(x, chunks, dim=0):
+def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
     d = normalize_dim(dim, x.ndim, "chunk")
     return split(x, max(1, -(-x.shape[d] // chunks)), d)
 
@@ -225,7 +228,7 @@ class Pad(Function):
         return grad[ctx.crop], None, None
 
 
-def pad(x, pad, mode="constant", value=0.0):
+def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
     """Pad with a constant. ``pad`` lists (before, after) pairs starting from the LAST dim, as in
     PyTorch: ``pad(x, (1, 1))`` pads the last dim, ``(1, 1, 2, 2)`` the last two."""
     if mode != "constant":

@@ -10,6 +10,7 @@ always computes a new tensor (the values are the same; only the memory saving is
 import warnings
 
 from .. import functional as F
+from ..autograd.tensor import Tensor
 from ._checks import expect_float
 from .module import Module
 
@@ -17,38 +18,38 @@ from .module import Module
 class ReLU(Module):
     """max(x, 0), elementwise.  Any shape -> the same shape."""
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         expect_float(self, x)
         return F.relu(x)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
     """x where x > 0, negative_slope * x elsewhere.  Any shape -> the same shape."""
 
-    def __init__(self, negative_slope=0.01, inplace=False):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope = negative_slope
         self.inplace = inplace
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         expect_float(self, x)
         return F.leaky_relu(x, self.negative_slope)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):
     """1 / (1 + exp(-x)), elementwise."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         expect_float(self, x)
         return F.sigmoid(x)
 
@@ -56,7 +57,7 @@ class Sigmoid(Module):
 class Tanh(Module):
     """tanh(x), elementwise."""
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         expect_float(self, x)
         return F.tanh(x)
 
@@ -64,21 +65,21 @@ class Tanh(Module):
 class GELU(Module):
     """x * Phi(x) (Phi the standard normal CDF); approximate='tanh' uses the tanh formula."""
 
-    def __init__(self, approximate="none"):
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         expect_float(self, x)
         return F.gelu(x, approximate=self.approximate)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
 
 
-def _implicit_dim(layer, ndim):
+def _implicit_dim(layer: str, ndim: int) -> int:
     """PyTorch's legacy choice when no dim is given: 0 for 0-, 1- and 3-d inputs, else 1. It guesses,
     so (as PyTorch) we warn: pass dim explicitly."""
     warnings.warn(f"{layer}: no dim given; using dim={0 if ndim in (0, 1, 3) else 1} for a {ndim}-d input "
@@ -86,33 +87,34 @@ def _implicit_dim(layer, ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-class Softmax(Module):
+class _AlongDim(Module):
+    """A layer that applies ``_op(x, dim)``: what Softmax and LogSoftmax share."""
+
+    def __init__(self, dim: int | None = None) -> None:
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x: Tensor) -> Tensor:
+        expect_float(self, x)
+        dim = self.dim if self.dim is not None else _implicit_dim(type(self).__name__, x.ndim)
+        return self._op(x, dim)
+
+    def _op(self, x: Tensor, dim: int) -> Tensor:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_AlongDim):
     """exp(x) / sum(exp(x)) along ``dim``: each slice along dim becomes a distribution."""
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        expect_float(self, x)
-        dim = self.dim if self.dim is not None else _implicit_dim("Softmax", x.ndim)
+    def _op(self, x: Tensor, dim: int) -> Tensor:
         return F.softmax(x, dim)
 
-    def extra_repr(self):
-        return f"dim={self.dim}"
 
-
-class LogSoftmax(Module):
+class LogSoftmax(_AlongDim):
     """log(softmax(x)) along ``dim``, computed directly (stable for large inputs)."""
 
-    def __init__(self, dim=None):
-        super().__init__()
-        self.dim = dim
-
-    def forward(self, x):
-        expect_float(self, x)
-        dim = self.dim if self.dim is not None else _implicit_dim("LogSoftmax", x.ndim)
+    def _op(self, x: Tensor, dim: int) -> Tensor:
         return F.log_softmax(x, dim)
-
-    def extra_repr(self):
-        return f"dim={self.dim}"

@@ -8,23 +8,29 @@
 A plain Python list or dict of layers would hide them from ``parameters()``, ``to()`` and
 ``state_dict()``; these containers register each entry as a child under its index or key.
 """
+from __future__ import annotations
+
 import collections
 import operator
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
+from typing import Any, SupportsIndex, TypeVar, overload
 
 from .module import Module
+
+_S = TypeVar("_S", bound="_ModuleSequence")
 
 
 class Identity(Module):
     """Returns its input unchanged; any constructor arguments are accepted and ignored."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         return x
 
 
-def _index(op, idx, size):
+def _index(op: str, idx: SupportsIndex, size: int) -> int:
     """An int index in [0, size), negative ones counted from the end, or an IndexError."""
     idx = operator.index(idx)
     if not -size <= idx < size:
@@ -35,18 +41,18 @@ def _index(op, idx, size):
 class _ModuleSequence(Module):
     """What Sequential and ModuleList share: children in order, counted, iterated, appended to."""
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, module):
+    def append(self: _S, module: Module) -> _S:
         """Add ``module`` at the end, named by its position; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self: _S, modules: Iterable[Module]) -> _S:
         for m in modules:
             self.append(m)
         return self
@@ -59,7 +65,12 @@ class Sequential(_ModuleSequence):
     new Sequential sharing the same modules.
     """
 
-    def __init__(self, *modules):
+    @overload
+    def __init__(self, *modules: Module) -> None: ...
+    @overload
+    def __init__(self, named: collections.OrderedDict[str, Module], /) -> None: ...
+
+    def __init__(self, *modules: Any) -> None:
         super().__init__()
         if len(modules) == 1 and isinstance(modules[0], collections.OrderedDict):
             for name, module in modules[0].items():
@@ -68,22 +79,22 @@ class Sequential(_ModuleSequence):
             for i, module in enumerate(modules):
                 self.add_module(str(i), module)
 
-    def forward(self, x):
+    def forward(self, x: Any) -> Any:
         for module in self._modules.values():
             x = module(x)
         return x
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Module:
         items = list(self._modules.items())
         if isinstance(idx, slice):
             return Sequential(collections.OrderedDict(items[idx]))
         return items[_index("Sequential", idx, len(items))][1]
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         key = list(self._modules)[_index("Sequential", idx, len(self._modules))]
         self.add_module(key, module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         keys = list(self._modules)
         doomed = keys[idx] if isinstance(idx, slice) else [keys[_index("Sequential", idx, len(keys))]]
         for key in doomed:
@@ -95,24 +106,23 @@ class Sequential(_ModuleSequence):
             self._modules[str(i) if key.isdigit() else key] = module
 
 
-
 class ModuleList(_ModuleSequence):
     """A list of modules, registered as children '0', '1', ...; index, slice, iterate, append."""
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return ModuleList(list(self._modules.values())[idx])
         return self._modules[str(_index("ModuleList", idx, len(self)))]
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         self.add_module(str(_index("ModuleList", idx, len(self))), module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         modules = list(self._modules.values())
         if isinstance(idx, slice):
             del modules[idx]
@@ -122,10 +132,10 @@ class ModuleList(_ModuleSequence):
         for i, m in enumerate(modules):  # renumber: the names are the indices
             self._modules[str(i)] = m
 
-    def __iadd__(self, modules):
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> None:
         modules = list(self._modules.values())
         modules.insert(index, module)
         self._modules.clear()
@@ -136,45 +146,45 @@ class ModuleList(_ModuleSequence):
 class ModuleDict(Module):
     """A dict of modules, registered as children under their keys; keeps insertion order."""
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Module:
         return self._modules[key]
 
-    def __setitem__(self, key, module):
+    def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str) -> None:
         del self._modules[key]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._modules)
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self._modules
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._modules.keys()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Module]:
         return self._modules.items()
 
-    def values(self):
+    def values(self) -> ValuesView[Module]:
         return self._modules.values()
 
-    def pop(self, key):
+    def pop(self, key: str) -> Module:
         return self._modules.pop(key)
 
-    def clear(self):
+    def clear(self) -> None:
         self._modules.clear()
 
-    def update(self, modules):
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         """Add (key, module) pairs from a mapping or an iterable of pairs."""
         pairs = modules.items() if hasattr(modules, "items") else modules
         for key, module in pairs:

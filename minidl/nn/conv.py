@@ -8,22 +8,18 @@ its group, plus bias[o]; the arithmetic is ``functional.conv1d``/``conv2d`` (our
 Initialisation as in PyTorch: kaiming_uniform_ with a = sqrt(5), i.e. U(-1/sqrt(fan_in),
 1/sqrt(fan_in)) with fan_in = in_channels / groups * prod(kernel_size), for the weight and the bias.
 """
-import math
+import numbers
+from collections.abc import Callable
 
 from .. import factories
 from .. import functional as F
-from . import init
+from ..autograd.tensor import Tensor
+from ..factories import DeviceLike, DTypeLike
+from ..functional.conv import IntOrInts, Padding, int_tuple
 from ._checks import expect_dtype, expect_float
+from .linear import reset_weight_and_bias
 from .module import Module
 from .parameter import Parameter
-
-
-def _tuple(name, value, dims):
-    """An int or a tuple of ``dims`` ints, as a tuple of ``dims`` ints."""
-    values = tuple(value) if isinstance(value, (tuple, list)) else (value,) * dims
-    if len(values) != dims or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
-        raise TypeError(f"Conv{dims}d: {name} must be an int or a tuple of {dims} ints, got {value!r}")
-    return values
 
 
 class _ConvNd(Module):
@@ -31,29 +27,35 @@ class _ConvNd(Module):
 
     dims = 0
     layout = ""  # the spatial part of the input layout, for messages: 'L' or 'H, W'
+    function: Callable[..., Tensor]  # the functional op: F.conv1d or F.conv2d
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
-                 groups=1, bias=True, padding_mode="zeros", device=None, dtype=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrInts, stride: IntOrInts = 1,
+                 padding: Padding = 0, dilation: IntOrInts = 1, groups: int = 1, bias: bool = True,
+                 padding_mode: str = "zeros", device: DeviceLike | None = None, dtype: DTypeLike = None) -> None:
         super().__init__()
-        name = type(self).__name__
+        name, dims = type(self).__name__, self.dims
+        # What only the layer knows: the channels it is built for, and the weight's shape. The
+        # window arguments are read the way F.conv1d/conv2d read them (int_tuple), and checked
+        # against the input by the kernel at the first forward.
         for what, n in (("in_channels", in_channels), ("out_channels", out_channels), ("groups", groups)):
-            if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
                 raise ValueError(f"{name}: {what} must be a positive int, got {n!r}")
+        in_channels, out_channels, groups = int(in_channels), int(out_channels), int(groups)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
                              f"both be divisible by groups ({groups})")
         if padding_mode != "zeros":
             raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported; only 'zeros'")
-        dims = self.dims
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = _tuple("kernel_size", kernel_size, dims)
-        self.stride = _tuple("stride", stride, dims)
-        self.padding = padding if isinstance(padding, str) else _tuple("padding", padding, dims)
-        self.dilation = _tuple("dilation", dilation, dims)
+        self.kernel_size = int_tuple(name, "kernel_size", kernel_size, dims)
+        self.stride = int_tuple(name, "stride", stride, dims)
+        self.padding = padding if isinstance(padding, str) else int_tuple(name, "padding", padding, dims)
+        self.dilation = int_tuple(name, "dilation", dilation, dims)
         self.padding_mode = padding_mode
-        if isinstance(padding, str) and padding == "same" and any(s != 1 for s in self.stride):
+        if padding == "same" and any(s != 1 for s in self.stride):
             raise ValueError(f"{name}: padding='same' needs stride 1, got stride {self.stride}")
         shape = (out_channels, in_channels // groups) + self.kernel_size
+        self.bias: Parameter | None
         self.weight = Parameter(factories.empty(*shape, dtype=dtype, device=device))
         if bias:
             self.bias = Parameter(factories.empty(out_channels, dtype=dtype, device=device))
@@ -61,17 +63,13 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters()
 
-    def reset_parameters(self):
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0.0
-            init.uniform_(self.bias, -bound, bound)
+    def reset_parameters(self) -> None:
+        reset_weight_and_bias(self.weight, self.bias)
 
-    def _conv(self, x):
-        raise NotImplementedError
+    def _conv(self, x: Tensor) -> Tensor:
+        return self.function(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         expect_float(self, x)
         batched = x.ndim == self.dims + 2
         if not (batched or x.ndim == self.dims + 1) or x.shape[1 if batched else 0] != self.in_channels:
@@ -83,7 +81,7 @@ class _ConvNd(Module):
             return self._conv(x.unsqueeze(0)).squeeze(0)
         return self._conv(x)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self.dims:
             s += f", padding={self.padding}"
@@ -105,10 +103,7 @@ class Conv1d(_ConvNd):
 
     dims = 1
     layout = "L"
-
-    def _conv(self, x):
-        padding = self.padding if isinstance(self.padding, str) else self.padding[0]
-        return F.conv1d(x, self.weight, self.bias, self.stride[0], padding, self.dilation[0], self.groups)
+    function = staticmethod(F.conv1d)
 
 
 class Conv2d(_ConvNd):
@@ -120,6 +115,4 @@ class Conv2d(_ConvNd):
 
     dims = 2
     layout = "H, W"
-
-    def _conv(self, x):
-        return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+    function = staticmethod(F.conv2d)

@@ -3,6 +3,7 @@
 The batch dim is kept by default (start_dim=1), unlike ``functional.flatten``/``Tensor.flatten``
 whose start_dim is 0, as in PyTorch. Only the shape changes: the values are not copied.
 """
+from ..autograd.tensor import Tensor
 from ._checks import expect_tensor
 from .module import Module
 
@@ -10,12 +11,12 @@ from .module import Module
 class Flatten(Module):
     """Flatten(start_dim=1, end_dim=-1): (*, d_start, ..., d_end, *) -> (*, d_start * ... * d_end, *)."""
 
-    def __init__(self, start_dim=1, end_dim=-1):
+    def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim = start_dim
         self.end_dim = end_dim
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         expect_tensor(self, x)
         n = x.ndim
         s = self.start_dim + n if self.start_dim < 0 else self.start_dim
@@ -25,5 +26,5 @@ class Flatten(Module):
                              f"with {n} dims, got {tuple(x.shape)}")
         return x.flatten(self.start_dim, self.end_dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"

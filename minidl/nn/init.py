@@ -18,9 +18,10 @@ import math
 
 from .. import factories
 from ..autograd.grad_mode import no_grad
+from ..autograd.tensor import Tensor
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The factor by which to scale the std for a nonlinearity, so that it preserves the variance.
 
     linear, conv*, sigmoid: 1;  tanh: 5/3;  relu: sqrt(2);  leaky_relu: sqrt(2 / (1 + slope^2))
@@ -48,7 +49,7 @@ def calculate_gain(nonlinearity, param=None):
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
 
 
-def _calculate_fan_in_and_fan_out(tensor):
+def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight (out, in, *kernel): in * prod(kernel), out * prod(kernel)."""
     if tensor.ndim < 2:
         raise ValueError(f"fan in and fan out cannot be computed for a tensor with fewer than 2 "
@@ -57,60 +58,60 @@ def _calculate_fan_in_and_fan_out(tensor):
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
-def _fan(tensor, mode):
+def _fan(tensor: Tensor, mode: str) -> int:
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return fan_in if mode == "fan_in" else fan_out
 
 
-def _fill(tensor, values):
+def _fill(tensor: Tensor, values: Tensor) -> Tensor:
     """Copy ``values`` (a tensor of the same shape) into ``tensor``, outside the graph."""
     with no_grad():
         tensor.copy_(values)
     return tensor
 
 
-def _uniform(tensor, low, high):
+def _uniform(tensor: Tensor, low: float, high: float) -> Tensor:
     u = factories.rand(*tensor.shape, dtype=tensor.dtype, device=tensor.device)
     return _fill(tensor, u * (high - low) + low)
 
 
-def _normal(tensor, mean, std):
+def _normal(tensor: Tensor, mean: float, std: float) -> Tensor:
     z = factories.randn(*tensor.shape, dtype=tensor.dtype, device=tensor.device)
     return _fill(tensor, z * std + mean)
 
 
-def uniform_(tensor, a=0.0, b=1.0):
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
     """Fill with samples of the uniform distribution on [a, b)."""
     if b < a:
         raise ValueError(f"uniform_: expected a <= b, got a={a}, b={b}")
     return _uniform(tensor, a, b)
 
 
-def normal_(tensor, mean=0.0, std=1.0):
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
     """Fill with samples of the normal distribution N(mean, std^2)."""
     if std < 0:
         raise ValueError(f"normal_: std must be non-negative, got {std}")
     return _normal(tensor, mean, std)
 
 
-def constant_(tensor, val):
+def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with the value ``val``."""
     with no_grad():
         tensor.fill_(val)
     return tensor
 
 
-def zeros_(tensor):
+def zeros_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 0.0)
 
 
-def ones_(tensor):
+def ones_(tensor: Tensor) -> Tensor:
     return constant_(tensor, 1.0)
 
 
-def xavier_uniform_(tensor, gain=1.0):
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """U(-b, b) with b = gain * sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
@@ -118,13 +119,14 @@ def xavier_uniform_(tensor, gain=1.0):
     return _uniform(tensor, -bound, bound)
 
 
-def xavier_normal_(tensor, gain=1.0):
+def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return _normal(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
-def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
+                     nonlinearity: str = "leaky_relu") -> Tensor:
     """U(-b, b) with b = gain * sqrt(3 / fan) (He et al., 2015); gain = calculate_gain(nonlinearity, a).
 
     Linear and Conv layers use a = sqrt(5): gain = sqrt(1/3), so b = 1 / sqrt(fan_in).
@@ -136,7 +138,8 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     return _uniform(tensor, -bound, bound)
 
 
-def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
+def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
+                    nonlinearity: str = "leaky_relu") -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan); gain = calculate_gain(nonlinearity, a)."""
     fan = _fan(tensor, mode)
     if fan == 0:

@@ -13,9 +13,13 @@ dotted paths: ``'0.weight'``, ``'encoder.fc.bias'``.
 ``to(dtype)`` and ``to(device)`` change each parameter's and buffer's array *in place*: the
 Parameter objects stay the same, so an optimizer built before the move keeps working.
 """
+from __future__ import annotations
+
 import collections
 import collections.abc
 import itertools
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
 
 from ..autograd import dtypes
 from ..autograd.grad_mode import no_grad
@@ -24,9 +28,10 @@ from ..backend.device import Device
 from .parameter import Parameter
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+_M = TypeVar("_M", bound="Module")  # methods that return self return the caller's own type
 
 
-def _check_name(kind, name):
+def _check_name(kind: str, name: object) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{kind} name must be a string, got {type(name).__name__}")
     if not name or "." in name:
@@ -40,7 +45,7 @@ class Module:
 
     training: bool
 
-    def __init__(self):
+    def __init__(self) -> None:
         # object.__setattr__: our own __setattr__ needs these dicts to exist already
         object.__setattr__(self, "training", True)
         object.__setattr__(self, "_parameters", collections.OrderedDict())
@@ -48,10 +53,10 @@ class Module:
         object.__setattr__(self, "_non_persistent_buffers", set())
         object.__setattr__(self, "_modules", collections.OrderedDict())
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required 'forward' function")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
 
     # -- registration ---------------------------------------------------------------------------
@@ -62,7 +67,7 @@ class Module:
                                  f"is called: call super().__init__() first in {type(self).__name__}.__init__")
         return self._parameters, self._buffers, self._modules
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         if isinstance(value, Parameter):
             params, buffers, modules = self._dicts()
             self._forget(name)
@@ -97,7 +102,7 @@ class Module:
             registry.pop(name, None)
         self._non_persistent_buffers.discard(name)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         # Only called when normal lookup fails: the registered entries live in the three dicts.
         d = self.__dict__
         for registry in ("_parameters", "_buffers", "_modules"):
@@ -105,7 +110,7 @@ class Module:
                 return d[registry][name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         for registry in (self._parameters, self._buffers, self._modules):
             if name in registry:
                 del registry[name]
@@ -113,49 +118,45 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def register_parameter(self, name, param):
-        """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
+    def _check_entry(self, kind: str, registry: str, name: str, value: object, expected: type) -> None:
+        """What registering ``value`` as a ``kind`` under ``name`` needs: ``Module.__init__`` done, a
+        valid name that is not a plain attribute already, and an ``expected`` instance or None."""
         self._dicts()
-        _check_name("parameter", name)
-        if hasattr(self, name) and name not in self._parameters:
+        _check_name(kind, name)
+        if hasattr(self, name) and name not in self.__dict__[registry]:
             raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"cannot register {type(param).__name__} as parameter {name!r} "
-                            f"(a Parameter or None expected)")
+        if value is not None and not isinstance(value, expected):
+            raise TypeError(f"cannot register {type(value).__name__} as {kind} {name!r} "
+                            f"(a {expected.__name__} or None expected)")
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
+        self._check_entry("parameter", "_parameters", name, param, Parameter)
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """Register a tensor that is state but not learned (running statistics, masks).
 
         Buffers move with ``to()`` and, when ``persistent``, are saved in ``state_dict()``.
         """
-        self._dicts()
-        _check_name("buffer", name)
-        if hasattr(self, name) and name not in self._buffers:
-            raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"cannot register {type(tensor).__name__} as buffer {name!r} (a Tensor or None expected)")
+        self._check_entry("buffer", "_buffers", name, tensor, Tensor)
         self._buffers[name] = tensor
         if persistent:
             self._non_persistent_buffers.discard(name)
         else:
             self._non_persistent_buffers.add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         """Register a child module under ``name`` (what ``self.name = module`` does)."""
-        self._dicts()
-        _check_name("module", name)
-        if hasattr(self, name) and name not in self._modules:
-            raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"{type(module).__name__} is not a Module subclass")
+        self._check_entry("module", "_modules", name, module, Module)
         self._modules[name] = module
 
     register_module = add_module
 
     # -- walking the tree ----------------------------------------------------------------------
 
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every descendant, each once, parents first."""
         if memo is None:
             memo = set()
@@ -169,11 +170,11 @@ class Module:
                 continue
             yield from child.named_modules(memo, f"{prefix}.{name}" if prefix else name, remove_duplicate)
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """(name, module) of the direct children, each module once."""
         seen = set()
         for name, child in self._modules.items():
@@ -181,7 +182,7 @@ class Module:
                 seen.add(id(child))
                 yield name, child
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
@@ -197,25 +198,25 @@ class Module:
                 seen.add(id(t))
                 yield (f"{owner_name}.{name}" if owner_name else name), t
 
-    def named_parameters(self, prefix="", recurse=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
         yield from self._named_members("_parameters", prefix, recurse)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
         yield from self._named_members("_buffers", prefix, recurse)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def num_parameters(self, trainable_only=False):
+    def num_parameters(self, trainable_only: bool = False) -> int:
         """The number of learned numbers (elements of every parameter, shared ones counted once)."""
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 
-    def apply(self, fn):
+    def apply(self: _M, fn: Callable[[Module], object]) -> _M:
         """Call ``fn(m)`` on every submodule (children first) and then on self; returns self.
         The usual use is custom initialisation: ``model.apply(init_weights)``."""
         for child in self.children():
@@ -225,7 +226,7 @@ class Module:
 
     # -- modes and gradients -------------------------------------------------------------------
 
-    def train(self, mode=True):
+    def train(self: _M, mode: bool = True) -> _M:
         """Set training mode (dropout active, batch norm on batch statistics) here and below."""
         if not isinstance(mode, bool):
             raise TypeError(f"train: mode must be a bool, got {mode!r}")
@@ -233,16 +234,16 @@ class Module:
             object.__setattr__(m, "training", mode)
         return self
 
-    def eval(self):
+    def eval(self: _M) -> _M:
         """Evaluation mode: dropout off, batch norm on its running statistics. Same as train(False)."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self: _M, requires_grad: bool = True) -> _M:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Clear every parameter's ``.grad``: to None (the default, frees the memory) or to zeros."""
         for p in self.parameters():
             if p.grad is None:
@@ -266,7 +267,7 @@ class Module:
                     t.grad.data = fn(t.grad).data
         return self
 
-    def to(self, *args, dtype=None, device=None):
+    def to(self: _M, *args: Any, dtype: Any = None, device: str | Device | None = None) -> _M:
         """``to('cuda')``, ``to(minidl.float64)``, ``to('cpu', minidl.float32)``, in place; returns self.
 
         A dtype applies to floating-point parameters and buffers only (an int64 counter stays int64).
@@ -288,16 +289,16 @@ class Module:
             return t.to(dtype=dtype if t.is_floating_point() else None, device=device)
         return self._convert(convert)
 
-    def float(self):
+    def float(self: _M) -> _M:
         return self.to(dtypes.float32)
 
-    def double(self):
+    def double(self: _M) -> _M:
         return self.to(dtypes.float64)
 
-    def cpu(self):
+    def cpu(self: _M) -> _M:
         return self.to("cpu")
 
-    def cuda(self):
+    def cuda(self: _M) -> _M:
         return self.to("cuda")
 
     # -- saving and loading --------------------------------------------------------------------
@@ -313,7 +314,7 @@ class Module:
                 if b is not None and name not in module._non_persistent_buffers:
                     yield head + name, b
 
-    def state_dict(self, prefix="", keep_vars=False):
+    def state_dict(self, prefix: str = "", keep_vars: bool = False) -> collections.OrderedDict[str, Tensor]:
         """An ordered dict: dotted name -> tensor, for every parameter and persistent buffer.
 
         The tensors are detached and share memory with the module (copy them to keep a snapshot:
@@ -325,7 +326,7 @@ class Module:
             out[prefix + name] = t if keep_vars else t.detach()
         return out
 
-    def load_state_dict(self, state_dict, strict=True):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True) -> IncompatibleKeys:
         """Copy the values of ``state_dict`` into this module's parameters and buffers.
 
         Every key is checked before anything is copied, so a failed load changes nothing. Wrong
@@ -372,14 +373,14 @@ class Module:
 
     # -- printing ------------------------------------------------------------------------------
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The text between the parentheses of this module's repr (its settings); '' by default."""
         return ""
 
-    def _get_name(self):
+    def _get_name(self) -> str:
         return type(self).__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         extra = self.extra_repr()
         lines = extra.split("\n") if extra else []
         for name, child in self._modules.items():
@@ -389,6 +390,6 @@ class Module:
             return f"{self._get_name()}({extra})"
         return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         names = list(super().__dir__())
         return sorted(set(names + list(self._parameters) + list(self._buffers) + list(self._modules)))

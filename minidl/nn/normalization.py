@@ -10,9 +10,13 @@ Both kinds compute  y = (x - mean) / sqrt(var + eps) * weight + bias  (``functio
 
 weight starts at ones and bias at zeros (the identity after normalising), as in PyTorch.
 """
+from collections.abc import Sequence
+
 from .. import factories
 from .. import functional as F
 from ..autograd import dtypes
+from ..autograd.tensor import Tensor
+from ..factories import DeviceLike, DTypeLike
 from . import init
 from ._checks import expect_float
 from .module import Module
@@ -22,11 +26,12 @@ from .parameter import Parameter
 class _BatchNorm(Module):
     """What BatchNorm1d and BatchNorm2d share; they differ in the input ranks they accept."""
 
-    ranks = ()
-    layouts = ""
+    ranks: tuple[int, ...] = ()
+    layouts: tuple[str, ...] = ()
 
-    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
-                 device=None, dtype=None):
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
+                 track_running_stats: bool = True, device: DeviceLike | None = None,
+                 dtype: DTypeLike = None) -> None:
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
             raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
@@ -51,19 +56,19 @@ class _BatchNorm(Module):
             self.register_buffer("num_batches_tracked", None)
         self.reset_parameters()
 
-    def reset_running_stats(self):
+    def reset_running_stats(self) -> None:
         if self.track_running_stats:
             init.zeros_(self.running_mean)
             init.ones_(self.running_var)
             self.num_batches_tracked.zero_()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         self.reset_running_stats()
         if self.affine:
             init.ones_(self.weight)
             init.zeros_(self.bias)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         expect_float(self, x)
         if x.ndim not in self.ranks or x.shape[1] != self.num_features:
             layouts = " or ".join(layout.format(c=self.num_features) for layout in self.layouts)
@@ -82,7 +87,7 @@ class _BatchNorm(Module):
                             self.running_var if give_stats else None,
                             self.weight, self.bias, use_batch_stats, factor, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
                 f"track_running_stats={self.track_running_stats}")
 
@@ -114,8 +119,8 @@ class LayerNorm(Module):
     normalized_shape dims; weight and bias (if any) have shape normalized_shape.
     """
 
-    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, bias=True, device=None,
-                 dtype=None):
+    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
+                 bias: bool = True, device: DeviceLike | None = None, dtype: DTypeLike = None) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         if not shape or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
@@ -134,13 +139,13 @@ class LayerNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         if self.weight is not None:
             init.ones_(self.weight)
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, x):
+    def forward(self, x: Tensor) -> Tensor:
         expect_float(self, x)
         k = len(self.normalized_shape)
         if x.ndim < k or tuple(x.shape[x.ndim - k:]) != self.normalized_shape:
@@ -148,6 +153,6 @@ class LayerNorm(Module):
                              f"got {tuple(x.shape)}")
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
                 f"bias={self.bias is not None}")

@@ -9,6 +9,8 @@ A Parameter is an ordinary Tensor with two differences:
 Wrapping a tensor does not copy its array: ``Parameter(t).data is t.data``. Ops on a Parameter
 return plain Tensors; only the leaf itself is a Parameter.
 """
+from typing import Any
+
 from ..autograd.tensor import Tensor
 
 
@@ -19,7 +21,7 @@ class Parameter(Tensor):
     or None for an empty float tensor.
     """
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
             data = Tensor([])
         elif not isinstance(data, Tensor):
@@ -28,8 +30,9 @@ class Parameter(Tensor):
         self.data = data.data
         self.grad = None
         self.grad_fn = None
+        self._version = 0
         self._requires_grad = False
         self.requires_grad = requires_grad
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()

@@ -1,27 +1,41 @@
 """Pooling layers: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``.
 
 A pooling layer has no parameters: it keeps its window settings and calls the functional op
-(``functional/pool.py``, on our pool2d kernels). The max of each window passes its gradient to the
-element that won; the average spreads it evenly over the window.
+(``functional/pool.py``, on our pool2d kernels), which reads and checks them. The max of each
+window passes its gradient to the element that won; the average spreads it evenly over the window.
 """
+from collections.abc import Callable
+from typing import Any
+
 from .. import functional as F
+from ..autograd.tensor import Tensor
+from ..functional.pool import IntOrInts
 from ._checks import expect_float
 from .module import Module
 
 
 class _Pool(Module):
+    """What the four share: the input check in the layer's own words, and one forward that hands
+    the settings named in ``arguments`` to ``function``, in that order."""
+
     dims = 0
     layout = ""
+    function: Callable[..., Any]  # the functional op
+    arguments: tuple[str, ...] = ()
 
-    def _check(self, x):
+    def forward(self, x: Tensor) -> Any:
         expect_float(self, x)
         if x.ndim not in (self.dims + 1, self.dims + 2):
             raise ValueError(f"{self!r} expected input (N, C, {self.layout}) or (C, {self.layout}), "
                              f"got {tuple(x.shape)}")
+        return self.function(x, *(getattr(self, name) for name in self.arguments))
 
 
 class _MaxPool(_Pool):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+    arguments = ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
+
+    def __init__(self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
+                 dilation: IntOrInts = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size  # PyTorch's default
@@ -30,7 +44,7 @@ class _MaxPool(_Pool):
         self.return_indices = return_indices
         self.ceil_mode = ceil_mode
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
@@ -42,11 +56,7 @@ class MaxPool1d(_MaxPool):
     """
 
     dims, layout = 1, "L"
-
-    def forward(self, x):
-        self._check(x)
-        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
+    function = staticmethod(F.max_pool1d)
 
 
 class MaxPool2d(_MaxPool):
@@ -56,15 +66,14 @@ class MaxPool2d(_MaxPool):
     """
 
     dims, layout = 2, "H, W"
-
-    def forward(self, x):
-        self._check(x)
-        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode,
-                            self.return_indices)
+    function = staticmethod(F.max_pool2d)
 
 
 class _AvgPool(_Pool):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    arguments = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
+
+    def __init__(self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
@@ -72,7 +81,7 @@ class _AvgPool(_Pool):
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -83,11 +92,7 @@ class AvgPool1d(_AvgPool):
     """
 
     dims, layout = 1, "L"
-
-    def forward(self, x):
-        self._check(x)
-        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad)
+    function = staticmethod(F.avg_pool1d)
 
 
 class AvgPool2d(_AvgPool):
@@ -97,8 +102,4 @@ class AvgPool2d(_AvgPool):
     """
 
     dims, layout = 2, "H, W"
-
-    def forward(self, x):
-        self._check(x)
-        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad)
+    function = staticmethod(F.avg_pool2d)

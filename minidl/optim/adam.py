@@ -15,21 +15,24 @@ bias. ε is added after the bias correction, as PyTorch does, so results match i
 ``AdamW`` (adamw.py) is the same algorithm with the decay taken out of the gradient.
 """
 import math
+from typing import Any
 
+from ..autograd.tensor import Tensor
 from ..functional import maximum
-from .optimizer import Optimizer
+from .optimizer import Group, Optimizer, ParamsT
 
 
 class Adam(Optimizer):
     # AdamW sets this: decay p directly (p *= 1 - γλ) instead of adding λp to the gradient
     decoupled_weight_decay = False
 
-    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False,
-                 maximize=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
+                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       amsgrad=bool(amsgrad), maximize=bool(maximize)))
 
-    def _check_group(self, group, where):
+    def _check_group(self, group: Group, where: str) -> None:
         name = type(self).__name__
         self._check_number("lr", group["lr"], where, low=0.0)
         self._check_number("eps", group["eps"], where, low=0.0)
@@ -41,7 +44,7 @@ class Adam(Optimizer):
         for i, beta in enumerate(betas):
             self._check_number(f"betas[{i}]", beta, where, low=0.0, below=1.0)
 
-    def _update(self, p, grad, group, state):
+    def _update(self, p: Tensor, grad: Tensor, group: Group, state: dict[str, Any]) -> None:
         lr, weight_decay, eps = group["lr"], group["weight_decay"], group["eps"]
         beta1, beta2 = group["betas"]
         if group["maximize"]:

@@ -17,15 +17,17 @@ is the closed form given in each docstring. LambdaLR and OneCycleLR use their cl
 import copy
 import math
 import numbers
+from collections.abc import Callable, Sequence
+from typing import Any
 
-from .optimizer import Optimizer
+from .optimizer import Group, Optimizer
 
 
 class LRScheduler:
     # attributes that state_dict() leaves out (functions cannot be saved without pickle)
-    _not_saved = ("optimizer",)
+    _not_saved: tuple[str, ...] = ("optimizer",)
 
-    def __init__(self, optimizer, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{type(self).__name__}: expected an Optimizer, got {type(optimizer).__name__}")
         self.optimizer = optimizer
@@ -51,11 +53,11 @@ class LRScheduler:
         finally:
             self._is_initial = False
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         """The learning rates for step ``last_epoch``, one per parameter group."""
         raise NotImplementedError(f"{type(self).__name__} must define get_lr()")
 
-    def step(self):
+    def step(self) -> None:
         """Move to the next step and write its learning rates into the optimizer's groups."""
         self.last_epoch += 1
         try:
@@ -68,50 +70,50 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
-    def get_last_lr(self):
+    def get_last_lr(self) -> list[float]:
         """The learning rates the last ``step()`` set (one per group)."""
         return list(self._last_lr)
 
-    def _current_lrs(self):
+    def _current_lrs(self) -> list[float]:
         return [group["lr"] for group in self.optimizer.param_groups]
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """Everything the schedule needs to continue, except the optimizer (saved on its own)."""
         return {key: copy.deepcopy(value) for key, value in self.__dict__.items()
                 if key not in self._not_saved}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         if not isinstance(state_dict, dict) or "last_epoch" not in state_dict:
             raise ValueError(f"{type(self).__name__}.load_state_dict: expected the dict made by "
                              f"state_dict() (with 'last_epoch'), got {type(state_dict).__name__}")
         self.__dict__.update(copy.deepcopy({key: value for key, value in state_dict.items()
                                             if key not in self._not_saved}))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
 
 
-def _positive_int(scheduler, name, value):
+def _positive_int(scheduler: str, name: str, value: Any) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
         raise ValueError(f"{scheduler}: {name} must be a positive int, got {value!r}")
     return value
 
 
-def _positive_number(scheduler, name, value):
-    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not value > 0:
+def _positive_number(scheduler: str, name: str, value: Any) -> float:
+    if not isinstance(value, numbers.Real) or isinstance(value, bool) or not float(value) > 0:
         raise ValueError(f"{scheduler}: {name} must be a number > 0, got {value!r}")
-    return value
+    return float(value)
 
 
 class StepLR(LRScheduler):
     """Decay by ``gamma`` every ``step_size`` steps:  η_t = η₀ · γ^⌊t / step_size⌋."""
 
-    def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
         self.step_size = _positive_int("StepLR", "step_size", step_size)
         self.gamma = _positive_number("StepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self._is_initial or self.last_epoch == 0 or self.last_epoch % self.step_size != 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -123,7 +125,8 @@ class MultiStepLR(LRScheduler):
     A milestone listed twice decays twice there.
     """
 
-    def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
+                 last_epoch: int = -1) -> None:
         milestones = list(milestones)
         for m in milestones:
             if not isinstance(m, int) or isinstance(m, bool) or m < 0:
@@ -132,7 +135,7 @@ class MultiStepLR(LRScheduler):
         self.gamma = _positive_number("MultiStepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         hits = self.milestones.count(self.last_epoch)
         if self._is_initial or hits == 0:
             return self._current_lrs()
@@ -142,11 +145,11 @@ class MultiStepLR(LRScheduler):
 class ExponentialLR(LRScheduler):
     """Decay by ``gamma`` every step:  η_t = η₀ · γ^t."""
 
-    def __init__(self, optimizer, gamma, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, gamma: float, last_epoch: int = -1) -> None:
         self.gamma = _positive_number("ExponentialLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         if self._is_initial or self.last_epoch == 0:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
@@ -162,14 +165,14 @@ class CosineAnnealingLR(LRScheduler):
     closed-form difference is added instead.
     """
 
-    def __init__(self, optimizer, T_max, eta_min=0.0, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, T_max: int, eta_min: float = 0.0, last_epoch: int = -1) -> None:
         self.T_max = _positive_int("CosineAnnealingLR", "T_max", T_max)
-        if not isinstance(eta_min, numbers.Real) or isinstance(eta_min, bool) or eta_min < 0:
+        if not isinstance(eta_min, numbers.Real) or isinstance(eta_min, bool) or float(eta_min) < 0:
             raise ValueError(f"CosineAnnealingLR: eta_min must be a number >= 0, got {eta_min!r}")
-        self.eta_min = eta_min
+        self.eta_min: float = float(eta_min)
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         t, T, eta_min = self.last_epoch, self.T_max, self.eta_min
         if self._is_initial or t == 0:
             return self._current_lrs()
@@ -189,7 +192,8 @@ class LambdaLR(LRScheduler):
 
     _not_saved = ("optimizer", "lr_lambdas")
 
-    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+                 last_epoch: int = -1) -> None:
         groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != groups:
@@ -203,7 +207,7 @@ class LambdaLR(LRScheduler):
                 raise TypeError(f"LambdaLR: lr_lambda must be a function of the step, got {f!r}")
         super().__init__(optimizer, last_epoch)
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         return [base * f(self.last_epoch) for base, f in zip(self.base_lrs, self.lr_lambdas)]
 
 
@@ -222,10 +226,12 @@ class OneCycleLR(LRScheduler):
     each ``optimizer.step()``; stepping more than ``total_steps`` times is an error.
     """
 
-    def __init__(self, optimizer, max_lr, total_steps=None, epochs=None, steps_per_epoch=None,
-                 pct_start=0.3, anneal_strategy="cos", cycle_momentum=True, base_momentum=0.85,
-                 max_momentum=0.95, div_factor=25.0, final_div_factor=1e4, three_phase=False,
-                 last_epoch=-1):
+    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float], total_steps: int | None = None,
+                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
+                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
+                 base_momentum: float | Sequence[float] = 0.85, max_momentum: float | Sequence[float] = 0.95,
+                 div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False,
+                 last_epoch: int = -1) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"OneCycleLR: expected an Optimizer, got {type(optimizer).__name__}")
         if total_steps is not None:
@@ -235,16 +241,17 @@ class OneCycleLR(LRScheduler):
                                 * _positive_int("OneCycleLR", "steps_per_epoch", steps_per_epoch))
         else:
             raise ValueError("OneCycleLR: give either total_steps, or both epochs and steps_per_epoch")
-        if not isinstance(pct_start, numbers.Real) or isinstance(pct_start, bool) or not 0 <= pct_start <= 1:
+        if not isinstance(pct_start, numbers.Real) or isinstance(pct_start, bool) or not 0 <= float(pct_start) <= 1:
             raise ValueError(f"OneCycleLR: pct_start must be a number in [0, 1], got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
             raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
         _positive_number("OneCycleLR", "div_factor", div_factor)
         _positive_number("OneCycleLR", "final_div_factor", final_div_factor)
-        self.anneal_strategy = anneal_strategy
+        self.anneal_strategy: str = anneal_strategy
 
         T = self.total_steps
         # Each phase ends at a step and names the group entries it anneals between.
+        self._phases: list[dict[str, Any]]
         if three_phase:
             self._phases = [
                 dict(end_step=float(pct_start * T) - 1, start_lr="initial_lr", end_lr="max_lr",
@@ -272,14 +279,14 @@ class OneCycleLR(LRScheduler):
                 group["max_lr"] = top
                 group["min_lr"] = group["initial_lr"] / final_div_factor
 
-        self.cycle_momentum = bool(cycle_momentum)
+        self.cycle_momentum: bool = bool(cycle_momentum)
         if self.cycle_momentum:
             defaults = optimizer.defaults
             if "momentum" not in defaults and "betas" not in defaults:
                 raise ValueError(f"OneCycleLR: cycle_momentum=True needs an optimizer with momentum or "
                                  f"betas, and {type(optimizer).__name__} has neither; pass "
                                  f"cycle_momentum=False")
-            self.use_beta1 = "betas" in defaults
+            self.use_beta1: bool = "betas" in defaults
             if last_epoch == -1:
                 for group, top, base in zip(groups, _per_group("max_momentum", max_momentum, groups),
                                             _per_group("base_momentum", base_momentum, groups)):
@@ -288,18 +295,18 @@ class OneCycleLR(LRScheduler):
                     group["base_momentum"] = base
         super().__init__(optimizer, last_epoch)
 
-    def _set_momentum(self, group, value):
+    def _set_momentum(self, group: Group, value: float) -> None:
         if self.use_beta1:
             group["betas"] = (value, *group["betas"][1:])
         else:
             group["momentum"] = value
 
-    def _anneal(self, start, end, pct):
+    def _anneal(self, start: float, end: float, pct: float) -> float:
         if self.anneal_strategy == "cos":
             return end + (start - end) / 2.0 * (math.cos(math.pi * pct) + 1)
         return (end - start) * pct + start
 
-    def get_lr(self):
+    def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
             raise ValueError(f"OneCycleLR: tried to step {step} times, but total_steps is "
@@ -321,7 +328,7 @@ class OneCycleLR(LRScheduler):
         return lrs
 
 
-def _per_group(name, value, groups):
+def _per_group(name: str, value: Any, groups: list[Group]) -> list[Any]:
     """One value per parameter group: a list of them, or one value for every group."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(groups):

@@ -15,7 +15,7 @@ part of the graph. Writing a new optimizer is writing that one method:
         def __init__(self, params, lr=1e-3):
             super().__init__(params, dict(lr=lr))
 
-        def _update(self, p, grad, group, state):
+        def _update(self, p: Tensor, grad: Tensor, group: Group, state: dict[str, Any]) -> None:
             p.sub_(grad.sign(), alpha=group["lr"])
 
 ``state_dict()`` / ``load_state_dict()`` use PyTorch's layout, with parameters replaced by their
@@ -26,20 +26,27 @@ position (counted over all groups, in order), because tensors themselves cannot 
 """
 import numbers
 from collections import defaultdict
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from ..autograd.grad_mode import enable_grad, no_grad
 from ..autograd.tensor import Tensor
 from ..factories import zeros_like
 
+# What an optimizer is given: tensors, or parameter groups ({'params': [...], 'lr': ...}).
+ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
+# One parameter group once added: its 'params' list and its hyper-parameters.
+Group = dict[str, Any]
+
 
 class Optimizer:
-    def __init__(self, params, defaults):
+    def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
         self.defaults = dict(defaults)
         # Check the defaults on their own first, so that `SGD(ps, lr=-1)` is reported as the
         # argument it is, not as a property of "parameter group 0".
         self._check_group(self.defaults, where="")
-        self.state = defaultdict(dict)
-        self.param_groups = []
+        self.state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
+        self.param_groups: list[Group] = []
 
         name = type(self).__name__
         if isinstance(params, Tensor):
@@ -52,7 +59,7 @@ class Optimizer:
             raise TypeError(f"{name}: params must be an iterable of tensors or of dicts; for one "
                             f"parameter group pass a list holding the dict: [{{'params': ..., 'lr': ...}}]")
         try:
-            groups = list(params)
+            groups: list[Any] = list(params)
         except TypeError:
             raise TypeError(f"{name}: params must be an iterable of tensors or of dicts, got "
                             f"{type(params).__name__}") from None
@@ -66,7 +73,7 @@ class Optimizer:
 
     # -- parameter groups ---------------------------------------------------------------------
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a group of parameters with its own hyper-parameters (missing ones from the defaults)."""
         name = type(self).__name__
         where = f" in parameter group {len(self.param_groups)}"
@@ -87,7 +94,7 @@ class Optimizer:
             raise ValueError(f"{name}: a parameter group has no parameters{where}")
 
         # Tensors compare elementwise with ==, so membership is tested by identity (id), never `in`.
-        seen = set()
+        seen: set[int] = set()
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
                 raise TypeError(f"{name}: can only optimize tensors, but parameter {i}{where} is a "
@@ -110,24 +117,26 @@ class Optimizer:
         self._check_group(group, where)
         self.param_groups.append(group)
 
-    def _check_group(self, group, where):
+    def _check_group(self, group: Group, where: str) -> None:
         """Raise a clear error for a bad hyper-parameter; each subclass checks its own."""
         if "lr" in group:
             self._check_number("lr", group["lr"], where, low=0.0)
 
-    def _check_number(self, key, value, where, low=None, below=None):
+    def _check_number(self, key: str, value: Any, where: str, low: float | None = None,
+                      below: float | None = None) -> None:
         """Hyper-parameter ``key`` must be a real number with ``low <= value`` (and ``value < below``)."""
         name = type(self).__name__
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
             raise TypeError(f"{name}: {key} must be a number, got {value!r}{where}")
-        if low is not None and not value >= low:  # `not >=` also catches NaN
+        number = float(value)
+        if low is not None and not number >= low:  # `not >=` also catches NaN
             raise ValueError(f"{name}: {key} must be >= {low}, got {value}{where}")
-        if below is not None and not value < below:
+        if below is not None and not number < below:
             raise ValueError(f"{name}: {key} must be < {below}, got {value}{where}")
 
     # -- a training step ------------------------------------------------------------------------
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients: ``p.grad = None`` (the default), or fill them with zeros.
 
         None is cheaper (no memory is written) and lets ``step`` skip parameters that received no
@@ -145,7 +154,7 @@ class Optimizer:
                     with no_grad():
                         p.grad.zero_()
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()``'s loss, if given.
 
         ``closure`` re-evaluates the model and returns the loss (optimizers that need several
@@ -166,12 +175,12 @@ class Optimizer:
                     self._update(p, p.grad, group, self.state[p])
         return loss
 
-    def _update(self, p, grad, group, state):
+    def _update(self, p: Tensor, grad: Tensor, group: Group, state: dict[str, Any]) -> None:
         """Change ``p`` in place from its gradient; ``state`` is p's own dict of buffers."""
         raise NotImplementedError(f"{type(self).__name__} must define _update(p, grad, group, state)")
 
     @staticmethod
-    def _buffer(state, key, p):
+    def _buffer(state: dict[str, Any], key: str, p: Tensor) -> Tensor:
         """``state[key]``, created as zeros shaped like ``p`` the first time it is asked for."""
         if key not in state:
             state[key] = zeros_like(p)
@@ -179,13 +188,13 @@ class Optimizer:
 
     # -- saving and resuming --------------------------------------------------------------------
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """A snapshot of the state and hyper-parameters, parameters written as their positions.
 
         Tensors are detached copies: later steps do not change a state dict already taken (PyTorch
         returns live references; a copy costs memory once per checkpoint and removes a surprise).
         """
-        position = {}
+        position: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
             packed = {key: value for key, value in group.items() if key != "params"}
@@ -193,14 +202,14 @@ class Optimizer:
                 position.setdefault(id(p), len(position))
             packed["params"] = [position[id(p)] for p in group["params"]]
             groups.append(packed)
-        state = {}
+        state: dict[int, dict[str, Any]] = {}
         for group in self.param_groups:
             for p in group["params"]:
                 if self.state.get(p):  # .get: looking must not create entries in the defaultdict
                     state[position[id(p)]] = {key: _snapshot(value) for key, value in self.state[p].items()}
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Resume from ``state_dict()``: the same groups with the same sizes, in the same order.
 
         Saved tensors are copied onto each parameter's device and (floating ones) its dtype. The
@@ -216,7 +225,7 @@ class Optimizer:
         if len(saved_groups) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} parameter "
                              f"group(s), this optimizer has {len(self.param_groups)}")
-        by_position = {}
+        by_position: dict[Any, Tensor] = {}
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
                 raise ValueError(f"{name}.load_state_dict: parameter group {i} of the state dict is not "
@@ -226,7 +235,7 @@ class Optimizer:
                                  f"parameter(s) here but {len(saved['params'])} in the state dict")
             by_position.update(zip(saved["params"], group["params"]))
 
-        state = defaultdict(dict)
+        state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for position, saved in state_dict["state"].items():
             if position not in by_position:
                 raise ValueError(f"{name}.load_state_dict: the state dict has state for parameter "
@@ -246,7 +255,7 @@ class Optimizer:
         self.state = state
         self.param_groups = groups
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
@@ -255,11 +264,11 @@ class Optimizer:
         return "\n".join(lines) + "\n)"
 
 
-def _snapshot(value):
+def _snapshot(value: Any) -> Any:
     return value.detach().clone() if isinstance(value, Tensor) else value
 
 
-def _restore(value, p, what):
+def _restore(value: Any, p: Tensor, what: str) -> Any:
     """A saved state value, as p's optimizer needs it: a tensor copied to p's device and dtype."""
     if not isinstance(value, Tensor):
         return value
@@ -270,7 +279,7 @@ def _restore(value, p, what):
     return value.detach().to(device=p.device, dtype=dtype).clone()
 
 
-def _describe(obj):
+def _describe(obj: object) -> str:
     if isinstance(obj, dict):
         return f"a dict with keys {sorted(map(str, obj))}"
     return f"a {type(obj).__name__}"

@@ -13,23 +13,27 @@ For each parameter p with gradient ∇ (lr γ, smoothing α, eps ε, decay λ, m
 Centered divides by an estimate of the gradient's standard deviation instead of its RMS. There is
 no bias correction (unlike Adam), so early steps are large: v_1 = (1 - α) g².
 """
-from .optimizer import Optimizer
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from .optimizer import Group, Optimizer, ParamsT
 
 
 class RMSprop(Optimizer):
-    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0, momentum=0, centered=False,
-                 maximize=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
+                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=bool(centered), maximize=bool(maximize)))
 
-    def _check_group(self, group, where):
+    def _check_group(self, group: Group, where: str) -> None:
         self._check_number("lr", group["lr"], where, low=0.0)
         self._check_number("alpha", group["alpha"], where, low=0.0)
         self._check_number("eps", group["eps"], where, low=0.0)
         self._check_number("weight_decay", group["weight_decay"], where, low=0.0)
         self._check_number("momentum", group["momentum"], where, low=0.0)
 
-    def _update(self, p, grad, group, state):
+    def _update(self, p: Tensor, grad: Tensor, group: Group, state: dict[str, Any]) -> None:
         alpha, weight_decay, momentum = group["alpha"], group["weight_decay"], group["momentum"]
         if group["maximize"]:
             grad = -grad

@@ -11,17 +11,20 @@ For each parameter p with gradient ∇ (lr γ, momentum μ, dampening τ, weight
 The buffer starts as the first gradient itself, not as zeros, so the first step is a plain
 gradient step whatever μ is. Nesterov looks ahead along the buffer; it needs μ > 0 and τ = 0.
 """
-from .optimizer import Optimizer
+from typing import Any
+
+from ..autograd.tensor import Tensor
+from .optimizer import Group, Optimizer, ParamsT
 
 
 class SGD(Optimizer):
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False,
-                 maximize=False):
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
+                 weight_decay: float = 0, nesterov: bool = False, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=bool(nesterov),
                                       maximize=bool(maximize)))
 
-    def _check_group(self, group, where):
+    def _check_group(self, group: Group, where: str) -> None:
         self._check_number("lr", group["lr"], where, low=0.0)
         self._check_number("momentum", group["momentum"], where, low=0.0)
         self._check_number("dampening", group["dampening"], where)
@@ -30,7 +33,7 @@ class SGD(Optimizer):
             raise ValueError(f"SGD: nesterov momentum needs momentum > 0 and dampening = 0, got "
                              f"momentum={group['momentum']}, dampening={group['dampening']}{where}")
 
-    def _update(self, p, grad, group, state):
+    def _update(self, p: Tensor, grad: Tensor, group: Group, state: dict[str, Any]) -> None:
         momentum, weight_decay = group["momentum"], group["weight_decay"]
         if group["maximize"]:
             grad = -grad

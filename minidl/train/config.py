@@ -7,10 +7,13 @@ paper's 150 so that the run takes about a minute on two CPU cores; see DEFAULT_E
 The config is saved inside each checkpoint (as a plain dict), and ``minidl eval`` rebuilds the
 model from it, so it holds names and numbers only, never objects.
 """
+from __future__ import annotations
+
 import dataclasses
 import math
 import numbers
 import re
+from typing import Any
 
 DATASETS = ("mnist1d", "digits")
 MODELS = ("mlp", "cnn")
@@ -29,7 +32,7 @@ DEFAULT_EPOCHS = 80
 _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
 
-def _positive_int(value):
+def _positive_int(value: object) -> bool:
     return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
 
 
@@ -50,10 +53,10 @@ class TrainConfig:
     data_root: str = "data"
     quiet: bool = False
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         self.check()
 
-    def check(self):
+    def check(self) -> None:
         """Raise ValueError, naming the setting and the allowed values, for anything out of range."""
         for name, allowed in (("dataset", DATASETS), ("model", MODELS), ("optimizer", OPTIMIZERS)):
             if getattr(self, name) not in allowed:
@@ -71,14 +74,14 @@ class TrainConfig:
             raise ValueError(f"TrainConfig: device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
 
     @property
-    def out_dir(self):
+    def out_dir(self) -> str:
         return self.out if self.out is not None else f"runs/{self.dataset}-{self.model}"
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values):
+    def from_dict(cls, values: dict[str, Any]) -> TrainConfig:
         """The config saved in a checkpoint; unknown keys are an error, missing ones take defaults."""
         if not isinstance(values, dict):
             raise ValueError(f"TrainConfig: expected a dict of settings, got {type(values).__name__}")

@@ -14,15 +14,21 @@ and one line is printed:
 The train loss is the mean over the epoch's samples of the loss *while* the epoch was training,
 so it lags the weights a little; the test accuracy is of the weights at the end of the epoch.
 """
+from __future__ import annotations
+
 import sys
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
-from ..data import DataLoader
+from ..data import DataLoader, Dataset
 from ..functional import cross_entropy
+from ..nn import Module
+from ..optim import Optimizer
 from .scoring import accuracy
 
 
-def _progress(batches, total, description, enabled):
+def _progress(batches: Iterable, total: int, description: str, enabled: bool) -> Iterable:
     """Wrap the batches in a tqdm bar when asked and tqdm is there; else return them as they are."""
     if not enabled:
         return batches
@@ -34,7 +40,7 @@ def _progress(batches, total, description, enabled):
     return tqdm(batches, total=total, desc=description, leave=False, unit="batch", file=sys.stderr)
 
 
-def train_one_epoch(model, batches, optimizer, device):
+def train_one_epoch(model: Module, batches: Iterable, optimizer: Optimizer, device: str) -> float:
     """One pass over ``batches`` (a DataLoader, or a tqdm bar around one); returns the mean
     training loss over its samples."""
     model.train()
@@ -54,14 +60,16 @@ def train_one_epoch(model, batches, optimizer, device):
     return total / count
 
 
-def format_epoch(record, epochs):
+def format_epoch(record: dict[str, Any], epochs: int) -> str:
     width = len(str(epochs))
     return (f"epoch {record['epoch']:{width}d}/{epochs}  train loss {record['train_loss']:.4f}  "
             f"test acc {100 * record['test_accuracy']:.2f}%  ({record['seconds']:.1f} s)")
 
 
-def fit(model, optimizer, train_set, test_set, epochs, batch_size, device="cpu", seed=0,
-        log=print, progress=None, on_epoch=None):
+def fit(model: Module, optimizer: Optimizer, train_set: Dataset, test_set: Dataset, epochs: int,
+        batch_size: int, device: str = "cpu", seed: int = 0, log: Callable[[str], object] | None = print,
+        progress: bool | None = None,
+        on_epoch: Callable[[dict[str, Any]], object] | None = None) -> list[dict[str, Any]]:
     """Train ``model`` for ``epochs`` epochs; returns the history, one dict per epoch:
     ``{'epoch', 'train_loss', 'test_accuracy', 'seconds'}``.
 

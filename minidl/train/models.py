@@ -13,47 +13,49 @@ Each is a plain ``nn.Sequential``: printing the model shows every layer, and the
 keys ("0.weight", "2.bias", ...) are its positions. Weights start from the layers' default
 (PyTorch's) initialisation, drawn from ``minidl.manual_seed``'s generator.
 """
-from .. import nn
+from .. import nn, no_grad, zeros
 
 
-def _conv1d_length(length, kernel, stride, padding):
-    return (length + 2 * padding - kernel) // stride + 1
-
-
-def mnist1d_mlp():
+def _mlp(inputs: int) -> nn.Sequential:
+    """Flatten, then inputs-100-100-10 with ReLU: the MLP of both datasets."""
     return nn.Sequential(nn.Flatten(),
-                         nn.Linear(40, 100), nn.ReLU(),
+                         nn.Linear(inputs, 100), nn.ReLU(),
                          nn.Linear(100, 100), nn.ReLU(),
                          nn.Linear(100, 10))
 
 
-def mnist1d_cnn():
+def _with_classifier(features: nn.Sequential, input_shape: tuple[int, ...]) -> nn.Sequential:
+    """``features``, Flatten, and a Linear to 10 classes sized by running ``features`` once on
+    zeros of ``input_shape``: computed, not typed, so the numbers cannot drift apart from the
+    layers (and no output-size formula is written again here)."""
+    with no_grad():
+        width = features(zeros(1, *input_shape)).numel()
+    return nn.Sequential(*features, nn.Flatten(), nn.Linear(width, 10))
+
+
+def mnist1d_mlp() -> nn.Sequential:
+    return _mlp(40)
+
+
+def mnist1d_cnn() -> nn.Sequential:
     # The signal shrinks 40 -> 19 -> 10 -> 5 through the three strided convolutions, so the
-    # classifier sees 25 channels x 5 positions = 125 features. Computed, not typed, so the
-    # numbers cannot drift apart from the layers.
-    length = 40
-    for kernel, padding in ((5, 1), (3, 1), (3, 1)):
-        length = _conv1d_length(length, kernel, stride=2, padding=padding)
-    return nn.Sequential(nn.Conv1d(1, 25, 5, stride=2, padding=1), nn.ReLU(),
-                         nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
-                         nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
-                         nn.Flatten(),
-                         nn.Linear(25 * length, 10))
+    # classifier sees 25 channels x 5 positions = 125 features.
+    return _with_classifier(nn.Sequential(nn.Conv1d(1, 25, 5, stride=2, padding=1), nn.ReLU(),
+                                          nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
+                                          nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU()),
+                            (1, 40))
 
 
-def digits_mlp():
-    return nn.Sequential(nn.Flatten(),
-                         nn.Linear(64, 100), nn.ReLU(),
-                         nn.Linear(100, 100), nn.ReLU(),
-                         nn.Linear(100, 10))
+def digits_mlp() -> nn.Sequential:
+    return _mlp(64)
 
 
-def digits_cnn():
-    # 8 x 8 -> pool -> 4 x 4 -> pool -> 2 x 2; padding 1 keeps each 3 x 3 convolution's size.
-    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(),
-                         nn.Linear(32 * 2 * 2, 10))
+def digits_cnn() -> nn.Sequential:
+    # 8 x 8 -> pool -> 4 x 4 -> pool -> 2 x 2; padding 1 keeps each 3 x 3 convolution's size, so
+    # the classifier sees 32 channels x 2 x 2 = 128 features.
+    return _with_classifier(nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)),
+                            (1, 8, 8))
 
 
 BUILDERS = {
@@ -64,7 +66,7 @@ BUILDERS = {
 }
 
 
-def build_model(dataset, name):
+def build_model(dataset: str, name: str) -> nn.Sequential:
     """A freshly initialised model ``name`` ('mlp' or 'cnn') for ``dataset`` ('mnist1d' or 'digits')."""
     try:
         builder = BUILDERS[(dataset, name)]

@@ -9,25 +9,32 @@
 Each file is written to a temporary name and renamed into place (``minidl.save`` does the same),
 so stopping a run half-way never leaves a half-written file behind.
 """
+from __future__ import annotations
+
 import json
 import os
 import tempfile
+from collections.abc import Callable
+from typing import IO, Any
 
 from .. import io
+from ..nn import Module
+from ..optim import Optimizer
+from .config import TrainConfig
 
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.json"
 CURVES = "curves.png"
 
 
-def write_checkpoint(out, model, optimizer, config, epoch):
+def write_checkpoint(out: str, model: Module, optimizer: Optimizer, config: TrainConfig, epoch: int) -> str:
     path = os.path.join(out, CHECKPOINT)
     io.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
              "config": config.to_dict(), "epoch": epoch}, path)
     return path
 
 
-def _replace_atomically(path, write):
+def _replace_atomically(path: str, write: Callable[[IO[bytes]], object]) -> None:
     directory = os.path.dirname(path) or "."
     fd, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}.", suffix=".tmp", dir=directory)
     try:
@@ -40,7 +47,8 @@ def _replace_atomically(path, write):
         raise
 
 
-def write_metrics(out, config, history, extra=None):
+def write_metrics(out: str, config: TrainConfig, history: list[dict[str, Any]],
+                  extra: dict[str, Any] | None = None) -> str:
     """metrics.json: ``{'config': {...}, 'epochs': [{epoch, train_loss, test_accuracy, seconds}],
     'final_test_accuracy': ..., **extra}``."""
     path = os.path.join(out, METRICS)
@@ -53,7 +61,7 @@ def write_metrics(out, config, history, extra=None):
     return path
 
 
-def write_curves(out, history, title=""):
+def write_curves(out: str, history: list[dict[str, Any]], title: str = "") -> str | None:
     """curves.png, or None when matplotlib is not installed (it is optional)."""
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -5,11 +5,16 @@ initial weights are the first draws from minidl's generator), and the loader shu
 own generator seeded from the same number. So the same config gives the same weights, the same
 batches, and the same accuracy, run after run.
 """
+from __future__ import annotations
+
 import dataclasses
 import os
 import time
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from .. import __version__, get_num_threads, manual_seed, optim, zeros
+from ..nn import Module, Parameter
 from .config import TrainConfig
 from .datasets import load_splits
 from .loop import fit
@@ -20,17 +25,17 @@ from .outputs import write_checkpoint, write_curves, write_metrics
 @dataclasses.dataclass
 class RunResult:
     config: TrainConfig
-    model: object
-    optimizer: object
-    history: list
-    files: dict  # 'checkpoint', 'metrics', 'curves' -> path (curves None without matplotlib)
+    model: Module
+    optimizer: optim.Optimizer
+    history: list[dict[str, Any]]
+    files: dict[str, str | None]  # 'checkpoint', 'metrics', 'curves' -> path (curves None without matplotlib)
 
     @property
-    def final_accuracy(self):
+    def final_accuracy(self) -> float:
         return self.history[-1]["test_accuracy"]
 
 
-def resolve_device(device):
+def resolve_device(device: str | None) -> str:
     """The device a run uses: ``device``, or minidl's default when None. A device that cannot be
     used (CUDA on a machine without a GPU or CuPy) raises minidl's own RuntimeError here, before
     any data is loaded."""
@@ -38,7 +43,7 @@ def resolve_device(device):
     return str(probe.device)
 
 
-def make_optimizer(name, parameters, lr):
+def make_optimizer(name: str, parameters: Iterable[Parameter], lr: float) -> optim.Optimizer:
     if name == "adam":
         return optim.Adam(parameters, lr=lr)
     if name == "sgd":
@@ -47,7 +52,7 @@ def make_optimizer(name, parameters, lr):
     raise ValueError(f"make_optimizer: unknown optimizer {name!r}; expected 'adam' or 'sgd'")
 
 
-def run(config=None, log=print):
+def run(config: TrainConfig | None = None, log: Callable[[str], object] | None = print) -> RunResult:
     """Train as ``config`` says (default: TrainConfig()), write the outputs, return a RunResult.
 
     log: called with each line to print (None: print nothing); with ``config.quiet`` only the

@@ -5,11 +5,16 @@ kept for a backward pass that will never come) over fixed batches in a fixed ord
 with exactly this call and ``minidl eval`` repeats it on the reloaded weights, so the two print
 the same number to the last digit.
 """
+from __future__ import annotations
+
 import os
+from collections.abc import Callable
+from typing import Any
 
 from .. import io
 from ..autograd import no_grad
-from ..data import DataLoader
+from ..data import DataLoader, Dataset
+from ..nn import Module
 from .config import TrainConfig
 from .datasets import load_splits
 from .models import build_model
@@ -17,7 +22,7 @@ from .models import build_model
 EVAL_BATCH_SIZE = 1000
 
 
-def accuracy(model, dataset, device="cpu", batch_size=EVAL_BATCH_SIZE):
+def accuracy(model: Module, dataset: Dataset, device: str = "cpu", batch_size: int = EVAL_BATCH_SIZE) -> float:
     """The fraction of ``dataset``'s samples whose label is the model's highest-scoring class.
 
     Leaves the model in eval mode; the training loop switches it back to train mode itself.
@@ -31,7 +36,7 @@ def accuracy(model, dataset, device="cpu", batch_size=EVAL_BATCH_SIZE):
     return correct / len(dataset)
 
 
-def load_checkpoint(path):
+def load_checkpoint(path: str) -> dict[str, Any]:
     """The dict ``minidl train`` saved, checked for the parts ``evaluate_checkpoint`` needs."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path}")
@@ -42,7 +47,8 @@ def load_checkpoint(path):
     return checkpoint
 
 
-def evaluate_checkpoint(path, data_root=None, device="cpu", log=print):
+def evaluate_checkpoint(path: str, data_root: str | None = None, device: str = "cpu",
+                        log: Callable[[str], object] | None = print) -> float:
     """Rebuild the model a checkpoint was trained as, load its weights and return its test accuracy.
 
     data_root: where the dataset lives (default: the one the run used). device: where to run.
