@@ -17,6 +17,7 @@ Environment variables, forwarded to CMake:
 The CMake build directory is build/cmake-<python>-<hash of the environment>, kept between builds
 so that a rebuild after editing one .cpp recompiles only that file.
 """
+
 import contextlib
 import hashlib
 import os
@@ -139,8 +140,10 @@ class CMakeBuild(build_ext):
 
         configure = [
             cmake,
-            "-S", str(ROOT),
-            "-B", str(build_dir),
+            "-S",
+            str(ROOT),
+            "-B",
+            str(build_dir),
             "-DCMAKE_BUILD_TYPE=Release",
             f"-DPython_EXECUTABLE={sys.executable}",
             f"-Dpybind11_DIR={pybind11.get_cmake_dir()}",

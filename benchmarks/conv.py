@@ -21,6 +21,7 @@ load average: with other work running on a 2-core machine, multi-threaded timing
 PyTorch's, OpenBLAS's) can be several times slower than on a quiet one, and their ratios say
 little.
 """
+
 import argparse
 import os
 import time
@@ -66,8 +67,10 @@ def race(contestants, rounds, round_seconds=0.1, settle_seconds=0.15):
 def minidl_case(n, c_in, c_out, size, kernel, padding, rng):
     op = conv1d if len(size) == 1 else conv2d
     x = md.tensor(rng.standard_normal((n, c_in) + size).astype(np.float32), requires_grad=True)
-    w = md.tensor(rng.standard_normal((c_out, c_in) + (kernel,) * len(size)).astype(np.float32) * 0.1,
-                  requires_grad=True)
+    w = md.tensor(
+        rng.standard_normal((c_out, c_in) + (kernel,) * len(size)).astype(np.float32) * 0.1,
+        requires_grad=True,
+    )
     b = md.tensor(np.zeros(c_out, np.float32), requires_grad=True)
     grad = md.tensor(np.ones(op(x, w, b, padding=padding).shape, np.float32))
 
@@ -78,8 +81,10 @@ def torch_case(torch, n, c_in, c_out, size, kernel, padding, rng):
     F = torch.nn.functional
     op = F.conv1d if len(size) == 1 else F.conv2d
     x = torch.tensor(rng.standard_normal((n, c_in) + size).astype(np.float32), requires_grad=True)
-    w = torch.tensor(rng.standard_normal((c_out, c_in) + (kernel,) * len(size)).astype(np.float32) * 0.1,
-                     requires_grad=True)
+    w = torch.tensor(
+        rng.standard_normal((c_out, c_in) + (kernel,) * len(size)).astype(np.float32) * 0.1,
+        requires_grad=True,
+    )
     b = torch.zeros(c_out, requires_grad=True)
     grad = torch.ones(op(x, w, b, padding=padding).shape)
 
@@ -97,17 +102,22 @@ def main(argv=None):
     rounds = 3 if args.quick else 8
     try:
         import torch
+
         torch.set_num_threads(threads)
     except ImportError:
         torch = None
 
     load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"conv benchmark, float32, {threads} thread(s), {os.cpu_count()} cores, load average {load}; "
-          f"times in ms, fastest call over {rounds} rounds")
+    print(
+        f"conv benchmark, float32, {threads} thread(s), {os.cpu_count()} cores, load average {load}; "
+        f"times in ms, fastest call over {rounds} rounds"
+    )
     table = Table({"case": 16, "shape": 28}, {"native": 8, "reference": 10, "torch": 8}, digits=2)
     table.print_header()
     for name, n, c_in, c_out, size, kernel, padding in CASES:
-        shape = f"{n}x{c_in}->{c_out} {'x'.join(map(str, size))} k{kernel}" + (f" p{padding}" if padding else "")
+        shape = f"{n}x{c_in}->{c_out} {'x'.join(map(str, size))} k{kernel}" + (
+            f" p{padding}" if padding else ""
+        )
         rng = np.random.default_rng(0)
         contestants = {}
         for setting in ("native", "reference"):
@@ -115,8 +125,10 @@ def main(argv=None):
                 contestants[setting] = minidl_case(n, c_in, c_out, size, kernel, padding, rng)
         if torch is not None:
             contestants["torch"] = torch_case(torch, n, c_in, c_out, size, kernel, padding, rng)
-        best = [race({who: _with_setting(who, pair[index]) for who, pair in contestants.items()}, rounds)
-                for index in range(2)]  # the forward race, then the forward + backward one
+        best = [
+            race({who: _with_setting(who, pair[index]) for who, pair in contestants.items()}, rounds)
+            for index in range(2)
+        ]  # the forward race, then the forward + backward one
         table.print_case([name, shape], {who: (best[0][who], best[1][who]) for who in contestants})
 
 
@@ -128,6 +140,7 @@ def _with_setting(who, fn):
     def run():
         with md.use_kernels(who):
             fn()
+
     return run
 
 

@@ -23,6 +23,7 @@ forward + backward through minidl Tensors and autograd, as a model would. Each f
 median of several loops timed with CUDA events after a warm-up (benchmarks/gpu_report.py).
 PyTorch is optional: without a CUDA build of it the cuDNN rows say so.
 """
+
 import os
 
 # Before CuPy is imported (by this module or by minidl): CuPy reads it once, and TF32 would make
@@ -42,9 +43,20 @@ from minidl.backend import kernels, native  # noqa: E402
 from . import gpu_train  # noqa: E402
 from .gpu_report import Row, cupy_seconds, markdown_table, text_table, torch_seconds  # noqa: E402
 
-KERNEL_NAMES = ("matmul", "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
-                "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-                "softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward")
+KERNEL_NAMES = (
+    "matmul",
+    "conv2d_forward",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
+    "softmax_forward",
+    "softmax_backward",
+    "log_softmax_forward",
+    "log_softmax_backward",
+)
 GB = 1e9
 
 
@@ -55,6 +67,7 @@ def native_kernel(name):
     def call(*args):
         with md.use_kernels("native"):
             return fn(*args)
+
     return call
 
 
@@ -65,13 +78,18 @@ def randn(cp, *shape, seed=0):
 # ---------------------------------------------------------------------------------------------
 # Ceilings
 
+
 def copy_bandwidth(cp, repeats, quick):
     n = (128 if quick else 512) * 2**20 // 4  # float32 elements: 128 or 512 MiB
     src, dst = cp.ones(n, cp.float32), cp.empty(n, cp.float32)
     seconds = cupy_seconds(cp, lambda: cp.copyto(dst, src), repeats)
     bandwidth = 2 * src.nbytes / seconds
-    row = Row("ceiling", f"device-to-device copy, {src.nbytes >> 20} MiB", f"{bandwidth / GB:,.0f} GB/s",
-              note="2 x bytes / time (read + write)")
+    row = Row(
+        "ceiling",
+        f"device-to-device copy, {src.nbytes >> 20} MiB",
+        f"{bandwidth / GB:,.0f} GB/s",
+        note="2 x bytes / time (read + write)",
+    )
     return bandwidth, row
 
 
@@ -83,23 +101,39 @@ def sgemm_seconds(cp, n, repeats):
 # ---------------------------------------------------------------------------------------------
 # Kernels
 
+
 def matmul_rows(cp, sizes, repeats):
     rows = []
     ours = native_kernel("matmul")
     for n in sizes:
         a, b = randn(cp, 1, n, n, seed=3), randn(cp, 1, n, n, seed=4)
-        flops = 2.0 * n ** 3
+        flops = 2.0 * n**3
         mine = flops / cupy_seconds(cp, lambda: ours(a, b, False, False), repeats)
         cublas = flops / sgemm_seconds(cp, n, repeats)
-        rows.append(Row("matmul", f"{n} x {n} x {n}", f"{mine / GB:,.0f} GFLOP/s", f"cuBLAS {cublas / GB:,.0f} GFLOP/s",
-                        mine / cublas, 0.5 if n == 4096 else None))
+        rows.append(
+            Row(
+                "matmul",
+                f"{n} x {n} x {n}",
+                f"{mine / GB:,.0f} GFLOP/s",
+                f"cuBLAS {cublas / GB:,.0f} GFLOP/s",
+                mine / cublas,
+                0.5 if n == 4096 else None,
+            )
+        )
     return rows
 
 
 def bandwidth_row(cp, section, case, fn, nbytes, copy_bw, target, repeats):
     bandwidth = nbytes / cupy_seconds(cp, fn, repeats)
-    return Row(section, case, f"{bandwidth / GB:,.0f} GB/s", f"copy {copy_bw / GB:,.0f} GB/s", bandwidth / copy_bw,
-               target, f"{nbytes / 2**20:,.0f} MiB moved")
+    return Row(
+        section,
+        case,
+        f"{bandwidth / GB:,.0f} GB/s",
+        f"copy {copy_bw / GB:,.0f} GB/s",
+        bandwidth / copy_bw,
+        target,
+        f"{nbytes / 2**20:,.0f} MiB moved",
+    )
 
 
 def softmax_rows(cp, shapes, copy_bw, repeats):
@@ -112,9 +146,16 @@ def softmax_rows(cp, shapes, copy_bw, repeats):
             forward, backward = native_kernel(f"{name}_forward"), native_kernel(f"{name}_backward")
             y = forward(x)
             shape = f"{rows_} x {cols}"
-            rows.append(bandwidth_row(cp, name, f"forward {shape}", lambda: forward(x), 2 * size, copy_bw, 0.7, repeats))
-            rows.append(bandwidth_row(cp, name, f"backward {shape}", lambda: backward(g, y), 3 * size, copy_bw, 0.7,
-                                      repeats))
+            rows.append(
+                bandwidth_row(
+                    cp, name, f"forward {shape}", lambda: forward(x), 2 * size, copy_bw, 0.7, repeats
+                )
+            )
+            rows.append(
+                bandwidth_row(
+                    cp, name, f"backward {shape}", lambda: backward(g, y), 3 * size, copy_bw, 0.7, repeats
+                )
+            )
     return rows
 
 
@@ -127,18 +168,55 @@ def pool_rows(cp, shape, copy_bw, repeats):
         window = f"k{kernel[0]} s{stride[0]} p{padding[0]}, {shape}"
         y, idx = max_fwd(x, kernel, stride, padding, (1, 1), False)
         g = cp.ones_like(y)
-        rows.append(bandwidth_row(cp, "max_pool2d", f"forward {window}",
-                                  lambda: max_fwd(x, kernel, stride, padding, (1, 1), False),
-                                  x.nbytes + y.nbytes + idx.nbytes, copy_bw, 0.6, repeats))
-        rows.append(bandwidth_row(cp, "max_pool2d", f"backward {window}", lambda: max_bwd(g, idx, shape),
-                                  g.nbytes + idx.nbytes + x.nbytes, copy_bw, 0.6, repeats))
+        rows.append(
+            bandwidth_row(
+                cp,
+                "max_pool2d",
+                f"forward {window}",
+                lambda: max_fwd(x, kernel, stride, padding, (1, 1), False),
+                x.nbytes + y.nbytes + idx.nbytes,
+                copy_bw,
+                0.6,
+                repeats,
+            )
+        )
+        rows.append(
+            bandwidth_row(
+                cp,
+                "max_pool2d",
+                f"backward {window}",
+                lambda: max_bwd(g, idx, shape),
+                g.nbytes + idx.nbytes + x.nbytes,
+                copy_bw,
+                0.6,
+                repeats,
+            )
+        )
         a = avg_fwd(x, kernel, stride, padding, False, True)
-        rows.append(bandwidth_row(cp, "avg_pool2d", f"forward {window}",
-                                  lambda: avg_fwd(x, kernel, stride, padding, False, True),
-                                  x.nbytes + a.nbytes, copy_bw, 0.6, repeats))
-        rows.append(bandwidth_row(cp, "avg_pool2d", f"backward {window}",
-                                  lambda: avg_bwd(a, shape, kernel, stride, padding, True),
-                                  a.nbytes + x.nbytes, copy_bw, 0.6, repeats))
+        rows.append(
+            bandwidth_row(
+                cp,
+                "avg_pool2d",
+                f"forward {window}",
+                lambda: avg_fwd(x, kernel, stride, padding, False, True),
+                x.nbytes + a.nbytes,
+                copy_bw,
+                0.6,
+                repeats,
+            )
+        )
+        rows.append(
+            bandwidth_row(
+                cp,
+                "avg_pool2d",
+                f"backward {window}",
+                lambda: avg_bwd(a, shape, kernel, stride, padding, True),
+                a.nbytes + x.nbytes,
+                copy_bw,
+                0.6,
+                repeats,
+            )
+        )
     return rows
 
 
@@ -147,10 +225,10 @@ def pool_rows(cp, shape, copy_bw, repeats):
 
 CONV_CASES = [
     # x shape, weight shape, stride, padding
-    ((32, 64, 56, 56), (64, 64, 3, 3), 1, 1),      # a ResNet stage-1 layer
-    ((32, 128, 28, 28), (128, 128, 3, 3), 1, 1),   # stage 2
-    ((32, 256, 14, 14), (64, 256, 1, 1), 1, 0),    # a pointwise bottleneck
-    ((32, 3, 224, 224), (64, 3, 7, 7), 2, 3),      # the stem
+    ((32, 64, 56, 56), (64, 64, 3, 3), 1, 1),  # a ResNet stage-1 layer
+    ((32, 128, 28, 28), (128, 128, 3, 3), 1, 1),  # stage 2
+    ((32, 256, 14, 14), (64, 256, 1, 1), 1, 0),  # a pointwise bottleneck
+    ((32, 3, 224, 224), (64, 3, 7, 7), 2, 3),  # the stem
 ]
 
 
@@ -186,6 +264,7 @@ def conv_rows(cp, cases, repeats):
         def ours_fwd_bwd():
             xt.grad = wt.grad = None
             F.conv2d(xt, wt, stride=stride, padding=padding).backward(gt)
+
         both = cupy_seconds(cp, ours_fwd_bwd, repeats)
 
         peer = [None, None]
@@ -202,19 +281,27 @@ def conv_rows(cp, cases, repeats):
             def torch_fwd_bwd():
                 tx.grad = tw.grad = None
                 conv(tx, tw, stride=stride, padding=padding).backward(tg)
+
             peer = [torch_seconds(torch, torch_fwd, repeats), torch_seconds(torch, torch_fwd_bwd, repeats)]
-        for what, mine, theirs, total in (("forward", fwd, peer[0], flops), ("fwd+bwd", both, peer[1], 3 * flops)):
+        for what, mine, theirs, total in (
+            ("forward", fwd, peer[0], flops),
+            ("fwd+bwd", both, peer[1], 3 * flops),
+        ):
             figure = f"{1e3 * mine:.2f} ms, {total / mine / GB:,.0f} GFLOP/s"
             if theirs is None:
                 rows.append(Row("conv2d", f"{what} {case}", figure, "-", None, 0.4, f"no cuDNN row: {why}"))
             else:
-                rows.append(Row("conv2d", f"{what} {case}", figure, f"cuDNN {1e3 * theirs:.2f} ms",
-                                theirs / mine, 0.4))
+                rows.append(
+                    Row(
+                        "conv2d", f"{what} {case}", figure, f"cuDNN {1e3 * theirs:.2f} ms", theirs / mine, 0.4
+                    )
+                )
     return rows
 
 
 # ---------------------------------------------------------------------------------------------
 # Training epochs
+
 
 def train_rows(data_root, quick):
     rows = []
@@ -226,13 +313,21 @@ def train_rows(data_root, quick):
             continue
         gpu = gpu_train.epoch_seconds(make_model, dataset, batch, "cuda", epochs)
         cpu = gpu_train.epoch_seconds(make_model, dataset, batch, "cpu", epochs)
-        rows.append(Row("training", f"{label}, one epoch ({len(dataset)} samples, batch {batch})",
-                        f"GPU {gpu:.3f} s", f"CPU {cpu:.3f} s ({threads} threads)", cpu / gpu,
-                        note="ratio = CPU time / GPU time"))
+        rows.append(
+            Row(
+                "training",
+                f"{label}, one epoch ({len(dataset)} samples, batch {batch})",
+                f"GPU {gpu:.3f} s",
+                f"CPU {cpu:.3f} s ({threads} threads)",
+                cpu / gpu,
+                note="ratio = CPU time / GPU time",
+            )
+        )
     return rows
 
 
 # ---------------------------------------------------------------------------------------------
+
 
 def describe(cp):
     props = cp.cuda.runtime.getDeviceProperties(0)
@@ -240,12 +335,16 @@ def describe(cp):
     torch, why = load_torch()
     cuda_module = native.cuda_module()
     missing = [n for n in KERNEL_NAMES if cuda_module is None or not hasattr(cuda_module, n)]
-    lines = [f"GPU: {name} ({props['totalGlobalMem'] / 2**30:.0f} GiB, {props['multiProcessorCount']} SMs), "
-             f"CUDA runtime {cp.cuda.runtime.runtimeGetVersion()}, CuPy {cp.__version__}, "
-             f"{'PyTorch ' + torch.__version__ if torch else why}, minidl {md.__version__}, CUPY_TF32=0"]
+    lines = [
+        f"GPU: {name} ({props['totalGlobalMem'] / 2**30:.0f} GiB, {props['multiProcessorCount']} SMs), "
+        f"CUDA runtime {cp.cuda.runtime.runtimeGetVersion()}, CuPy {cp.__version__}, "
+        f"{'PyTorch ' + torch.__version__ if torch else why}, minidl {md.__version__}, CUPY_TF32=0"
+    ]
     if missing:
-        lines.append(f"WARNING: minidl._C_cuda has no {', '.join(missing)}; those rows measure whatever "
-                     f"backend.kernels runs instead ({native.load_error('_C_cuda') or 'module loaded'})")
+        lines.append(
+            f"WARNING: minidl._C_cuda has no {', '.join(missing)}; those rows measure whatever "
+            f"backend.kernels runs instead ({native.load_error('_C_cuda') or 'module loaded'})"
+        )
     return lines
 
 
@@ -262,20 +361,23 @@ def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gpu", description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a smoke pass: fewer sizes and repeats")
     parser.add_argument("--out", metavar="PATH", help="also write the table as markdown to PATH")
-    parser.add_argument("--repeats", type=int, default=None, help="timed loops per figure (default 7, quick 3)")
+    parser.add_argument(
+        "--repeats", type=int, default=None, help="timed loops per figure (default 7, quick 3)"
+    )
     parser.add_argument("--data-root", default="data", help="where the MNIST-1D cache lives (or is made)")
     args = parser.parse_args(argv)
     if not md.cuda.is_available():
         print(f"benchmarks.gpu: no usable GPU here: {md.cuda.unavailable_reason()}", file=sys.stderr)
         return 2
     import cupy as cp
+
     repeats = args.repeats or (3 if args.quick else 7)
     header = describe(cp)
     print("\n".join(header), flush=True)
 
     copy_bw, copy_row = copy_bandwidth(cp, repeats, args.quick)
     n = 4096
-    sgemm = 2.0 * n ** 3 / sgemm_seconds(cp, n, repeats)
+    sgemm = 2.0 * n**3 / sgemm_seconds(cp, n, repeats)
     rows = [copy_row, Row("ceiling", f"cuBLAS SGEMM {n} (TF32 off)", f"{sgemm / GB:,.0f} GFLOP/s")]
     sizes = (1024, 4096) if args.quick else (1024, 2048, 4096, 8192)
     softmax_shapes = [(8192, 4096)] if args.quick else [(8192, 4096), (65536, 1000)]
@@ -288,8 +390,9 @@ def main(argv=None):
 
     print("\n" + text_table(rows))
     judged = [r for r in rows if r.verdict != "-"]
-    summary = (f"{sum(r.verdict == 'ok' for r in judged)} of {len(judged)} targets met"
-               + (" (--quick: a smoke pass, not for RESULTS.md)" if args.quick else ""))
+    summary = f"{sum(r.verdict == 'ok' for r in judged)} of {len(judged)} targets met" + (
+        " (--quick: a smoke pass, not for RESULTS.md)" if args.quick else ""
+    )
     print("\n" + summary)
     if args.out:
         with open(args.out, "w") as f:

@@ -6,6 +6,7 @@ second has completed; the figure is the median of several such loops, each long 
 ``LOOP_MS``) that the events' own resolution (~0.5 us) does not matter. One call runs first as a
 warm-up: CuPy compiles its kernels and fills its memory pool on first use.
 """
+
 import dataclasses
 import statistics
 
@@ -34,24 +35,28 @@ def _median_ms(fn, repeats, make_event, elapsed_ms, synchronize):
 
 def cupy_seconds(cp, fn, repeats):
     """Seconds per call of ``fn`` (work queued on CuPy's current stream), by CUDA events."""
-    return _median_ms(fn, repeats, cp.cuda.Event, cp.cuda.get_elapsed_time,
-                      cp.cuda.Device().synchronize) / 1e3
+    return (
+        _median_ms(fn, repeats, cp.cuda.Event, cp.cuda.get_elapsed_time, cp.cuda.Device().synchronize) / 1e3
+    )
 
 
 def torch_seconds(torch, fn, repeats):
     """The same for PyTorch work, with PyTorch's own events on its current stream."""
+
     def event():
         return torch.cuda.Event(enable_timing=True)
+
     return _median_ms(fn, repeats, event, lambda s, e: s.elapsed_time(e), torch.cuda.synchronize) / 1e3
 
 
 @dataclasses.dataclass
 class Row:
     """One line of the table: our figure, the peer's, their ratio and the target for it."""
+
     section: str
     case: str
-    ours: str                 # the figure, with its unit
-    peer: str = "-"           # what it is compared with, with its unit
+    ours: str  # the figure, with its unit
+    peer: str = "-"  # what it is compared with, with its unit
     ratio: float | None = None
     target: float | None = None
     note: str = ""
@@ -82,4 +87,5 @@ def text_table(rows):
 def markdown_table(rows):
     def line(cells):
         return "| " + " | ".join(c.replace("|", "/") for c in cells) + " |"
+
     return "\n".join([line(HEADER), line(["---"] * len(HEADER))] + [line(r.cells()) for r in rows])

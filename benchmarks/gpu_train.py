@@ -12,6 +12,7 @@ An epoch is timed on the wall clock (each ``loss.item()`` waits for the GPU, so 
 done when it returns); the figure is the fastest of a few epochs after one warm-up epoch. The CPU
 runs at minidl's default thread count.
 """
+
 import time
 
 import numpy as np
@@ -26,15 +27,24 @@ from minidl.train.run import make_optimizer
 def larger_cnn():
     def stage(c_in, c_out):
         return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.BatchNorm2d(c_out), nn.ReLU(), nn.MaxPool2d(2)]
-    return nn.Sequential(*stage(3, 32), *stage(32, 64), *stage(64, 128),
-                         nn.Flatten(), nn.Linear(128 * 4 * 4, 256), nn.ReLU(), nn.Linear(256, 10))
+
+    return nn.Sequential(
+        *stage(3, 32),
+        *stage(32, 64),
+        *stage(64, 128),
+        nn.Flatten(),
+        nn.Linear(128 * 4 * 4, 256),
+        nn.ReLU(),
+        nn.Linear(256, 10),
+    )
 
 
 def synthetic_images(n, seed=0):
     """n random 3 x 32 x 32 images with labels: the timing does not depend on what they show."""
     rng = np.random.default_rng(seed)
-    return md.data.TensorDataset(rng.standard_normal((n, 3, 32, 32)).astype(np.float32),
-                                 rng.integers(0, 10, n))
+    return md.data.TensorDataset(
+        rng.standard_normal((n, 3, 32, 32)).astype(np.float32), rng.integers(0, 10, n)
+    )
 
 
 def epoch_seconds(make_model, dataset, batch_size, device, epochs):

@@ -8,6 +8,7 @@ that the thread settings every module applies before importing NumPy and PyTorch
 Every table compares native, reference, NumPy (OpenBLAS) and PyTorch CPU in the same run, as
 ratios. Results and the machine go in ``benchmarks/RESULTS.md``.
 """
+
 import argparse
 import os
 import subprocess

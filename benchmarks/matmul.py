@@ -17,6 +17,7 @@ for the clock to be accurate; rounds during which other processes used the CPU a
 thread pools (OpenMP's and OpenBLAS's) spin for a while after each call, and interleaving them
 call by call would measure the two pools fighting over the cores instead of either kernel.
 """
+
 import argparse
 import os
 import platform
@@ -112,8 +113,9 @@ def best_seconds(fn, repeat, min_round=0.2, max_rounds=20):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m benchmarks.matmul", description=__doc__.split("\n")[0])
-    parser.add_argument("--sizes", type=int, nargs="*", default=list(SQUARE_SIZES),
-                        help="square sizes N (N x N @ N x N)")
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", default=list(SQUARE_SIZES), help="square sizes N (N x N @ N x N)"
+    )
     parser.add_argument("--no-mlp", action="store_true", help="skip the MLP-shaped products")
     parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     parser.add_argument("--threads", type=int, default=THREADS_DEFAULT)
@@ -139,8 +141,12 @@ def main(argv=None):
 
     model, simd = cpu_description()
     print(f"machine : {model}, {os.cpu_count()} cores ({', '.join(simd) or 'no SIMD flags found'})")
-    print(f"minidl  : {minidl.__version__}, micro-kernel {C.simd()}, {args.threads} threads; {C.build_info()}")
-    print(f"numpy   : {np.__version__}" + (f"; torch {torch.__version__}" if torch else "; torch not installed"))
+    print(
+        f"minidl  : {minidl.__version__}, micro-kernel {C.simd()}, {args.threads} threads; {C.build_info()}"
+    )
+    print(
+        f"numpy   : {np.__version__}" + (f"; torch {torch.__version__}" if torch else "; torch not installed")
+    )
     if hasattr(os, "getloadavg"):
         print(f"load    : {os.getloadavg()[0]:.2f} (1-min average; other work on the machine skews timings)")
     print(f"dtype   : {args.dtype}, GFLOP/s = 2*M*N*K / best of {args.repeat} rounds\n")
@@ -154,7 +160,14 @@ def main(argv=None):
     if torch:
         header += " torch/numpy |"
     print(header)
-    print("|" + "-" * 26 + "|" + "-----------|" * len(names) + "--------------|" + ("-------------|" if torch else ""))
+    print(
+        "|"
+        + "-" * 26
+        + "|"
+        + "-----------|" * len(names)
+        + "--------------|"
+        + ("-------------|" if torch else "")
+    )
 
     rng = np.random.default_rng(0)
     for label, M, N, K in shapes:

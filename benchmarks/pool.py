@@ -22,6 +22,7 @@ PyTorch runs in a child process: it brings its own OpenMP runtime, whose idle th
 next to ours, and on a 2-core machine each library then slows the other down in turn. PyTorch is
 used only here, for comparison, when it is installed.
 """
+
 import numpy as np
 
 import minidl as md
@@ -74,15 +75,24 @@ def numpy_max_2x2(case, repeats):
     """The 2x2 max forward as four strided NumPy views, no indices: the arithmetic alone."""
     _, n, c, h, w, _, _, _ = case
     x, _ = _inputs(n, c, h, w)
-    return best_time(lambda: np.maximum(np.maximum(x[:, :, 0::2, 0::2], x[:, :, 0::2, 1::2]),
-                                        np.maximum(x[:, :, 1::2, 0::2], x[:, :, 1::2, 1::2])), repeats)
+    return best_time(
+        lambda: np.maximum(
+            np.maximum(x[:, :, 0::2, 0::2], x[:, :, 0::2, 1::2]),
+            np.maximum(x[:, :, 1::2, 0::2], x[:, :, 1::2, 1::2]),
+        ),
+        repeats,
+    )
 
 
 def torch_timings(threads, repeats):
     """{(op, case index): (forward, forward + backward) seconds} for PyTorch; None without it."""
     keys = [(op, index) for op in OPS for index in range(len(CASES))]
-    return timing.torch_timings(threads, keys, lambda torch, key: torch_case(torch, key[0], CASES[key[1]]),
-                                lambda fn: best_time(fn, repeats))
+    return timing.torch_timings(
+        threads,
+        keys,
+        lambda torch, key: torch_case(torch, key[0], CASES[key[1]]),
+        lambda fn: best_time(fn, repeats),
+    )
 
 
 def main(argv=None):
@@ -91,10 +101,14 @@ def main(argv=None):
     if args.torch_only:
         timing.print_timings(torch_timings(threads, repeats))
         return
-    torch_all = timing.torch_timings_in_child("benchmarks.pool", ["--threads", str(threads), "--repeats", str(repeats)])
+    torch_all = timing.torch_timings_in_child(
+        "benchmarks.pool", ["--threads", str(threads), "--repeats", str(repeats)]
+    )
 
     print(f"pooling benchmark, float32, {threads} thread(s); times in ms, best of {repeats}")
-    table = Table({"op": 11, "window": 8, "input": 14}, {"native": 8, "reference": 10, "torch": 8, "numpy": 8})
+    table = Table(
+        {"op": 11, "window": 8, "input": 14}, {"native": 8, "reference": 10, "torch": 8, "numpy": 8}
+    )
     table.print_header()
     for op in OPS:
         for index, case in enumerate(CASES):

@@ -20,6 +20,7 @@ The floor, for scale: softmax reads its input once and writes its output once; a
 float32 that is 2 x 16 MB, about 0.9 ms at this machine's ~37 GB/s. PyTorch is used only here,
 for comparison, when it is installed.
 """
+
 import time
 
 import numpy as np
@@ -76,16 +77,23 @@ def torch_case(torch, op, rows, cols, rng):
 def torch_timings(threads, repeats):
     """{(op, rows, cols): (forward, forward + backward) seconds} for PyTorch; None without it."""
     keys = [(op, rows, cols) for op in OPS for rows, cols in SHAPES]
-    return timing.torch_timings(threads, keys,
-                                lambda torch, key: torch_case(torch, *key, np.random.default_rng(0)),
-                                lambda fn: best_time(fn, repeats))
+    return timing.torch_timings(
+        threads,
+        keys,
+        lambda torch, key: torch_case(torch, *key, np.random.default_rng(0)),
+        lambda fn: best_time(fn, repeats),
+    )
 
 
 def main(argv=None):
     parser = timing.kernel_arguments(__doc__)
-    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
-                        help="wall (default) or cpu: CPU time of this process, steady on a busy "
-                             "machine; use it with --threads 1")
+    parser.add_argument(
+        "--clock",
+        choices=sorted(CLOCKS),
+        default="wall",
+        help="wall (default) or cpu: CPU time of this process, steady on a busy "
+        "machine; use it with --threads 1",
+    )
     args = parser.parse_args(argv)
     global clock
     clock = CLOCKS[args.clock]
@@ -94,10 +102,13 @@ def main(argv=None):
         timing.print_timings(torch_timings(threads, repeats))
         return
     torch_all = timing.torch_timings_in_child(
-        "benchmarks.softmax", ["--threads", str(threads), "--repeats", str(repeats), "--clock", args.clock])
+        "benchmarks.softmax", ["--threads", str(threads), "--repeats", str(repeats), "--clock", args.clock]
+    )
 
-    print(f"softmax benchmark, float32, {threads} thread(s); times in ms ({args.clock} clock), "
-          f"best of {repeats}")
+    print(
+        f"softmax benchmark, float32, {threads} thread(s); times in ms ({args.clock} clock), "
+        f"best of {repeats}"
+    )
     table = Table({"op": 14, "shape": 11}, {"native": 8, "reference": 10, "torch": 8})
     table.print_header()
     for op in OPS:

@@ -23,10 +23,15 @@ class Table:
         self.digits = digits
 
     def print_header(self):
-        header = " ".join([*(f"{title:<{width}}" for title, width in self.case_columns.items()),
-                           f"{'pass':<8}",
-                           *(f"{title:>{width}}" for title, width in self.timed_columns.items()),
-                           f"{'ref/nat':>8}", f"{'nat/torch':>9}"])
+        header = " ".join(
+            [
+                *(f"{title:<{width}}" for title, width in self.case_columns.items()),
+                f"{'pass':<8}",
+                *(f"{title:>{width}}" for title, width in self.timed_columns.items()),
+                f"{'ref/nat':>8}",
+                f"{'nat/torch':>9}",
+            ]
+        )
         print(header)
         print("-" * len(header))
 
@@ -34,12 +39,16 @@ class Table:
         """The two rows of one case: ``cells``, the texts of its own columns; ``times``, {contestant:
         (forward, forward + backward) seconds}, a contestant or a time None where not measured."""
         for row, pass_name in enumerate(PASSES):
+
             def seconds(who):
                 pair = times.get(who)
                 return pair[row] if pair is not None else None
 
             native, torch = seconds("native"), seconds("torch")
-            parts = [f"{cell if row == 0 else '':<{width}}" for cell, width in zip(cells, self.case_columns.values())]
+            parts = [
+                f"{cell if row == 0 else '':<{width}}"
+                for cell, width in zip(cells, self.case_columns.values())
+            ]
             parts.append(f"{pass_name:<8}")
             parts += [self._ms(seconds(who), width) for who, width in self.timed_columns.items()]
             parts.append(f"{seconds('reference') / native:8.1f}")

@@ -1,5 +1,6 @@
 """Timing the way every benchmark here does: warm up, then the best of several loops; the pair of
 calls timed for an op (forward, forward + backward); PyTorch's timings from a child process."""
+
 import argparse
 import json
 import subprocess
@@ -32,6 +33,7 @@ def forward_and_backward(run, leaves, grad, no_grad):
     """The two calls each benchmark times for an op, in minidl or PyTorch alike: ``run()`` with
     recording off (``no_grad``: md.no_grad or torch.no_grad), and ``run().backward(grad)`` after
     clearing the leaves' gradients (``grad`` None: the output is a scalar loss)."""
+
     def forward():
         with no_grad():
             run()
@@ -80,8 +82,12 @@ def kernel_arguments(description):
     parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--threads", type=int, default=None, help="threads for minidl and PyTorch")
     parser.add_argument("--quick", action="store_true", help="3 repeats instead of 7")
-    parser.add_argument("--repeats", type=int, default=None,
-                        help="repeats per timing (default 7); more finds quieter moments on a busy machine")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=None,
+        help="repeats per timing (default 7); more finds quieter moments on a busy machine",
+    )
     parser.add_argument("--torch-only", action="store_true", help=argparse.SUPPRESS)
     return parser
 

@@ -23,6 +23,7 @@ written in PyTorch on the same arrays with the same number of threads, when PyTo
 and each time is the fastest of the rounds, so a burst of load from elsewhere on a shared machine
 hits both alike. Target: minidl within 2x of PyTorch's wall time per epoch.
 """
+
 import argparse
 import os
 import platform
@@ -42,8 +43,12 @@ ACCURACY_CASES = [
     ("MNIST-1D CNN", "mnist1d", "cnn", 1e-2, 100, 150, 0.91),
     ("digits MLP", "digits", "mlp", 1e-2, 100, 40, 0.95),
 ]
-SPEED_CASES = [("MNIST-1D MLP", "mnist1d", "mlp"), ("MNIST-1D CNN", "mnist1d", "cnn"),
-               ("digits MLP", "digits", "mlp"), ("digits CNN", "digits", "cnn")]
+SPEED_CASES = [
+    ("MNIST-1D MLP", "mnist1d", "mlp"),
+    ("MNIST-1D CNN", "mnist1d", "cnn"),
+    ("digits MLP", "digits", "mlp"),
+    ("digits CNN", "digits", "cnn"),
+]
 SEEDS = (0, 1, 2)
 SPEED_BATCH = 100
 
@@ -90,30 +95,49 @@ def accuracy_table(cases, seeds, epochs_override, data_root):
         ok &= passed or bool(epochs_override)
         recipe = f"Adam {lr:g}, batch {batch}, {steps} steps"
         per_seed = " ".join(f"{100 * a:.1f}" for a in accuracies)
-        print(f"{label:<14} {recipe:<32} {per_seed:<24} {100 * mean:6.2f}% {100 * target:6.0f}% "
-              f"{verdict:>4} {statistics.mean(s for _, s in results):6.1f}", flush=True)
+        print(
+            f"{label:<14} {recipe:<32} {per_seed:<24} {100 * mean:6.2f}% {100 * target:6.0f}% "
+            f"{verdict:>4} {statistics.mean(s for _, s in results):6.1f}",
+            flush=True,
+        )
     return ok
 
 
 # -- speed ------------------------------------------------------------------------------------
 
+
 def torch_model(torch, dataset, name):
     """The same architecture as ``minidl.train.models``, in PyTorch."""
     nn = torch.nn
     if dataset == "mnist1d" and name == "mlp":
-        return nn.Sequential(nn.Flatten(), nn.Linear(40, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
-                             nn.Linear(100, 10))
+        return nn.Sequential(
+            nn.Flatten(), nn.Linear(40, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10)
+        )
     if dataset == "mnist1d" and name == "cnn":
-        return nn.Sequential(nn.Conv1d(1, 25, 5, stride=2, padding=1), nn.ReLU(),
-                             nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
-                             nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
-                             nn.Flatten(), nn.Linear(125, 10))
+        return nn.Sequential(
+            nn.Conv1d(1, 25, 5, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv1d(25, 25, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv1d(25, 25, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Flatten(),
+            nn.Linear(125, 10),
+        )
     if dataset == "digits" and name == "mlp":
-        return nn.Sequential(nn.Flatten(), nn.Linear(64, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
-                             nn.Linear(100, 10))
-    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(128, 10))
+        return nn.Sequential(
+            nn.Flatten(), nn.Linear(64, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10)
+        )
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(128, 10),
+    )
 
 
 def minidl_epoch(dataset, name, data_root):
@@ -136,13 +160,14 @@ def torch_epoch(torch, dataset, name, data_root):
         model.train()
         order = torch.from_numpy(rng.permutation(len(y_all)))
         for start in range(0, len(order), SPEED_BATCH):
-            index = order[start:start + SPEED_BATCH]
+            index = order[start : start + SPEED_BATCH]
             x, y = x_all[index], y_all[index]
             loss = torch.nn.functional.cross_entropy(model(x), y)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             loss.item()
+
     return epoch
 
 
@@ -186,14 +211,18 @@ def main(argv=None):
     threads = md.get_num_threads()
     try:
         import torch
+
         torch.set_num_threads(threads)
         torch_text = f"PyTorch {torch.__version__}"
     except ImportError:
         torch, torch_text = None, "PyTorch not installed"
 
     load = " / ".join(f"{v:.1f}" for v in os.getloadavg())
-    print(f"training benchmark: {cpu_name()}, {os.cpu_count()} cores, {threads} thread(s), "
-          f"load average {load}; minidl {md.__version__}, {torch_text}", flush=True)
+    print(
+        f"training benchmark: {cpu_name()}, {os.cpu_count()} cores, {threads} thread(s), "
+        f"load average {load}; minidl {md.__version__}, {torch_text}",
+        flush=True,
+    )
     ok = True
     if not args.skip_accuracy:
         seeds, epochs = ((0,), 20) if args.quick else (SEEDS, None)

@@ -4,6 +4,7 @@ Each subcommand is one function that takes the parsed arguments and returns an e
 block in ``build_parser`` that declares its arguments. To add ``minidl train``: write
 ``run_train(args)`` and add its parser block next to the others.
 """
+
 import argparse
 import os
 import sys
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 # ---------------------------------------------------------------------------------------------
 # Subcommands. Their imports are inside the functions, so that `minidl --help` stays instant and
 # a problem in one command's code cannot break the others.
+
 
 def run_doctor(args: argparse.Namespace) -> int:
     from .doctor import doctor
@@ -28,8 +30,19 @@ def run_demo(args: argparse.Namespace) -> int:
 
 # The settings of `minidl train` that go into a TrainConfig. Their parser defaults are None, which
 # means "TrainConfig's default": the defaults live in one place, minidl/train/config.py.
-TRAIN_SETTINGS = ("dataset", "model", "epochs", "lr", "batch_size", "optimizer", "device", "seed",
-                  "out", "data_root", "quiet")
+TRAIN_SETTINGS = (
+    "dataset",
+    "model",
+    "epochs",
+    "lr",
+    "batch_size",
+    "optimizer",
+    "device",
+    "seed",
+    "out",
+    "data_root",
+    "quiet",
+)
 
 
 def run_train(args: argparse.Namespace) -> int:
@@ -59,8 +72,10 @@ def run_eval(args: argparse.Namespace) -> int:
 
 # Argument types: a bad value becomes argparse's usage error (exit code 2) naming the flag.
 
+
 def _int_at_least(minimum, what):
     """An argument type: an integer >= ``minimum`` (``what`` names it in the error)."""
+
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -69,6 +84,7 @@ def _int_at_least(minimum, what):
         if value < minimum:
             raise argparse.ArgumentTypeError(f"expected a {what} integer, got {text!r}")
         return value
+
     return parse
 
 
@@ -94,51 +110,72 @@ def _device(text: str) -> str:
 
 # ---------------------------------------------------------------------------------------------
 
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="minidl", description="minidl: a deep-learning framework written to be read.")
+        prog="minidl", description="minidl: a deep-learning framework written to be read."
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     # minidl doctor
-    doctor = commands.add_parser("doctor", help="show what was built and what this machine offers",
-                                 description="Show the build (C++/CUDA modules, SIMD, threads) "
-                                             "and the devices minidl can use.")
+    doctor = commands.add_parser(
+        "doctor",
+        help="show what was built and what this machine offers",
+        description="Show the build (C++/CUDA modules, SIMD, threads) and the devices minidl can use.",
+    )
     doctor.set_defaults(run=run_doctor)
 
     # minidl demo
-    demo = commands.add_parser("demo", help="fit a sine curve with bare tensors and autograd",
-                               description="Fit a small network to a noisy sine curve using only "
-                                           "tensors, autograd and hand-written gradient descent.")
+    demo = commands.add_parser(
+        "demo",
+        help="fit a sine curve with bare tensors and autograd",
+        description="Fit a small network to a noisy sine curve using only "
+        "tensors, autograd and hand-written gradient descent.",
+    )
     demo.set_defaults(run=run_demo)
 
     # minidl train
     train = commands.add_parser(
-        "train", help="train a model on MNIST-1D or digits",
+        "train",
+        help="train a model on MNIST-1D or digits",
         description="Train a model and write checkpoint.npz, metrics.json and curves.png to --out. "
-                    "With no arguments: the MNIST-1D CNN with Adam, lr 1e-2, batches of 100, "
-                    "80 epochs (about a minute on two CPU cores or less; 92-94% test accuracy).")
+        "With no arguments: the MNIST-1D CNN with Adam, lr 1e-2, batches of 100, "
+        "80 epochs (about a minute on two CPU cores or less; 92-94% test accuracy).",
+    )
     train.add_argument("--dataset", choices=["mnist1d", "digits"], help="default: mnist1d")
     train.add_argument("--model", choices=["mlp", "cnn"], help="default: cnn")
     train.add_argument("--epochs", type=_positive_int, metavar="N", help="default: 80")
     train.add_argument("--lr", type=_positive_float, metavar="X", help="learning rate (default: 0.01)")
     train.add_argument("--batch-size", type=_positive_int, metavar="B", help="default: 100")
-    train.add_argument("--optimizer", choices=["adam", "sgd"],
-                       help="adam, or sgd with momentum 0.9 (default: adam)")
-    train.add_argument("--device", type=_device, metavar="{cpu,cuda}",
-                       help="default: minidl's default device (MINIDL_DEVICE, else cpu)")
-    train.add_argument("--seed", type=_non_negative_int, metavar="S",
-                       help="seeds the weights and the shuffling (default: 0)")
+    train.add_argument(
+        "--optimizer", choices=["adam", "sgd"], help="adam, or sgd with momentum 0.9 (default: adam)"
+    )
+    train.add_argument(
+        "--device",
+        type=_device,
+        metavar="{cpu,cuda}",
+        help="default: minidl's default device (MINIDL_DEVICE, else cpu)",
+    )
+    train.add_argument(
+        "--seed", type=_non_negative_int, metavar="S", help="seeds the weights and the shuffling (default: 0)"
+    )
     train.add_argument("--out", metavar="DIR", help="output folder (default: runs/<dataset>-<model>)")
     train.add_argument("--data-root", metavar="DIR", help="where the MNIST-1D cache lives (default: data)")
-    train.add_argument("--quiet", action="store_true", default=None,
-                       help="no progress bar and no per-epoch lines; only the final result")
+    train.add_argument(
+        "--quiet",
+        action="store_true",
+        default=None,
+        help="no progress bar and no per-epoch lines; only the final result",
+    )
     train.set_defaults(run=run_train)
 
     # minidl eval
     evaluate = commands.add_parser(
-        "eval", help="print the test accuracy of a checkpoint written by minidl train",
+        "eval",
+        help="print the test accuracy of a checkpoint written by minidl train",
         description="Rebuild the model from a checkpoint's saved config, load its weights and "
-                    "print its test accuracy.")
+        "print its test accuracy.",
+    )
     evaluate.add_argument("checkpoint", metavar="CHECKPOINT", help="e.g. runs/mnist1d-cnn/checkpoint.npz")
     evaluate.add_argument("--data-root", metavar="DIR", help="default: the one the run used")
     evaluate.add_argument("--device", type=_device, metavar="{cpu,cuda}", help="default: cpu")

@@ -1,4 +1,5 @@
 """``minidl.cuda``: is there a usable GPU?"""
+
 from .backend import device as _device
 
 

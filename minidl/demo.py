@@ -4,6 +4,7 @@ No layers or optimizers yet, on purpose: the weights are plain tensors with requ
 the loss is built from ops, ``loss.backward()`` fills in ``.grad``, and one line of gradient descent
 updates each weight. Every ``@`` runs our C++ matmul kernel.
 """
+
 import time
 
 import minidl as md
@@ -17,7 +18,7 @@ def fit_sine(steps=2000, hidden=32, lr=0.05, seed=0, log=print):
 
     w1 = md.randn(1, hidden, requires_grad=True)
     b1 = md.zeros(hidden, requires_grad=True)
-    w2 = (md.randn(hidden, 1) / hidden ** 0.5).requires_grad_()
+    w2 = (md.randn(hidden, 1) / hidden**0.5).requires_grad_()
     b2 = md.zeros(1, requires_grad=True)
     params = [w1, b1, w2, b2]
 
@@ -34,8 +35,7 @@ def fit_sine(steps=2000, hidden=32, lr=0.05, seed=0, log=print):
         losses.append(loss.item())
         if step % (steps // 10 or 1) == 0:
             log(f"step {step:5d}   mean squared error {loss.item():.5f}")
-    log(f"{steps} steps in {time.perf_counter() - start:.2f} s "
-        f"(kernels: {md.backend.active_kernels()})")
+    log(f"{steps} steps in {time.perf_counter() - start:.2f} s (kernels: {md.backend.active_kernels()})")
     return losses
 
 

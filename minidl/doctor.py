@@ -5,6 +5,7 @@ were built and load (and if not, why), which SIMD micro-kernel and how many thre
 kernels use, and whether a GPU is usable. It never raises: every probe that fails is reported as
 a line of the report instead.
 """
+
 import importlib.metadata
 import os
 import platform
@@ -12,7 +13,6 @@ import sys
 
 from . import backend
 from ._version import __version__
-
 
 OPENMP_ENV = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_THREAD_LIMIT")
 
@@ -89,8 +89,11 @@ def _collect():
         _probe(facts, "cuda_runtime", lambda: ".".join(map(str, cuda_module.runtime_version())))
         _probe(facts, "cuda_no_gpu_reason", cuda_module.no_gpu_reason)
         if isinstance(facts["cuda_device_count"], int):
-            _probe(facts, "cuda_devices",
-                   lambda: [cuda_module.device_name(i) for i in range(facts["cuda_device_count"])])
+            _probe(
+                facts,
+                "cuda_devices",
+                lambda: [cuda_module.device_name(i) for i in range(facts["cuda_device_count"])],
+            )
 
     # What tensors can use: CuPy and a GPU it can see.
     facts["cupy"] = _cupy_version()
@@ -110,14 +113,17 @@ def _collect():
 
 def _report(facts):
     """The facts as the lines doctor() prints."""
+
     def loaded(name):
         error = facts[f"{name}_error"]
         return "loaded" if facts[name] == "loaded" else f"NOT AVAILABLE ({error})"
 
     if facts["_C"] == "loaded":
-        cpu = [f"  simd micro-kernel : {facts['simd']}",
-               f"  build             : {facts['build_info']}",
-               f"  OpenMP            : {facts['openmp']}"]
+        cpu = [
+            f"  simd micro-kernel : {facts['simd']}",
+            f"  build             : {facts['build_info']}",
+            f"  OpenMP            : {facts['openmp']}",
+        ]
     else:
         cpu = ["  (the NumPy reference kernels run instead; build with: pip install -e .)"]
 
@@ -134,8 +140,7 @@ def _report(facts):
             devices = f"0 ({facts['cuda_no_gpu_reason']})"
         else:
             devices = str(count)
-        cuda = [f"  CUDA runtime      : {facts['cuda_runtime']}",
-                f"  devices           : {devices}"]
+        cuda = [f"  CUDA runtime      : {facts['cuda_runtime']}", f"  devices           : {devices}"]
     else:
         cuda = []
 

@@ -3,6 +3,7 @@
 Each takes ``dtype=``, ``device=`` and ``requires_grad=`` as in PyTorch. Floating results default
 to ``get_default_dtype()`` (float32); the device defaults to ``get_default_device()``.
 """
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -41,7 +42,9 @@ def _finish(array: Any, dtype: DTypeLike, device: DeviceLike | None, requires_gr
     """Cast, move, wrap: the last step of every factory."""
     if dtype is not None:
         array = array.astype(numpy.dtype(dtype), copy=False)
-    array = _device.to_device(array, _device.Device(device) if device is not None else _device.get_default_device())
+    array = _device.to_device(
+        array, _device.Device(device) if device is not None else _device.get_default_device()
+    )
     t = Tensor._make(array)
     t.requires_grad = requires_grad
     return t
@@ -51,8 +54,9 @@ def _float(dtype: DTypeLike) -> numpy.dtype[Any]:
     return numpy.dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
 
 
-def tensor(data: Any, dtype: DTypeLike = None, device: DeviceLike | None = None,
-           requires_grad: bool = False) -> Tensor:
+def tensor(
+    data: Any, dtype: DTypeLike = None, device: DeviceLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """A new tensor holding a copy of ``data`` (a number, nested lists, an array or a tensor).
 
     Arrays keep their dtype; Python floats get the default dtype, Python ints int64.
@@ -67,37 +71,59 @@ def from_numpy(array: numpy.ndarray) -> Tensor:
     return Tensor._make(array)
 
 
-def zeros(*size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None,
-          requires_grad: bool = False) -> Tensor:
+def zeros(
+    *size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None, requires_grad: bool = False
+) -> Tensor:
     return _finish(numpy.zeros(_size(size, "zeros"), _float(dtype)), None, device, requires_grad)
 
 
-def ones(*size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None,
-         requires_grad: bool = False) -> Tensor:
+def ones(
+    *size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None, requires_grad: bool = False
+) -> Tensor:
     return _finish(numpy.ones(_size(size, "ones"), _float(dtype)), None, device, requires_grad)
 
 
-def empty(*size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None,
-          requires_grad: bool = False) -> Tensor:
+def empty(
+    *size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None, requires_grad: bool = False
+) -> Tensor:
     return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full(size: Size, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike | None = None,
-         requires_grad: bool = False) -> Tensor:
+def full(
+    size: Size,
+    fill_value: Number,
+    dtype: DTypeLike = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     if dtype is None:
         kind = numpy.asarray(fill_value).dtype.kind
-        dtype = {"b": dtypes.bool_, "i": dtypes.int64, "u": dtypes.int64}.get(kind, dtypes.get_default_dtype())
-    return _finish(numpy.full(_size((size,), "full"), fill_value, numpy.dtype(dtype)), None, device,
-                   requires_grad)
+        dtype = {"b": dtypes.bool_, "i": dtypes.int64, "u": dtypes.int64}.get(
+            kind, dtypes.get_default_dtype()
+        )
+    return _finish(
+        numpy.full(_size((size,), "full"), fill_value, numpy.dtype(dtype)), None, device, requires_grad
+    )
 
 
-def eye(n: int, m: int | None = None, dtype: DTypeLike = None, device: DeviceLike | None = None,
-        requires_grad: bool = False) -> Tensor:
+def eye(
+    n: int,
+    m: int | None = None,
+    dtype: DTypeLike = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return _finish(numpy.eye(n, m, dtype=_float(dtype)), None, device, requires_grad)
 
 
-def arange(start: float, end: float | None = None, step: float = 1, dtype: DTypeLike = None,
-           device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
+def arange(
+    start: float,
+    end: float | None = None,
+    step: float = 1,
+    dtype: DTypeLike = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     """``arange(5)`` is [0, 1, 2, 3, 4] (int64); a float bound gives the default float dtype."""
     if end is None:
         start, end = 0, start
@@ -109,27 +135,42 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: DType
     return _finish(numpy.arange(start, end, step, dtype=numpy.dtype(dtype)), None, device, requires_grad)
 
 
-def linspace(start: float, end: float, steps: int, dtype: DTypeLike = None,
-             device: DeviceLike | None = None, requires_grad: bool = False) -> Tensor:
+def linspace(
+    start: float,
+    end: float,
+    steps: int,
+    dtype: DTypeLike = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return _finish(numpy.linspace(start, end, steps, dtype=_float(dtype)), None, device, requires_grad)
 
 
-def randn(*size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None,
-          requires_grad: bool = False) -> Tensor:
+def randn(
+    *size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """Samples from the standard normal distribution."""
     shape = _size(size, "randn")
-    return _finish(_random.generator().standard_normal(shape).astype(_float(dtype)), None, device, requires_grad)
+    return _finish(
+        _random.generator().standard_normal(shape).astype(_float(dtype)), None, device, requires_grad
+    )
 
 
-def rand(*size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None,
-         requires_grad: bool = False) -> Tensor:
+def rand(
+    *size: Size, dtype: DTypeLike = None, device: DeviceLike | None = None, requires_grad: bool = False
+) -> Tensor:
     """Samples from the uniform distribution on [0, 1)."""
     shape = _size(size, "rand")
     return _finish(_random.generator().random(shape).astype(_float(dtype)), None, device, requires_grad)
 
 
-def randint(low: int, high: int | None = None, size: Size = (), dtype: DTypeLike = None,
-            device: DeviceLike | None = None) -> Tensor:
+def randint(
+    low: int,
+    high: int | None = None,
+    size: Size = (),
+    dtype: DTypeLike = None,
+    device: DeviceLike | None = None,
+) -> Tensor:
     """Random integers in [low, high) (int64)."""
     if high is None:
         low, high = 0, low
@@ -141,33 +182,44 @@ def randperm(n: int, device: DeviceLike | None = None) -> Tensor:
     return _finish(_random.generator().permutation(n).astype(numpy.int64), None, device, False)
 
 
-def _like(x: Tensor, fill: Number, dtype: DTypeLike, device: DeviceLike | None, requires_grad: bool) -> Tensor:
+def _like(
+    x: Tensor, fill: Number, dtype: DTypeLike, device: DeviceLike | None, requires_grad: bool
+) -> Tensor:
     dtype = numpy.dtype(dtype) if dtype is not None else x.dtype
     xp = _device.xp_of(x.data)
     array = xp.full(x.shape, fill, dtype=dtype)
     return _finish(array, None, device if device is not None else x.device, requires_grad)
 
 
-def zeros_like(x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None,
-               requires_grad: bool = False) -> Tensor:
+def zeros_like(
+    x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None, requires_grad: bool = False
+) -> Tensor:
     return _like(x, 0, dtype, device, requires_grad)
 
 
-def ones_like(x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None,
-              requires_grad: bool = False) -> Tensor:
+def ones_like(
+    x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None, requires_grad: bool = False
+) -> Tensor:
     return _like(x, 1, dtype, device, requires_grad)
 
 
-def full_like(x: Tensor, fill_value: Number, dtype: DTypeLike = None, device: DeviceLike | None = None,
-              requires_grad: bool = False) -> Tensor:
+def full_like(
+    x: Tensor,
+    fill_value: Number,
+    dtype: DTypeLike = None,
+    device: DeviceLike | None = None,
+    requires_grad: bool = False,
+) -> Tensor:
     return _like(x, fill_value, dtype, device, requires_grad)
 
 
-def randn_like(x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None,
-               requires_grad: bool = False) -> Tensor:
+def randn_like(
+    x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None, requires_grad: bool = False
+) -> Tensor:
     return randn(*x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)
 
 
-def rand_like(x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None,
-              requires_grad: bool = False) -> Tensor:
+def rand_like(
+    x: Tensor, dtype: DTypeLike = None, device: DeviceLike | None = None, requires_grad: bool = False
+) -> Tensor:
     return rand(*x.shape, dtype=dtype or x.dtype, device=device or x.device, requires_grad=requires_grad)

@@ -18,6 +18,7 @@ Writes are atomic: everything is encoded in memory first, written to a temporary
 target, flushed to disk, and only then renamed over the target. A failure at any point leaves the
 target as it was, and no partial file.
 """
+
 import collections
 import json
 import numbers
@@ -38,6 +39,7 @@ _INDEX = "__minidl__"
 
 # -- save ---------------------------------------------------------------------------------------
 
+
 def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Write ``obj`` (nested dicts, lists, tuples of tensors, numbers, strings, bools, None) to ``path``.
 
@@ -57,9 +59,9 @@ class _Encoder:
 
     def __init__(self, arrays):
         self.arrays = arrays
-        self.names = {}       # id(tensor) -> array name, so a shared tensor is stored once
-        self.keep = []        # the tensors named, kept alive so that their ids stay unique
-        self.open = set()     # ids of the containers being encoded, to refuse cycles
+        self.names = {}  # id(tensor) -> array name, so a shared tensor is stored once
+        self.keep = []  # the tensors named, kept alive so that their ids stay unique
+        self.open = set()  # ids of the containers being encoded, to refuse cycles
 
     def encode(self, obj, where="obj"):
         if obj is None or isinstance(obj, (bool, str)):
@@ -80,16 +82,20 @@ class _Encoder:
                 return self.container(obj, where)
             finally:
                 self.open.discard(id(obj))
-        raise TypeError(f"save: cannot save {where}, a {type(obj).__name__}; checkpoints hold tensors, "
-                        f"numbers, strings, bools, None and dicts/lists/tuples of them")
+        raise TypeError(
+            f"save: cannot save {where}, a {type(obj).__name__}; checkpoints hold tensors, "
+            f"numbers, strings, bools, None and dicts/lists/tuples of them"
+        )
 
     def container(self, obj, where):
         if isinstance(obj, dict):
             items = []
             for key, value in obj.items():
                 if not (key is None or isinstance(key, (bool, str, numbers.Integral))):
-                    raise TypeError(f"save: {where} has a key {key!r} of type {type(key).__name__}; "
-                                    f"dict keys must be strings, ints, bools or None")
+                    raise TypeError(
+                        f"save: {where} has a key {key!r} of type {type(key).__name__}; "
+                        f"dict keys must be strings, ints, bools or None"
+                    )
                 key = key if key is None or isinstance(key, (bool, str)) else int(key)
                 items.append([key, self.encode(value, f"{where}[{key!r}]")])
             kind = "ordereddict" if isinstance(obj, collections.OrderedDict) else "dict"
@@ -147,6 +153,7 @@ def _fsync_directory(directory):
 
 # -- load ---------------------------------------------------------------------------------------
 
+
 def load(path: str | os.PathLike[str], map_location: Any = None) -> Any:
     """Read what ``save`` wrote. Tensors go back to the device they were saved from, or to
     ``map_location`` ('cpu', 'cuda', a ``minidl.device``) when given.
@@ -162,21 +169,26 @@ def load(path: str | os.PathLike[str], map_location: Any = None) -> Any:
     if magic.startswith(b"\x93NUMPY"):
         raise ValueError(f"load: {path} is a single .npy array, not a minidl checkpoint")
     if not magic.startswith(b"PK"):
-        raise ValueError(f"load: {path} is not a minidl checkpoint: "
-                         + ("the file is empty" if not magic else "it is not an .npz (zip) archive"))
+        raise ValueError(
+            f"load: {path} is not a minidl checkpoint: "
+            + ("the file is empty" if not magic else "it is not an .npz (zip) archive")
+        )
     try:
         archive = numpy.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"load: {path} is not a minidl checkpoint: a damaged or truncated .npz "
-                         f"archive ({err})") from None
+        raise ValueError(
+            f"load: {path} is not a minidl checkpoint: a damaged or truncated .npz archive ({err})"
+        ) from None
     if not isinstance(archive, numpy.lib.npyio.NpzFile):
         raise ValueError(f"load: {path} is not a minidl checkpoint: not an .npz archive")
     with archive:
         try:
             header = json.loads(bytes(_read(archive, _INDEX, path)).decode("utf-8"))
         except KeyError:
-            raise ValueError(f"load: {path} is an .npz archive without a minidl index (written by "
-                             f"numpy.savez rather than minidl.save?)") from None
+            raise ValueError(
+                f"load: {path} is an .npz archive without a minidl index (written by "
+                f"numpy.savez rather than minidl.save?)"
+            ) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             raise ValueError(f"load: {path} has a damaged minidl index: {err}") from None
         if not isinstance(header, dict) or header.get("format") != FORMAT:
@@ -185,8 +197,10 @@ def load(path: str | os.PathLike[str], map_location: Any = None) -> Any:
         if not isinstance(version, int) or isinstance(version, bool) or version < 1 or "root" not in header:
             raise ValueError(f"load: {path} has no valid format version in its index")
         if version > VERSION:
-            raise ValueError(f"load: {path} uses minidl checkpoint format version {version}, newer than "
-                             f"the version {VERSION} this minidl reads; upgrade minidl")
+            raise ValueError(
+                f"load: {path} uses minidl checkpoint format version {version}, newer than "
+                f"the version {VERSION} this minidl reads; upgrade minidl"
+            )
         return _Decoder(archive, path, target).decode(header.get("root"))
 
 
@@ -254,9 +268,11 @@ class _Decoder:
             except (TypeError, ValueError) as err:
                 raise self.fail(str(err)) from None
             if device.type == "cuda" and not _device.cuda_is_available():
-                raise RuntimeError(f"load: {self.path} holds tensors saved from {device}, but CUDA is not "
-                                   f"available ({_device.cuda_unavailable_reason()}); pass "
-                                   f"map_location='cpu'")
+                raise RuntimeError(
+                    f"load: {self.path} holds tensors saved from {device}, but CUDA is not "
+                    f"available ({_device.cuda_unavailable_reason()}); pass "
+                    f"map_location='cpu'"
+                )
         self.tensors[name] = t = Tensor._make(_device.to_device(array, device))
         return t
 

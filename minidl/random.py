@@ -3,6 +3,7 @@
 Numbers are drawn on the CPU with NumPy and then moved to the tensor's device, so a seeded model
 starts from the same weights on the CPU and on the GPU.
 """
+
 import numpy
 
 _generator = numpy.random.default_rng()

@@ -23,6 +23,7 @@ Rendering to SVG/PNG needs Graphviz's ``dot`` program (``apt-get install graphvi
 ``chapter_setup()`` is where the pictures of a tutorial chapter go: the first line of every
 chapter in ``tutorials/``, so that each runs the same way as a script and as a notebook.
 """
+
 import os
 import shutil
 import subprocess
@@ -38,12 +39,13 @@ __all__ = ["to_dot", "render", "chapter_setup", "ChapterFolders"]
 
 _OP_STYLE = 'shape=ellipse, style=filled, fillcolor="#f2f2f2"'
 _LEAF_STYLE = 'shape=box, style=filled, fillcolor="#cfe2f3"'
-_OUTPUT_FILL = 'fillcolor="#b6d7a8", penwidth=2'   # replaces the fill colour of the output's node
+_OUTPUT_FILL = 'fillcolor="#b6d7a8", penwidth=2'  # replaces the fill colour of the output's node
 _RENDER_FORMATS = ("svg", "png", "pdf")
 
 
-def to_dot(tensor: Tensor, show_saved: bool = False, names: dict | None = None,
-           graph_name: str = "autograd") -> str:
+def to_dot(
+    tensor: Tensor, show_saved: bool = False, names: dict | None = None, graph_name: str = "autograd"
+) -> str:
     """The DOT text of the graph that produced ``tensor``.
 
     names:      labels for tensors, as ``{"w": w, "x": x}``, ``{w: "w"}`` or ``{id(w): "w"}``
@@ -77,10 +79,12 @@ def to_dot(tensor: Tensor, show_saved: bool = False, names: dict | None = None,
                 if isinstance(edge, Context) and meta is not None:
                     produced.setdefault(edge, meta)
 
-    lines = [f"digraph {_quote(graph_name)} {{",
-             "  rankdir=TB;",
-             '  node [fontname="Helvetica", fontsize=11];',
-             "  edge [arrowsize=0.7];"]
+    lines = [
+        f"digraph {_quote(graph_name)} {{",
+        "  rankdir=TB;",
+        '  node [fontname="Helvetica", fontsize=11];',
+        "  edge [arrowsize=0.7];",
+    ]
     for vertex in order:
         if isinstance(vertex, Context):
             label = [vertex.name()]
@@ -109,8 +113,14 @@ def to_dot(tensor: Tensor, show_saved: bool = False, names: dict | None = None,
     return "\n".join(lines) + "\n"
 
 
-def render(tensor: Tensor, path: str | os.PathLike, format: str | None = None, show_saved: bool = False,
-           names: dict | None = None, timeout: float = 60) -> str:
+def render(
+    tensor: Tensor,
+    path: str | os.PathLike,
+    format: str | None = None,
+    show_saved: bool = False,
+    names: dict | None = None,
+    timeout: float = 60,
+) -> str:
     """Write the graph of ``tensor`` to ``path`` and return the path of the file written.
 
     The ``.dot`` text is always written (``graph.svg`` -> ``graph.dot`` beside it). For ``.svg``,
@@ -123,7 +133,9 @@ def render(tensor: Tensor, path: str | os.PathLike, format: str | None = None, s
     if fmt == "gv":
         fmt = "dot"
     if fmt != "dot" and fmt not in _RENDER_FORMATS:
-        raise ValueError(f"render: unknown format {fmt!r}; expected 'dot', " + ", ".join(map(repr, _RENDER_FORMATS)))
+        raise ValueError(
+            f"render: unknown format {fmt!r}; expected 'dot', " + ", ".join(map(repr, _RENDER_FORMATS))
+        )
     if not suffix or (fmt != "dot" and suffix.lower() in (".dot", ".gv")):
         path = stem + "." + fmt  # render(t, "graph", format="svg") -> graph.svg beside graph.dot
     dot_path = path if fmt == "dot" else stem + ".dot"
@@ -138,28 +150,40 @@ def render(tensor: Tensor, path: str | os.PathLike, format: str | None = None, s
 
     program = shutil.which("dot")
     if program is None:
-        warnings.warn(f"render: Graphviz is not installed (no `dot` program on PATH), so {path} was not "
-                      f"drawn; wrote the graph as DOT text to {dot_path} instead. Install Graphviz "
-                      f"(`apt-get install graphviz`, `brew install graphviz`) to get the picture, or "
-                      f"paste the .dot file into any Graphviz viewer.", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"render: Graphviz is not installed (no `dot` program on PATH), so {path} was not "
+            f"drawn; wrote the graph as DOT text to {dot_path} instead. Install Graphviz "
+            f"(`apt-get install graphviz`, `brew install graphviz`) to get the picture, or "
+            f"paste the .dot file into any Graphviz viewer.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return dot_path
     try:
-        done = subprocess.run([program, f"-T{fmt}", dot_path, "-o", path], capture_output=True,
-                              text=True, timeout=timeout)
+        done = subprocess.run(
+            [program, f"-T{fmt}", dot_path, "-o", path], capture_output=True, text=True, timeout=timeout
+        )
     except subprocess.TimeoutExpired:
-        warnings.warn(f"render: `dot` took longer than {timeout} s to draw {path}; the DOT text is in "
-                      f"{dot_path}", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"render: `dot` took longer than {timeout} s to draw {path}; the DOT text is in {dot_path}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return dot_path
     if done.returncode != 0:
-        warnings.warn(f"render: `dot -T{fmt}` failed (exit code {done.returncode}): {done.stderr.strip()}; "
-                      f"the DOT text is in {dot_path}", RuntimeWarning, stacklevel=2)
+        warnings.warn(
+            f"render: `dot -T{fmt}` failed (exit code {done.returncode}): {done.stderr.strip()}; "
+            f"the DOT text is in {dot_path}",
+            RuntimeWarning,
+            stacklevel=2,
+        )
         return dot_path
     return path
 
 
 class ChapterFolders(NamedTuple):
-    out: str    # where the chapter writes its figures and tables
-    data: str   # where datasets are cached (MNIST-1D is generated there on first use)
+    out: str  # where the chapter writes its figures and tables
+    data: str  # where datasets are cached (MNIST-1D is generated there on first use)
 
 
 def chapter_setup(seed: int = 0) -> ChapterFolders:
@@ -187,6 +211,7 @@ def chapter_setup(seed: int = 0) -> ChapterFolders:
 
 # ---------------------------------------------------------------------------------------------
 
+
 def _name_table(names):
     """{id(tensor): name} from any of the three accepted forms."""
     table = {}
@@ -202,8 +227,10 @@ def _name_table(names):
         elif isinstance(key, int) and not isinstance(key, bool):
             table[key] = str(value)
         else:
-            raise TypeError("to_dot: names must map names to tensors ({'w': w}), tensors to names "
-                            f"({{w: 'w'}}) or ids to names ({{id(w): 'w'}}); got a {type(key).__name__} key")
+            raise TypeError(
+                "to_dot: names must map names to tensors ({'w': w}), tensors to names "
+                f"({{w: 'w'}}) or ids to names ({{id(w): 'w'}}); got a {type(key).__name__} key"
+            )
     return table
 
 

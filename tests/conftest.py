@@ -13,19 +13,22 @@ global state restored after every test, and GPU and native-module handling.
 - ``MINIDL_STRICT_SKIPS=1`` (set by .ci/run) fails a run in which a test skipped for a reason not
   in ``tests/allowed_skips.txt`` (``tests/skip_guard.py``).
 """
+
 import os
 
 import pytest
+
 import which_minidl
 
 _STOP = which_minidl.choose()  # before the first `import minidl`
 
 import numpy as np  # noqa: E402
-import skip_guard  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 
 import minidl  # noqa: E402
 from minidl.backend import native  # noqa: E402
+
+import skip_guard  # noqa: E402
 
 _COMMON = dict(deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 settings.register_profile("ci", max_examples=25, derandomize=True, **_COMMON)
@@ -41,22 +44,28 @@ def _where():
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "native: needs minidl._C (the run stops without it, "
-                                       "or skips these under MINIDL_ALLOW_NO_NATIVE=1)")
+    config.addinivalue_line(
+        "markers",
+        "native: needs minidl._C (the run stops without it, or skips these under MINIDL_ALLOW_NO_NATIVE=1)",
+    )
     skip_guard.register(config)
     if _STOP is not None:
         pytest.exit(f"minidl test suite: {_STOP}", returncode=pytest.ExitCode.USAGE_ERROR)
     if not NATIVE and not which_minidl.allow_no_native():
-        pytest.exit(f"minidl test suite: {_where()} has no usable minidl._C "
-                    f"({native.load_error('_C')}); {which_minidl.BUILD_HINT}",
-                    returncode=pytest.ExitCode.USAGE_ERROR)
+        pytest.exit(
+            f"minidl test suite: {_where()} has no usable minidl._C "
+            f"({native.load_error('_C')}); {which_minidl.BUILD_HINT}",
+            returncode=pytest.ExitCode.USAGE_ERROR,
+        )
 
 
 def pytest_report_header(config):
     cuda = native.cuda_module()
-    return [f"{_where()}; _C: {'loaded' if NATIVE else native.load_error('_C')}; "
-            f"_C_cuda: {'loaded' if cuda is not None else 'not built'}; GPU: "
-            f"{'yes' if minidl.cuda.is_available() else 'no (' + minidl.cuda.unavailable_reason() + ')'}"]
+    return [
+        f"{_where()}; _C: {'loaded' if NATIVE else native.load_error('_C')}; "
+        f"_C_cuda: {'loaded' if cuda is not None else 'not built'}; GPU: "
+        f"{'yes' if minidl.cuda.is_available() else 'no (' + minidl.cuda.unavailable_reason() + ')'}"
+    ]
 
 
 @pytest.fixture(params=["native", "reference"])
@@ -73,8 +82,12 @@ def _global_state():
     """Every test starts from the same random state and the default settings, and whatever it
     changes (dtype, device, kernels, grad mode, threads) is put back, so no test depends on the
     ones that ran before it."""
-    saved = (minidl.get_default_dtype(), minidl.get_default_device(), minidl.is_grad_enabled(),
-             minidl.get_num_threads())
+    saved = (
+        minidl.get_default_dtype(),
+        minidl.get_default_device(),
+        minidl.is_grad_enabled(),
+        minidl.get_num_threads(),
+    )
     minidl.manual_seed(0)
     np.random.seed(0)
     with minidl.use_kernels(minidl.backend.get_kernels()):  # restores the setting on the way out

@@ -37,6 +37,7 @@ with NumPy, so results match the CPU bit for bit where the GPU would differ in t
 model peer access (it is always unavailable), or offer CuPy functions that NumPy lacks. Module
 functions are NumPy's, forwarded by name, so a name CuPy lacks would pass here and fail there.
 """
+
 import itertools
 import math
 import operator
@@ -70,6 +71,7 @@ def reset():
 # ---------------------------------------------------------------------------------------------
 # cupy.cuda
 
+
 class CUDARuntimeError(RuntimeError):
     pass
 
@@ -90,8 +92,13 @@ class _Runtime:
     @staticmethod
     def getDeviceProperties(i):
         _check_device_id(i)
-        return {"name": f"Fake GPU {i}".encode(), "totalGlobalMem": 80 * 2**30, "major": 9, "minor": 0,
-                "multiProcessorCount": 132}
+        return {
+            "name": f"Fake GPU {i}".encode(),
+            "totalGlobalMem": 80 * 2**30,
+            "major": 9,
+            "minor": 0,
+            "multiProcessorCount": 132,
+        }
 
     @staticmethod
     def runtimeGetVersion():
@@ -184,9 +191,15 @@ def get_device_id():
     return _state.current
 
 
-cuda = types.SimpleNamespace(runtime=_Runtime, Device=Device, Stream=Stream,
-                             get_current_stream=get_current_stream, get_device_id=get_device_id,
-                             CUDARuntimeError=CUDARuntimeError, is_available=lambda: _safe_count() > 0)
+cuda = types.SimpleNamespace(
+    runtime=_Runtime,
+    Device=Device,
+    Stream=Stream,
+    get_current_stream=get_current_stream,
+    get_device_id=get_device_id,
+    CUDARuntimeError=CUDARuntimeError,
+    is_available=lambda: _safe_count() > 0,
+)
 
 
 def _safe_count():
@@ -199,16 +212,21 @@ def _safe_count():
 # ---------------------------------------------------------------------------------------------
 # Conversions between the double and NumPy, with CuPy's refusals
 
+
 def _refuse_numpy_array(value):
-    raise TypeError(f"Unsupported type {type(value)} (fake cupy: a NumPy array mixed with CuPy arrays "
-                    f"in one operation; move it with cupy.asarray first)")
+    raise TypeError(
+        f"Unsupported type {type(value)} (fake cupy: a NumPy array mixed with CuPy arrays "
+        f"in one operation; move it with cupy.asarray first)"
+    )
 
 
 def _check_here(array):
     if array._dev != _state.current:
-        raise ValueError(f"The device where the array resides ({array._dev}) is different from the "
-                         f"current device ({_state.current}). Peer access is unavailable between these "
-                         f"devices.")
+        raise ValueError(
+            f"The device where the array resides ({array._dev}) is different from the "
+            f"current device ({_state.current}). Peer access is unavailable between these "
+            f"devices."
+        )
 
 
 def _unwrap(value, allow_host=False):
@@ -306,17 +324,23 @@ class ndarray:
     # -- refusing NumPy -------------------------------------------------------------------------
 
     def __array__(self, dtype=None, copy=None):
-        raise TypeError("Implicit conversion to a NumPy array is not allowed. Please use `.get()` to "
-                        "construct a NumPy array explicitly.")
+        raise TypeError(
+            "Implicit conversion to a NumPy array is not allowed. Please use `.get()` to "
+            "construct a NumPy array explicitly."
+        )
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        raise TypeError(f"fake cupy: numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} "
-                        f"called on a CuPy array; use the array's own library (xp_of(array)) or "
-                        f"move it to the host with cupy.asnumpy")
+        raise TypeError(
+            f"fake cupy: numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} "
+            f"called on a CuPy array; use the array's own library (xp_of(array)) or "
+            f"move it to the host with cupy.asnumpy"
+        )
 
     def __array_function__(self, func, types, args, kwargs):
-        raise TypeError(f"fake cupy: numpy.{func.__name__} called on a CuPy array; use the array's own "
-                        f"library (xp_of(array)) or move it to the host with cupy.asnumpy")
+        raise TypeError(
+            f"fake cupy: numpy.{func.__name__} called on a CuPy array; use the array's own "
+            f"library (xp_of(array)) or move it to the host with cupy.asnumpy"
+        )
 
     # -- attributes and methods, forwarded -----------------------------------------------------
 
@@ -337,7 +361,7 @@ class ndarray:
         attr = getattr(self._a, name)
         if not callable(attr):
             return _wrap(attr, (self,), self._dev) if isinstance(attr, numpy.ndarray) else attr
-        if name in _VIEW_METHODS:   # no kernel runs: any current device will do
+        if name in _VIEW_METHODS:  # no kernel runs: any current device will do
             return lambda *a, **k: ndarray._from(attr(*a, **k), self._dev)
         if name in _PYTHON_VALUE_METHODS:
             return attr
@@ -346,6 +370,7 @@ class ndarray:
             _check_here(self)
             result = attr(*_unwrap(args), **{key: _unwrap(v) for key, v in kwargs.items()})
             return _wrap(result, [self] + _flat_inputs(args, kwargs))
+
         return method
 
     def astype(self, dtype, copy=True, **kwargs):
@@ -407,9 +432,13 @@ class ndarray:
 
 def _is_basic(key):
     keys = key if isinstance(key, tuple) else (key,)
-    return all(k is None or k is Ellipsis or isinstance(k, slice)
-               or (isinstance(k, (int, numpy.integer)) and not isinstance(k, (bool, numpy.bool_)))
-               for k in keys)
+    return all(
+        k is None
+        or k is Ellipsis
+        or isinstance(k, slice)
+        or (isinstance(k, (int, numpy.integer)) and not isinstance(k, (bool, numpy.bool_)))
+        for k in keys
+    )
 
 
 def _index(key):
@@ -423,8 +452,10 @@ def _index(key):
 
 
 def _defers(other):
-    return (not isinstance(other, (ndarray, numpy.ndarray))
-            and getattr(other, "__array_priority__", 0) > ndarray.__array_priority__)
+    return (
+        not isinstance(other, (ndarray, numpy.ndarray))
+        and getattr(other, "__array_priority__", 0) > ndarray.__array_priority__
+    )
 
 
 def _binary(fn, reflected=False):
@@ -435,6 +466,7 @@ def _binary(fn, reflected=False):
         if reflected:
             return _call(fn, other, self)
         return _call(fn, self, other)
+
     return op
 
 
@@ -445,11 +477,25 @@ def _inplace(fn):
             _refuse_numpy_array(other)
         fn(self._a, _unwrap(other))  # NumPy's in-place op writes into self's buffer
         return self
+
     return op
 
 
-for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or", "xor",
-              "lshift", "rshift"):
+for _name in (
+    "add",
+    "sub",
+    "mul",
+    "truediv",
+    "floordiv",
+    "mod",
+    "pow",
+    "matmul",
+    "and",
+    "or",
+    "xor",
+    "lshift",
+    "rshift",
+):
     _fn = getattr(operator, _name if _name not in ("and", "or") else _name + "_")
     setattr(ndarray, f"__{_name}__", _binary(_fn))
     setattr(ndarray, f"__r{_name}__", _binary(_fn, reflected=True))
@@ -462,6 +508,7 @@ def _unary(fn):
     def op(self):
         _check_here(self)
         return _call(fn, self)
+
     return op
 
 
@@ -472,6 +519,7 @@ ndarray.__hash__ = None
 
 # ---------------------------------------------------------------------------------------------
 # Module functions: NumPy's, run on the current device
+
 
 def asarray(a, dtype=None, order=None):
     if isinstance(a, ndarray):  # already on a GPU: returned as is, on whichever device it is
@@ -513,6 +561,7 @@ def _forwarded(numpy_namespace):
         if isinstance(attr, type) or not callable(attr):  # dtypes, constants, classes
             return attr
         return lambda *args, **kwargs: _call(attr, *args, **kwargs)
+
     return get
 
 
@@ -532,6 +581,7 @@ def __getattr__(name):
 # ---------------------------------------------------------------------------------------------
 # cupyx
 
+
 def scatter_add(a, slices, value):
     _check_here(a)
     numpy.add.at(a._a, _index(slices), _unwrap(value))
@@ -541,6 +591,7 @@ def _erf(x):
     _check_here(x)
     try:
         from scipy.special import erf as scipy_erf
+
         return ndarray._from(scipy_erf(x._a).astype(x.dtype, copy=False), _state.current)
     except ImportError:
         out = numpy.frompyfunc(math.erf, 1, 1)(x._a).astype(x.dtype)

@@ -8,6 +8,7 @@ never receive a fake array's pointer, which is host memory. Everything is undone
 ``no_gpu`` is the same with CuPy importable but the runtime failing (``count`` is 0 or an
 exception), to test the "no GPU" messages.
 """
+
 import sys
 
 import pytest
@@ -25,7 +26,7 @@ def _install(monkeypatch, count):
     monkeypatch.setitem(sys.modules, "cupy", fake_cupy)
     for name, module in fake_cupy.cupyx_modules().items():
         monkeypatch.setitem(sys.modules, name, module)
-    monkeypatch.setattr(_device, "_cupy", None)          # probe again, now finding the fake
+    monkeypatch.setattr(_device, "_cupy", None)  # probe again, now finding the fake
     monkeypatch.setattr(_device, "_cuda_reason", None)
     monkeypatch.setattr(_device, "_default_device", _device.Device("cpu"))
     monkeypatch.setattr(native, "cuda_module", lambda: None)
@@ -45,7 +46,11 @@ def fake_gpu(monkeypatch):
 @pytest.fixture(params=["zero", "raises"])
 def no_gpu(monkeypatch, request):
     """CuPy imports, but its runtime sees no GPU (0 devices, or an error as without a driver)."""
-    count = 0 if request.param == "zero" else fake_cupy.CUDARuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+    count = (
+        0
+        if request.param == "zero"
+        else fake_cupy.CUDARuntimeError("cudaErrorNoDevice: no CUDA-capable device is detected")
+    )
     yield _install(monkeypatch, count)
     fake_cupy.reset()
 

@@ -5,6 +5,7 @@ Every skip is counted by reason and the counts are printed at the end of the run
 ``tests/allowed_skips.txt`` fails the run: a test that starts skipping in CI has to be allowed on
 purpose, with the reason written next to its pattern.
 """
+
 from __future__ import annotations
 
 import os
@@ -65,8 +66,10 @@ class SkipGuard:
             write(f"{count:5d}  {mark:11s}  {reason}")
         if self.unexpected:
             verdict = "the run fails" if self.strict else "set MINIDL_STRICT_SKIPS=1 to fail on them"
-            write(f"{len(self.unexpected)} test(s) skipped for a reason not in {ALLOWED_FILE.name} "
-                  f"({verdict}), e.g.:")
+            write(
+                f"{len(self.unexpected)} test(s) skipped for a reason not in {ALLOWED_FILE.name} "
+                f"({verdict}), e.g.:"
+            )
             for nodeid, reason in self.unexpected[:20]:
                 write(f"    {nodeid}: {reason}")
 

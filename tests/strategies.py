@@ -19,6 +19,7 @@ F-ordered view; ``strided``: every second element of a larger buffer; ``reversed
 strides), holding the same values. The unused elements of a strided buffer are NaN, so an op or
 kernel that ignores strides and reads past the view poisons its result instead of passing.
 """
+
 import math
 import operator
 
@@ -60,7 +61,11 @@ def shapes(min_dims=0, max_dims=MAX_DIMS, min_side=1, max_side=MAX_SIDE):
 def broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=MAX_DIMS, max_side=MAX_SIDE):
     """Tuples of ``num_shapes`` shapes that broadcast together (different ranks, size-1 dims)."""
     return hnp.mutually_broadcastable_shapes(
-        num_shapes=num_shapes, min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side,
+        num_shapes=num_shapes,
+        min_dims=min_dims,
+        max_dims=max_dims,
+        min_side=1,
+        max_side=max_side,
     ).map(lambda b: b.input_shapes)
 
 
@@ -127,8 +132,11 @@ def dims(draw, ndim, allow_none=True, allow_tuple=True):
     if allow_none:
         options.append(st.none())
     if allow_tuple and ndim >= 1:
-        options.append(st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True)
-                       .map(lambda ds: tuple(d - ndim if i % 2 else d for i, d in enumerate(ds))))
+        options.append(
+            st.lists(st.integers(0, ndim - 1), min_size=1, max_size=ndim, unique=True).map(
+                lambda ds: tuple(d - ndim if i % 2 else d for i, d in enumerate(ds))
+            )
+        )
     return draw(st.one_of(options))
 
 
@@ -143,6 +151,7 @@ def numpy_axes(dim, ndim):
 # ---------------------------------------------------------------------------------------------
 # Kernel inputs shared by the CPU and GPU kernel tests (test_pool.py, test_softmax_loss.py,
 # test_gpu_kernels.py)
+
 
 def pool_values(shape, dtype, seed, ties=False):
     """Values in ``shape``: all distinct (no ties; exact in float32 at test sizes), or from a few
@@ -186,5 +195,6 @@ def assert_softmax_close(name, got, want, args, dtype):
         g, y = (np.asarray(a, dtype=np.float64) for a in args)
         scale = y * (np.abs(g) + np.abs(g * y).sum(axis=1, keepdims=True))
     excess = np.abs(got.astype(np.float64) - want) - (tol["atol"] + tol["rtol"] * scale)
-    assert (excess <= 0).all(), \
+    assert (excess <= 0).all(), (
         f"{name} {got.shape}: worst excess {excess.max():.3g} at {np.unravel_index(excess.argmax(), excess.shape)}"
+    )

@@ -1,5 +1,6 @@
 """How the backward pass behaves: accumulation, broadcasting, dtypes, freeing the graph, deep
 graphs, grad modes, user-defined Functions, ``minidl.grad``, higher derivatives."""
+
 import gc
 import math
 import tracemalloc
@@ -17,6 +18,7 @@ def t64(values, requires_grad=True):
 
 
 # -- accumulation ----------------------------------------------------------------------------------
+
 
 def test_gradients_accumulate_across_backward_calls():
     x = t64([1.0, -2.0, 3.0])
@@ -46,6 +48,7 @@ def test_grad_is_none_until_backward_and_only_on_tensors_that_require_it():
 
 # -- broadcasting ----------------------------------------------------------------------------------
 
+
 def test_broadcast_gradients_reduce_to_each_input_shape():
     a = minidl.ones(3, 1, requires_grad=True)
     b = minidl.ones(4, requires_grad=True)
@@ -65,8 +68,8 @@ def test_broadcast_gradient_of_a_0d_tensor_is_the_sum():
 
 
 def test_broadcast_gradient_keeps_values_in_the_right_places():
-    a = t64([[1.0], [2.0]])          # (2, 1)
-    b = t64([[10.0, 20.0, 30.0]])    # (1, 3)
+    a = t64([[1.0], [2.0]])  # (2, 1)
+    b = t64([[10.0, 20.0, 30.0]])  # (1, 3)
     (a * b * t64(np.arange(6.0).reshape(2, 3), requires_grad=False)).sum().backward()
     w = np.arange(6.0).reshape(2, 3)
     np.testing.assert_allclose(a.grad.numpy(), (w * [[10.0, 20.0, 30.0]]).sum(1, keepdims=True))
@@ -74,6 +77,7 @@ def test_broadcast_gradient_keeps_values_in_the_right_places():
 
 
 # -- dtypes ----------------------------------------------------------------------------------------
+
 
 def test_mixed_float32_float64_gives_each_leaf_a_grad_of_its_own_dtype():
     x = minidl.tensor([1.0, 2.0], dtype=minidl.float32, requires_grad=True)
@@ -104,6 +108,7 @@ def test_dtype_conversions_are_differentiable():
 
 
 # -- backward twice, and freeing the graph -------------------------------------------------------
+
 
 def test_backward_twice_without_retain_graph_is_a_clear_error():
     x = t64([1.0, 2.0])
@@ -217,6 +222,7 @@ def test_a_chain_of_100000_ops_backpropagates():
 
 # -- grad modes ------------------------------------------------------------------------------------
 
+
 def test_no_grad_records_nothing():
     x = t64([1.0, 2.0])
     with minidl.no_grad():
@@ -257,9 +263,11 @@ def test_set_grad_enabled_as_function_and_context_manager():
 
 def test_set_grad_enabled_refused_as_decorator_leaves_the_mode_alone():
     with pytest.raises(TypeError, match="decorator"):
+
         @minidl.set_grad_enabled(False)
         def f():
             pass
+
     assert minidl.is_grad_enabled()
 
 
@@ -298,13 +306,14 @@ def test_ops_on_tensors_without_requires_grad_build_no_graph():
 
 # -- user-defined Functions ------------------------------------------------------------------------
 
+
 class Exp2(Function):
     """2^x, whose derivative is written in terms of its own output (save_output)."""
 
     @staticmethod
     def forward(ctx, x):
         ctx.save_output()
-        return 2.0 ** x.data
+        return 2.0**x.data
 
     @staticmethod
     def backward(ctx, grad):
@@ -361,6 +370,7 @@ def test_custom_function_under_no_grad_records_nothing():
 
 # -- what a node keeps: save_for_backward only, checked for in-place changes ----------------------
 
+
 class KeepsOnCtx(Function):
     """Stores its input as a ctx attribute: refused, in favour of save_for_backward."""
 
@@ -397,8 +407,15 @@ def test_every_in_place_update_bumps_the_version():
     t = minidl.zeros(3)
     assert t._version == 0
     with minidl.no_grad():
-        for update in (lambda: t.add_(1), lambda: t.sub_(1), lambda: t.mul_(2), lambda: t.div_(2),
-                       lambda: t.copy_(minidl.ones(3)), lambda: t.fill_(4.0), lambda: t.zero_()):
+        for update in (
+            lambda: t.add_(1),
+            lambda: t.sub_(1),
+            lambda: t.mul_(2),
+            lambda: t.div_(2),
+            lambda: t.copy_(minidl.ones(3)),
+            lambda: t.fill_(4.0),
+            lambda: t.zero_(),
+        ):
             before = t._version
             update()
             assert t._version == before + 1
@@ -409,8 +426,11 @@ def test_backward_refuses_a_saved_input_changed_in_place():
     w, x = t64([1.0, 2.0]), t64([3.0, 4.0], requires_grad=False)
     loss = (w * x).sum()  # Mul saves both operands
     x.mul_(10)  # x does not require grad: allowed outside no_grad, but the graph needs its old value
-    with pytest.raises(RuntimeError, match=r"modified by an in-place operation: MulBackward saved a "
-                                           r"tensor of shape \(2,\) at version 0, now at version 1"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"modified by an in-place operation: MulBackward saved a "
+        r"tensor of shape \(2,\) at version 0, now at version 1",
+    ):
         loss.backward()
 
 
@@ -419,8 +439,11 @@ def test_backward_refuses_a_saved_output_changed_in_place():
     y = x.exp()  # Exp saves its output
     with minidl.no_grad():
         y.add_(1)
-    with pytest.raises(RuntimeError, match=r"ExpBackward saved an output of shape \(2,\) at version 0, "
-                                           r"now at version 1"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"ExpBackward saved an output of shape \(2,\) at version 0, "
+        r"now at version 1",
+    ):
         y.sum().backward()
 
 
@@ -449,6 +472,7 @@ def test_parameters_updated_under_no_grad_between_steps_train_normally():
 
 # -- minidl.grad -----------------------------------------------------------------------------------
 
+
 def test_grad_returns_gradients_without_touching_dot_grad():
     x = t64([1.0, 2.0])
     y = t64([3.0, 4.0])
@@ -469,7 +493,7 @@ def test_grad_with_grad_outputs_and_a_non_leaf_input():
 
 def test_grad_create_graph_gives_differentiable_gradients():
     x = t64([0.5, -1.5])
-    (g,) = minidl.grad((x ** 3).sum(), x, create_graph=True)  # 3x^2
+    (g,) = minidl.grad((x**3).sum(), x, create_graph=True)  # 3x^2
     assert g.requires_grad
     np.testing.assert_allclose(g.detach().numpy(), 3 * np.array([0.5, -1.5]) ** 2)
     (gg,) = minidl.grad(g.sum(), x)  # 6x
@@ -489,10 +513,10 @@ def test_grad_allow_unused():
 
 def test_backward_with_create_graph_then_differentiate_grad():
     x = t64([1.0, 2.0])
-    (x.sin() * x).sum().backward(create_graph=True)   # grad = cos(x) x + sin(x)
+    (x.sin() * x).sum().backward(create_graph=True)  # grad = cos(x) x + sin(x)
     g = x.grad
     x.grad = None
-    g.sum().backward()                                 # -sin(x) x + 2 cos(x)
+    g.sum().backward()  # -sin(x) x + 2 cos(x)
     xs = np.array([1.0, 2.0])
     np.testing.assert_allclose(x.grad.numpy(), -np.sin(xs) * xs + 2 * np.cos(xs))
 
@@ -512,12 +536,14 @@ def test_hessian_vector_product_matches_the_hand_computed_hessian():
     (hv,) = minidl.grad((g * t64(v, requires_grad=False)).sum(), x)
 
     hessian = (a + a.T) / 2 + np.diag(np.exp(x0)) + 2 * np.outer(c, c)
-    np.testing.assert_allclose(g.detach().numpy(), 0.5 * (a + a.T) @ x0 + np.exp(x0) + 2 * (c @ x0) * c,
-                               rtol=1e-12)
+    np.testing.assert_allclose(
+        g.detach().numpy(), 0.5 * (a + a.T) @ x0 + np.exp(x0) + 2 * (c @ x0) * c, rtol=1e-12
+    )
     np.testing.assert_allclose(hv.numpy(), hessian @ v, rtol=1e-12)
 
 
 # -- retain_grad, comparisons, detach, aliasing --------------------------------------------------
+
 
 def test_retain_grad_on_a_non_leaf():
     x = t64([1.0, 2.0])
@@ -534,8 +560,14 @@ def test_comparisons_return_bool_tensors_without_grad():
     x = t64([1.0, -2.0, 3.0])
     y = t64([1.0, 0.0, 4.0])
     results = {"==": x == y, "!=": x != y, "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= 0}
-    expected = {"==": [True, False, False], "!=": [False, True, True], "<": [False, True, True],
-                "<=": [True, True, True], ">": [False, False, False], ">=": [True, False, True]}
+    expected = {
+        "==": [True, False, False],
+        "!=": [False, True, True],
+        "<": [False, True, True],
+        "<=": [True, True, True],
+        ">": [False, False, False],
+        ">=": [True, False, True],
+    }
     for op, r in results.items():
         assert r.dtype == minidl.bool_, op
         assert not r.requires_grad and r.grad_fn is None, op

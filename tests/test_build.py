@@ -1,5 +1,6 @@
 """The build and its report: minidl._C / minidl._C_cuda load and describe themselves, and
 `minidl doctor` tells the truth about them."""
+
 import importlib.metadata
 import io
 import os
@@ -17,7 +18,8 @@ C = native.cpu_module()
 C_CUDA = native.cuda_module()
 needs_C = pytest.mark.native  # the run stops without _C (tests/conftest.py)
 needs_C_cuda = pytest.mark.skipif(
-    C_CUDA is None, reason=f"minidl._C_cuda is not built: {native.load_error('_C_cuda')}")
+    C_CUDA is None, reason=f"minidl._C_cuda is not built: {native.load_error('_C_cuda')}"
+)
 
 
 def run_minidl(*args):
@@ -27,8 +29,13 @@ def run_minidl(*args):
     directory first, so a source tree and an installed copy are each tested as themselves.
     """
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(minidl.__file__)))
-    return subprocess.run([sys.executable, "-m", "minidl", *args], capture_output=True, text=True,
-                          cwd=package_parent, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "minidl", *args],
+        capture_output=True,
+        text=True,
+        cwd=package_parent,
+        timeout=120,
+    )
 
 
 def test_doctor_prints_and_returns_the_facts():
@@ -131,7 +138,10 @@ def test_cuda_module_is_built_wherever_nvcc_is():
     # CI has no GPU but has nvcc: there the CUDA kernels must still compile, so a kernel that does
     # not compile fails the install (and CI) instead of being skipped quietly.
     import shutil
+
     nvcc = shutil.which("nvcc") or os.environ.get("CUDACXX")
     if not nvcc or os.environ.get("MINIDL_CUDA", "AUTO").upper() == "OFF":
         pytest.skip("no nvcc on PATH (or MINIDL_CUDA=OFF): minidl._C_cuda is not expected")
-    assert C_CUDA is not None, f"nvcc is at {nvcc} but minidl._C_cuda did not load: {native.load_error('_C_cuda')}"
+    assert C_CUDA is not None, (
+        f"nvcc is at {nvcc} but minidl._C_cuda did not load: {native.load_error('_C_cuda')}"
+    )

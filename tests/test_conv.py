@@ -9,11 +9,12 @@
   kernel setting, and gradgradcheck (the backward kernels are differentiable too);
 - bad input: a clear error for each, from the ops, from backend.kernels and from minidl._C.
 """
+
 import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 import minidl as md
@@ -36,6 +37,7 @@ def _out_size(size, k, s, p, d):
 # ---------------------------------------------------------------------------------------------
 # Geometry
 
+
 @st.composite
 def geometries(draw, max_batch=3, max_channels=3, max_groups=3, max_kernel=4, max_extra=6, conv1d=False):
     """(x_shape, weight_shape, stride, padding, dilation, groups) with an output of at least 1x1.
@@ -52,21 +54,30 @@ def geometries(draw, max_batch=3, max_channels=3, max_groups=3, max_kernel=4, ma
     stride = tuple(draw(st.integers(1, 3)) for _ in range(axes))
     padding = tuple(draw(st.integers(0, k // 2 + 2)) for k in kernel)
     dilation = tuple(draw(st.integers(1, 3)) for _ in range(axes))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, max_extra))
-                 for k, p, d in zip(kernel, padding, dilation))
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, max_extra))
+        for k, p, d in zip(kernel, padding, dilation)
+    )
     if conv1d:  # as the op passes it to the kernels: height 1
-        kernel, stride, padding, dilation, size = ((1,) + kernel, (1,) + stride, (0,) + padding,
-                                                   (1,) + dilation, (1,) + size)
+        kernel, stride, padding, dilation, size = (
+            (1,) + kernel,
+            (1,) + stride,
+            (0,) + padding,
+            (1,) + dilation,
+            (1,) + size,
+        )
     return (n, c_in) + size, (c_out, c_in // groups) + kernel, stride, padding, dilation, groups
 
 
 def _y_shape(x_shape, w_shape, stride, padding, dilation):
     return (x_shape[0], w_shape[0]) + tuple(
-        _out_size(n, k, s, p, d) for n, k, s, p, d in zip(x_shape[2:], w_shape[2:], stride, padding, dilation))
+        _out_size(n, k, s, p, d) for n, k, s, p, d in zip(x_shape[2:], w_shape[2:], stride, padding, dilation)
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # The reference against a plain loop
+
 
 def _taps(x_shape, w_shape, stride, padding, dilation, groups):
     """Every (output index, input index, weight index) triple that contributes y += x * w."""
@@ -121,14 +132,23 @@ def test_reference_matches_loop(x_shape, w_shape, stride, padding, dilation, gro
     y = reference.conv2d_forward(x, weight, *geometry)
     np.testing.assert_allclose(y, _loop_forward(x, weight, *geometry), rtol=1e-12, atol=1e-12)
     g = fill(y.shape, "real", 3)
-    np.testing.assert_allclose(reference.conv2d_backward_input(g, weight, x_shape, *geometry),
-                               _loop_backward_input(g, weight, x_shape, *geometry), rtol=1e-12, atol=1e-12)
-    np.testing.assert_allclose(reference.conv2d_backward_weight(g, x, w_shape, *geometry),
-                               _loop_backward_weight(g, x, w_shape, *geometry), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        reference.conv2d_backward_input(g, weight, x_shape, *geometry),
+        _loop_backward_input(g, weight, x_shape, *geometry),
+        rtol=1e-12,
+        atol=1e-12,
+    )
+    np.testing.assert_allclose(
+        reference.conv2d_backward_weight(g, x, w_shape, *geometry),
+        _loop_backward_weight(g, x, w_shape, *geometry),
+        rtol=1e-12,
+        atol=1e-12,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Native kernels against the reference
+
 
 def _assert_close(got, want, magnitude, dtype):
     """Equal within rounding: |got - want| <= tol * (sum of |terms|) of each entry. ``magnitude``
@@ -137,7 +157,9 @@ def _assert_close(got, want, magnitude, dtype):
     assert got.shape == want.shape and got.dtype == np.dtype(dtype)
     tol = 2e-6 if dtype == np.float32 else 1e-13
     excess = np.abs(got.astype(np.float64) - want) - tol * (magnitude + 1e-30)
-    assert excess.size == 0 or excess.max() <= 0, f"worst excess {excess.max()} at {np.unravel_index(excess.argmax(), excess.shape)}"
+    assert excess.size == 0 or excess.max() <= 0, (
+        f"worst excess {excess.max()} at {np.unravel_index(excess.argmax(), excess.shape)}"
+    )
 
 
 def _check_native(x_shape, w_shape, stride, padding, dilation, groups, dtype, seed, call):
@@ -147,17 +169,27 @@ def _check_native(x_shape, w_shape, stride, padding, dilation, groups, dtype, se
     weight = fill(w_shape, "real", seed + 1).astype(dtype)
     x64, w64 = x.astype(np.float64), weight.astype(np.float64)
     y = call("conv2d_forward", x, weight, *geometry)
-    _assert_close(y, reference.conv2d_forward(x64, w64, *geometry),
-                  reference.conv2d_forward(abs(x64), abs(w64), *geometry), dtype)
+    _assert_close(
+        y,
+        reference.conv2d_forward(x64, w64, *geometry),
+        reference.conv2d_forward(abs(x64), abs(w64), *geometry),
+        dtype,
+    )
 
     g = fill(y.shape, "real", seed + 2).astype(dtype)
     g64 = g.astype(np.float64)
-    _assert_close(call("conv2d_backward_input", g, weight, x_shape, *geometry),
-                  reference.conv2d_backward_input(g64, w64, x_shape, *geometry),
-                  reference.conv2d_backward_input(abs(g64), abs(w64), x_shape, *geometry), dtype)
-    _assert_close(call("conv2d_backward_weight", g, x, w_shape, *geometry),
-                  reference.conv2d_backward_weight(g64, x64, w_shape, *geometry),
-                  reference.conv2d_backward_weight(abs(g64), abs(x64), w_shape, *geometry), dtype)
+    _assert_close(
+        call("conv2d_backward_input", g, weight, x_shape, *geometry),
+        reference.conv2d_backward_input(g64, w64, x_shape, *geometry),
+        reference.conv2d_backward_input(abs(g64), abs(w64), x_shape, *geometry),
+        dtype,
+    )
+    _assert_close(
+        call("conv2d_backward_weight", g, x, w_shape, *geometry),
+        reference.conv2d_backward_weight(g64, x64, w_shape, *geometry),
+        reference.conv2d_backward_weight(abs(g64), abs(x64), w_shape, *geometry),
+        dtype,
+    )
 
 
 def _call_C(name, *args):
@@ -222,12 +254,17 @@ def test_native_with_any_thread_count(threads):
     before = md.get_num_threads()
     md.set_num_threads(threads)
     try:
-        for x_shape, w_shape, padding in [((6, 3, 9, 9), (4, 3, 3, 3), 1), ((7, 2, 5, 5), (6, 1, 2, 2), 1),
-                                          ((16, 2, 32, 32), (4, 2, 5, 5), 1), ((5, 8, 64, 64), (4, 8, 3, 3), 1),
-                                          ((2, 64, 32, 32), (16, 64, 1, 1), 0)]:  # pointwise, a part per image
+        for x_shape, w_shape, padding in [
+            ((6, 3, 9, 9), (4, 3, 3, 3), 1),
+            ((7, 2, 5, 5), (6, 1, 2, 2), 1),
+            ((16, 2, 32, 32), (4, 2, 5, 5), 1),
+            ((5, 8, 64, 64), (4, 8, 3, 3), 1),
+            ((2, 64, 32, 32), (16, 64, 1, 1), 0),
+        ]:  # pointwise, a part per image
             groups = x_shape[1] // w_shape[1]
-            _check_native(x_shape, w_shape, (1, 1), (padding, padding), (1, 1), groups, np.float64, threads,
-                          _call_C)
+            _check_native(
+                x_shape, w_shape, (1, 1), (padding, padding), (1, 1), groups, np.float64, threads, _call_C
+            )
     finally:
         md.set_num_threads(before)
 
@@ -238,7 +275,10 @@ def test_native_is_deterministic_and_reuses_scratch():
     fresh ones, bit for bit."""
     geometry = ((1, 1), (1, 1), (1, 1), 1)
     small = fill((2, 3, 5, 5), "real", 0).astype(np.float32), fill((4, 3, 3, 3), "real", 1).astype(np.float32)
-    large = fill((3, 16, 40, 40), "real", 2).astype(np.float32), fill((8, 16, 3, 3), "real", 3).astype(np.float32)
+    large = (
+        fill((3, 16, 40, 40), "real", 2).astype(np.float32),
+        fill((8, 16, 3, 3), "real", 3).astype(np.float32),
+    )
     first = _C.conv2d_forward(*small, *geometry)
     _C.conv2d_forward(*large, *geometry)
     np.testing.assert_array_equal(_C.conv2d_forward(*small, *geometry), first)
@@ -247,9 +287,12 @@ def test_native_is_deterministic_and_reuses_scratch():
 # ---------------------------------------------------------------------------------------------
 # The ops: values, gradients, empty batches
 
+
 def test_conv2d_values_and_bias(kernels):
     x, w, b = fill((2, 4, 6, 5), "real", 0), fill((6, 2, 3, 2), "real", 1), fill((6,), "real", 2)
-    y = F.conv2d(md.tensor(x), md.tensor(w), md.tensor(b), stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
+    y = F.conv2d(
+        md.tensor(x), md.tensor(w), md.tensor(b), stride=(2, 1), padding=1, dilation=(1, 2), groups=2
+    )
     want = _loop_forward(x, w, (2, 1), (1, 1), (1, 2), 2) + b.reshape(1, -1, 1, 1)
     np.testing.assert_allclose(y.numpy(), want, rtol=1e-12, atol=1e-12)
     assert y.dtype == md.float64
@@ -275,13 +318,23 @@ def test_padding_same_and_valid(kernels, kernel, dilation):
     assert same.shape == (2, 4, 7, 6)
     # uneven 'same' padding puts the extra row/column after (PyTorch's rule)
     total = [d * (k - 1) for k, d in zip(kernel, dilation)]
-    padded = np.pad(x.numpy(), ((0, 0), (0, 0), (total[0] // 2, total[0] - total[0] // 2),
-                                (total[1] // 2, total[1] - total[1] // 2)))
-    np.testing.assert_allclose(same.numpy(), _loop_forward(padded, w.numpy(), (1, 1), (0, 0), dilation, 1),
-                               rtol=1e-12, atol=1e-12)
+    padded = np.pad(
+        x.numpy(),
+        (
+            (0, 0),
+            (0, 0),
+            (total[0] // 2, total[0] - total[0] // 2),
+            (total[1] // 2, total[1] - total[1] // 2),
+        ),
+    )
+    np.testing.assert_allclose(
+        same.numpy(), _loop_forward(padded, w.numpy(), (1, 1), (0, 0), dilation, 1), rtol=1e-12, atol=1e-12
+    )
     valid = F.conv2d(x, w, padding="valid", dilation=dilation)
     np.testing.assert_allclose(valid.numpy(), F.conv2d(x, w, dilation=dilation).numpy())
-    seq = F.conv1d(md.tensor(fill((1, 3, 9), "real", 2)), md.tensor(fill((2, 3, 4), "real", 3)), padding="same")
+    seq = F.conv1d(
+        md.tensor(fill((1, 3, 9), "real", 2)), md.tensor(fill((2, 3, 4), "real", 3)), padding="same"
+    )
     assert seq.shape == (1, 2, 9)
 
 
@@ -293,7 +346,11 @@ def test_conv2d_gradcheck(kernels, data, geometry):
         x_shape = (1,) + x_shape[1:]
     x = leaf(data.draw(arrays(x_shape), label="x"))
     w = leaf(data.draw(arrays(w_shape), label="weight"))
-    b = leaf(data.draw(arrays((w_shape[0],)), label="bias")) if data.draw(st.booleans(), label="bias?") else None
+    b = (
+        leaf(data.draw(arrays((w_shape[0],)), label="bias"))
+        if data.draw(st.booleans(), label="bias?")
+        else None
+    )
     as_int = data.draw(st.booleans(), label="int args")  # ints where both axes agree, pairs otherwise
     args = [v[0] if as_int and v[0] == v[1] else v for v in (stride, padding, dilation)]
 
@@ -315,10 +372,13 @@ def test_conv1d_gradcheck(kernels, data, geometry):
     assert md.gradcheck(fn, (x, w, b))
 
 
-@pytest.mark.parametrize("case", [
-    ((1, 2, 4, 5), (3, 2, 2, 3), dict(stride=(2, 1), padding=1, dilation=(1, 2))),
-    ((2, 4, 4, 4), (2, 2, 3, 3), dict(padding="same", groups=2)),
-])
+@pytest.mark.parametrize(
+    "case",
+    [
+        ((1, 2, 4, 5), (3, 2, 2, 3), dict(stride=(2, 1), padding=1, dilation=(1, 2))),
+        ((2, 4, 4, 4), (2, 2, 3, 3), dict(padding="same", groups=2)),
+    ],
+)
 def test_conv2d_gradgradcheck(kernels, case):
     """Second derivatives: the backward kernels are themselves differentiable Functions."""
     x_shape, w_shape, options = case
@@ -363,33 +423,101 @@ def test_float32_stays_float32(kernels):
 # ---------------------------------------------------------------------------------------------
 # Bad input
 
+
 def _t(shape, dtype=np.float64):
     return md.tensor(np.ones(shape, dtype))
 
 
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: F.conv2d(_t((3, 5, 5)), _t((2, 3, 3, 3))), ValueError, ["conv2d", "4-d input", "(3, 5, 5)"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3))), ValueError, ["conv2d", "4-d weight", "(2, 3, 3)"]),
-    (lambda: F.conv1d(_t((1, 3, 5, 5)), _t((2, 3, 3))), ValueError, ["conv1d", "3-d input", "(1, 3, 5, 5)"]),
-    (lambda: F.conv1d(_t((1, 3, 5)), _t((2, 3, 3, 3))), ValueError, ["conv1d", "3-d weight"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 2, 3, 3))), ValueError, ["conv2d", "3 channels", "(2, 2, 3, 3)"]),
-    (lambda: F.conv2d(_t((1, 4, 5, 5)), _t((3, 2, 3, 3)), groups=2), ValueError, ["conv2d", "divisible by groups=2"]),
-    (lambda: F.conv2d(_t((1, 4, 5, 5)), _t((4, 4, 3, 3)), groups=0), ValueError, ["conv2d", "groups"]),
-    (lambda: F.conv2d(_t((1, 3, 4, 4)), _t((2, 3, 5, 5))), ValueError, ["conv2d", "larger than the padded input"]),
-    (lambda: F.conv2d(_t((1, 3, 4, 4)), _t((2, 3, 3, 3)), dilation=2), ValueError, ["conv2d", "larger than the padded"]),
-    (lambda: F.conv1d(_t((1, 3, 4)), _t((2, 3, 6)), padding=0), ValueError, ["conv1d", "larger than the padded input"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), stride=0), ValueError, ["conv2d", "stride", "positive"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), dilation=(1, 0)), ValueError, ["conv2d", "dilation"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), padding=-1), ValueError, ["conv2d", "padding", "non-negative"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), stride=(1, 2, 3)), TypeError, ["conv2d", "stride"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), padding=1.5), TypeError, ["conv2d", "padding"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), padding="full"), ValueError, ["conv2d", "'same'"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), stride=2, padding="same"), ValueError, ["conv2d", "stride 1"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), _t((3,))), ValueError, ["conv2d", "bias", "(2,)"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5), np.float32), _t((2, 3, 3, 3))), TypeError, ["conv2d", "float32", "float64"]),
-    (lambda: F.conv2d(_t((1, 3, 5, 5), np.int64), _t((2, 3, 3, 3), np.int64)), TypeError, ["conv2d", "floating-point"]),
-    (lambda: F.conv2d(np.ones((1, 3, 5, 5)), _t((2, 3, 3, 3))), TypeError, ["conv2d", "Tensor"]),
-])
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: F.conv2d(_t((3, 5, 5)), _t((2, 3, 3, 3))), ValueError, ["conv2d", "4-d input", "(3, 5, 5)"]),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3))),
+            ValueError,
+            ["conv2d", "4-d weight", "(2, 3, 3)"],
+        ),
+        (
+            lambda: F.conv1d(_t((1, 3, 5, 5)), _t((2, 3, 3))),
+            ValueError,
+            ["conv1d", "3-d input", "(1, 3, 5, 5)"],
+        ),
+        (lambda: F.conv1d(_t((1, 3, 5)), _t((2, 3, 3, 3))), ValueError, ["conv1d", "3-d weight"]),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 2, 3, 3))),
+            ValueError,
+            ["conv2d", "3 channels", "(2, 2, 3, 3)"],
+        ),
+        (
+            lambda: F.conv2d(_t((1, 4, 5, 5)), _t((3, 2, 3, 3)), groups=2),
+            ValueError,
+            ["conv2d", "divisible by groups=2"],
+        ),
+        (lambda: F.conv2d(_t((1, 4, 5, 5)), _t((4, 4, 3, 3)), groups=0), ValueError, ["conv2d", "groups"]),
+        (
+            lambda: F.conv2d(_t((1, 3, 4, 4)), _t((2, 3, 5, 5))),
+            ValueError,
+            ["conv2d", "larger than the padded input"],
+        ),
+        (
+            lambda: F.conv2d(_t((1, 3, 4, 4)), _t((2, 3, 3, 3)), dilation=2),
+            ValueError,
+            ["conv2d", "larger than the padded"],
+        ),
+        (
+            lambda: F.conv1d(_t((1, 3, 4)), _t((2, 3, 6)), padding=0),
+            ValueError,
+            ["conv1d", "larger than the padded input"],
+        ),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), stride=0),
+            ValueError,
+            ["conv2d", "stride", "positive"],
+        ),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), dilation=(1, 0)),
+            ValueError,
+            ["conv2d", "dilation"],
+        ),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), padding=-1),
+            ValueError,
+            ["conv2d", "padding", "non-negative"],
+        ),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), stride=(1, 2, 3)),
+            TypeError,
+            ["conv2d", "stride"],
+        ),
+        (lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), padding=1.5), TypeError, ["conv2d", "padding"]),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), padding="full"),
+            ValueError,
+            ["conv2d", "'same'"],
+        ),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), stride=2, padding="same"),
+            ValueError,
+            ["conv2d", "stride 1"],
+        ),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5)), _t((2, 3, 3, 3)), _t((3,))),
+            ValueError,
+            ["conv2d", "bias", "(2,)"],
+        ),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5), np.float32), _t((2, 3, 3, 3))),
+            TypeError,
+            ["conv2d", "float32", "float64"],
+        ),
+        (
+            lambda: F.conv2d(_t((1, 3, 5, 5), np.int64), _t((2, 3, 3, 3), np.int64)),
+            TypeError,
+            ["conv2d", "floating-point"],
+        ),
+        (lambda: F.conv2d(np.ones((1, 3, 5, 5)), _t((2, 3, 3, 3))), TypeError, ["conv2d", "Tensor"]),
+    ],
+)
 def test_op_errors(kernels, call, error, words):
     with pytest.raises(error) as info:
         call()
@@ -402,30 +530,94 @@ G = np.ones((2, 4, 3, 3), np.float32)
 GEOM = ((1, 1), (0, 0), (1, 1), 1)
 
 
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: dispatch.conv2d_forward(X.astype(np.int32), W.astype(np.int32), *GEOM), TypeError,
-     ["conv2d_forward", "int32"]),
-    (lambda: dispatch.conv2d_forward(X, W.astype(np.float64), *GEOM), TypeError, ["conv2d_forward", "one dtype"]),
-    (lambda: dispatch.conv2d_forward(X[0], W, *GEOM), ValueError, ["conv2d_forward", "4-d", "(3, 5, 5)"]),
-    (lambda: dispatch.conv2d_forward(X, W[:, :2], *GEOM), ValueError, ["conv2d_forward", "3 channels", "(4, 2, 3, 3)"]),
-    (lambda: dispatch.conv2d_forward(X, W[:3], (1, 1), (0, 0), (1, 1), 3), ValueError, ["conv2d_forward", "3 channels"]),
-    (lambda: dispatch.conv2d_forward(np.ones((2, 4, 5, 5), np.float32), np.ones((3, 2, 3, 3), np.float32),
-                                    (1, 1), (0, 0), (1, 1), 2), ValueError, ["conv2d_forward", "divisible"]),
-    (lambda: dispatch.conv2d_forward(X, W, (1, 1), (0, 0), (3, 3), 1), ValueError,
-     ["conv2d_forward", "larger than the padded input", "(2, 3, 5, 5)"]),
-    (lambda: dispatch.conv2d_forward(X, W, (0, 1), (0, 0), (1, 1), 1), ValueError, ["conv2d_forward", "stride"]),
-    (lambda: dispatch.conv2d_forward(X, W, (1, 1), (0, -1), (1, 1), 1), ValueError, ["conv2d_forward", "padding"]),
-    (lambda: dispatch.conv2d_forward(X, W, (1, 1), (0, 0), (1, 1), 0), ValueError, ["conv2d_forward", "groups"]),
-    (lambda: dispatch.conv2d_backward_input(G[:, :, :2], W, X.shape, *GEOM), ValueError,
-     ["conv2d_backward_input", "output shape (2, 4, 3, 3)"]),
-    (lambda: dispatch.conv2d_backward_input(G, W, (2, 3, 5), *GEOM), ValueError, ["conv2d_backward_input", "input_shape"]),
-    (lambda: dispatch.conv2d_backward_input(G, W, "abcd", *GEOM), TypeError, ["conv2d_backward_input", "input_shape"]),
-    (lambda: dispatch.conv2d_backward_weight(G, X, (4, 3, 3), *GEOM), ValueError, ["conv2d_backward_weight", "weight_shape"]),
-    (lambda: dispatch.conv2d_backward_weight(G, X, (4, 3, 2, 2), *GEOM), ValueError,
-     ["conv2d_backward_weight", "output shape (2, 4, 4, 4)"]),
-    (lambda: dispatch.conv2d_backward_weight(G.astype(np.float64), X, W.shape, *GEOM), TypeError,
-     ["conv2d_backward_weight", "one dtype"]),
-])
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (
+            lambda: dispatch.conv2d_forward(X.astype(np.int32), W.astype(np.int32), *GEOM),
+            TypeError,
+            ["conv2d_forward", "int32"],
+        ),
+        (
+            lambda: dispatch.conv2d_forward(X, W.astype(np.float64), *GEOM),
+            TypeError,
+            ["conv2d_forward", "one dtype"],
+        ),
+        (lambda: dispatch.conv2d_forward(X[0], W, *GEOM), ValueError, ["conv2d_forward", "4-d", "(3, 5, 5)"]),
+        (
+            lambda: dispatch.conv2d_forward(X, W[:, :2], *GEOM),
+            ValueError,
+            ["conv2d_forward", "3 channels", "(4, 2, 3, 3)"],
+        ),
+        (
+            lambda: dispatch.conv2d_forward(X, W[:3], (1, 1), (0, 0), (1, 1), 3),
+            ValueError,
+            ["conv2d_forward", "3 channels"],
+        ),
+        (
+            lambda: dispatch.conv2d_forward(
+                np.ones((2, 4, 5, 5), np.float32),
+                np.ones((3, 2, 3, 3), np.float32),
+                (1, 1),
+                (0, 0),
+                (1, 1),
+                2,
+            ),
+            ValueError,
+            ["conv2d_forward", "divisible"],
+        ),
+        (
+            lambda: dispatch.conv2d_forward(X, W, (1, 1), (0, 0), (3, 3), 1),
+            ValueError,
+            ["conv2d_forward", "larger than the padded input", "(2, 3, 5, 5)"],
+        ),
+        (
+            lambda: dispatch.conv2d_forward(X, W, (0, 1), (0, 0), (1, 1), 1),
+            ValueError,
+            ["conv2d_forward", "stride"],
+        ),
+        (
+            lambda: dispatch.conv2d_forward(X, W, (1, 1), (0, -1), (1, 1), 1),
+            ValueError,
+            ["conv2d_forward", "padding"],
+        ),
+        (
+            lambda: dispatch.conv2d_forward(X, W, (1, 1), (0, 0), (1, 1), 0),
+            ValueError,
+            ["conv2d_forward", "groups"],
+        ),
+        (
+            lambda: dispatch.conv2d_backward_input(G[:, :, :2], W, X.shape, *GEOM),
+            ValueError,
+            ["conv2d_backward_input", "output shape (2, 4, 3, 3)"],
+        ),
+        (
+            lambda: dispatch.conv2d_backward_input(G, W, (2, 3, 5), *GEOM),
+            ValueError,
+            ["conv2d_backward_input", "input_shape"],
+        ),
+        (
+            lambda: dispatch.conv2d_backward_input(G, W, "abcd", *GEOM),
+            TypeError,
+            ["conv2d_backward_input", "input_shape"],
+        ),
+        (
+            lambda: dispatch.conv2d_backward_weight(G, X, (4, 3, 3), *GEOM),
+            ValueError,
+            ["conv2d_backward_weight", "weight_shape"],
+        ),
+        (
+            lambda: dispatch.conv2d_backward_weight(G, X, (4, 3, 2, 2), *GEOM),
+            ValueError,
+            ["conv2d_backward_weight", "output shape (2, 4, 4, 4)"],
+        ),
+        (
+            lambda: dispatch.conv2d_backward_weight(G.astype(np.float64), X, W.shape, *GEOM),
+            TypeError,
+            ["conv2d_backward_weight", "one dtype"],
+        ),
+    ],
+)
 def test_kernel_errors(kernels, call, error, words):
     with pytest.raises(error) as info:
         call()
@@ -442,26 +634,72 @@ def test_kernels_accept_non_contiguous_views(kernels):
 
 
 @needs_native
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: _C.conv2d_forward(X[0], W, *GEOM), ValueError, ["conv2d_forward", "4-d"]),
-    (lambda: _C.conv2d_forward(X, np.ones((4, 2, 3, 3), np.float32), *GEOM), ValueError, ["conv2d_forward", "channels"]),
-    (lambda: _C.conv2d_forward(X, W, (1, 1), (0, 0), (3, 3), 1), ValueError, ["conv2d_forward", "larger"]),
-    (lambda: _C.conv2d_forward(X, W, (1, 1), (0, 0), (1, 1), 0), ValueError, ["conv2d_forward", "groups"]),
-    (lambda: _C.conv2d_forward(X, W, (1,), (0, 0), (1, 1), 1), ValueError, ["conv2d_forward", "stride"]),
-    (lambda: _C.conv2d_forward(X, W, (1, 1), (0, 0), (1, 1 << 40), 1), ValueError, ["conv2d_forward", "2^31"]),
-    (lambda: _C.conv2d_forward(X, W, (1, 1), (1 << 40, 0), (1, 1), 1), ValueError, ["conv2d_forward", "2^31"]),
-    (lambda: _C.conv2d_forward(X, W.astype(np.float64), *GEOM), TypeError, []),
-    (lambda: _C.conv2d_forward(X.astype(np.int64), W.astype(np.int64), *GEOM), TypeError, []),
-    (lambda: _C.conv2d_forward(X[:, :, :, ::2], W, *GEOM), TypeError, []),  # not contiguous
-    (lambda: _C.conv2d_backward_input(G, W, (2, 3, 9, 9), *GEOM), ValueError, ["conv2d_backward_input", "grad_out"]),
-    (lambda: _C.conv2d_backward_input(G, W, (2, -3, 5, 5), *GEOM), ValueError, ["conv2d_backward_input"]),
-    (lambda: _C.conv2d_backward_input(G, W, (2, 3, 5), *GEOM), ValueError, ["conv2d_backward_input", "input_shape"]),
-    (lambda: _C.conv2d_backward_weight(G, X, (4, 3, 3, 3, 1), *GEOM), ValueError, ["conv2d_backward_weight"]),
-    (lambda: _C.conv2d_backward_weight(G, X, (4, 3, 0, 3), *GEOM), ValueError, ["conv2d_backward_weight"]),
-    (lambda: _C.conv2d_backward_weight(G[:1], X, W.shape, *GEOM), ValueError, ["conv2d_backward_weight", "grad_out"]),
-    (lambda: _C.conv2d_backward_weight(G, X, (4, 3, 3, 3), (1, 1), (0, 0), (1, 1), 2), ValueError,
-     ["conv2d_backward_weight", "channels"]),
-])
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: _C.conv2d_forward(X[0], W, *GEOM), ValueError, ["conv2d_forward", "4-d"]),
+        (
+            lambda: _C.conv2d_forward(X, np.ones((4, 2, 3, 3), np.float32), *GEOM),
+            ValueError,
+            ["conv2d_forward", "channels"],
+        ),
+        (
+            lambda: _C.conv2d_forward(X, W, (1, 1), (0, 0), (3, 3), 1),
+            ValueError,
+            ["conv2d_forward", "larger"],
+        ),
+        (
+            lambda: _C.conv2d_forward(X, W, (1, 1), (0, 0), (1, 1), 0),
+            ValueError,
+            ["conv2d_forward", "groups"],
+        ),
+        (lambda: _C.conv2d_forward(X, W, (1,), (0, 0), (1, 1), 1), ValueError, ["conv2d_forward", "stride"]),
+        (
+            lambda: _C.conv2d_forward(X, W, (1, 1), (0, 0), (1, 1 << 40), 1),
+            ValueError,
+            ["conv2d_forward", "2^31"],
+        ),
+        (
+            lambda: _C.conv2d_forward(X, W, (1, 1), (1 << 40, 0), (1, 1), 1),
+            ValueError,
+            ["conv2d_forward", "2^31"],
+        ),
+        (lambda: _C.conv2d_forward(X, W.astype(np.float64), *GEOM), TypeError, []),
+        (lambda: _C.conv2d_forward(X.astype(np.int64), W.astype(np.int64), *GEOM), TypeError, []),
+        (lambda: _C.conv2d_forward(X[:, :, :, ::2], W, *GEOM), TypeError, []),  # not contiguous
+        (
+            lambda: _C.conv2d_backward_input(G, W, (2, 3, 9, 9), *GEOM),
+            ValueError,
+            ["conv2d_backward_input", "grad_out"],
+        ),
+        (lambda: _C.conv2d_backward_input(G, W, (2, -3, 5, 5), *GEOM), ValueError, ["conv2d_backward_input"]),
+        (
+            lambda: _C.conv2d_backward_input(G, W, (2, 3, 5), *GEOM),
+            ValueError,
+            ["conv2d_backward_input", "input_shape"],
+        ),
+        (
+            lambda: _C.conv2d_backward_weight(G, X, (4, 3, 3, 3, 1), *GEOM),
+            ValueError,
+            ["conv2d_backward_weight"],
+        ),
+        (
+            lambda: _C.conv2d_backward_weight(G, X, (4, 3, 0, 3), *GEOM),
+            ValueError,
+            ["conv2d_backward_weight"],
+        ),
+        (
+            lambda: _C.conv2d_backward_weight(G[:1], X, W.shape, *GEOM),
+            ValueError,
+            ["conv2d_backward_weight", "grad_out"],
+        ),
+        (
+            lambda: _C.conv2d_backward_weight(G, X, (4, 3, 3, 3), (1, 1), (0, 0), (1, 1), 2),
+            ValueError,
+            ["conv2d_backward_weight", "channels"],
+        ),
+    ],
+)
 def test_native_module_rejects_bad_calls(call, error, words):
     """minidl._C called directly (skipping backend.kernels) raises instead of crashing."""
     with pytest.raises(error) as info:

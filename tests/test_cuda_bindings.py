@@ -5,15 +5,27 @@ module is built: every kernel exists under its CPU twin's name; the binding reje
 dtypes and null pointers with a ValueError naming the kernel before any CUDA call; and a CUDA
 failure (here: there is no GPU to launch on) comes back as a RuntimeError naming the kernel.
 """
+
 import inspect
 
 import pytest
 
 from minidl.backend import cuda_kernels, native, reference
 
-KERNELS = ["matmul", "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
-           "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-           "softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward"]
+KERNELS = [
+    "matmul",
+    "conv2d_forward",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
+    "softmax_forward",
+    "softmax_backward",
+    "log_softmax_forward",
+    "log_softmax_backward",
+]
 
 FAKE = 0x10000  # a non-null "device pointer"; only passed where the call must fail before using it
 
@@ -43,28 +55,78 @@ def test_every_kernel_has_one_name_on_every_level(name, cuda_module):
 
 # One valid call per kernel (sizes consistent, fake non-null pointers), as keyword arguments.
 VALID = {
-    "matmul": dict(a=FAKE, b=FAKE, c=FAKE, batch_a=2, batch_b=1, M=3, N=4, K=5, trans_a=False,
-                   trans_b=True),
+    "matmul": dict(a=FAKE, b=FAKE, c=FAKE, batch_a=2, batch_b=1, M=3, N=4, K=5, trans_a=False, trans_b=True),
     "softmax_forward": dict(x=FAKE, y=FAKE, rows=4, cols=10),
     "log_softmax_forward": dict(x=FAKE, y=FAKE, rows=4, cols=10),
     "softmax_backward": dict(grad_out=FAKE, y=FAKE, grad_x=FAKE, rows=4, cols=10),
     "log_softmax_backward": dict(grad_out=FAKE, y=FAKE, grad_x=FAKE, rows=4, cols=10),
-    "max_pool2d_forward": dict(x=FAKE, y=FAKE, indices=FAKE, input_shape=(2, 3, 8, 8), kernel=(2, 2),
-                               stride=(2, 2), padding=(0, 0), dilation=(1, 1), ceil_mode=False),
-    "max_pool2d_backward": dict(grad_out=FAKE, indices=FAKE, grad_x=FAKE, input_shape=(2, 3, 8, 8),
-                                output_size=(4, 4)),
-    "avg_pool2d_forward": dict(x=FAKE, y=FAKE, input_shape=(2, 3, 8, 8), kernel=(3, 3), stride=(2, 2),
-                               padding=(1, 1), ceil_mode=True, count_include_pad=False),
-    "avg_pool2d_backward": dict(grad_out=FAKE, grad_x=FAKE, input_shape=(2, 3, 8, 8), output_size=(4, 4),
-                                kernel=(3, 3), stride=(2, 2), padding=(1, 1), count_include_pad=True),
-    "conv2d_forward": dict(x=FAKE, weight=FAKE, y=FAKE, input_shape=(2, 4, 8, 8), weight_shape=(6, 2, 3, 3),
-                           stride=(1, 1), padding=(1, 1), dilation=(1, 1), groups=2),
-    "conv2d_backward_input": dict(grad_out=FAKE, weight=FAKE, grad_x=FAKE, input_shape=(2, 4, 8, 8),
-                                  weight_shape=(6, 2, 3, 3), stride=(2, 2), padding=(1, 1),
-                                  dilation=(1, 1), groups=2),
-    "conv2d_backward_weight": dict(grad_out=FAKE, x=FAKE, grad_weight=FAKE, input_shape=(2, 4, 8, 8),
-                                   weight_shape=(6, 2, 3, 3), stride=(1, 1), padding=(0, 0),
-                                   dilation=(2, 2), groups=2),
+    "max_pool2d_forward": dict(
+        x=FAKE,
+        y=FAKE,
+        indices=FAKE,
+        input_shape=(2, 3, 8, 8),
+        kernel=(2, 2),
+        stride=(2, 2),
+        padding=(0, 0),
+        dilation=(1, 1),
+        ceil_mode=False,
+    ),
+    "max_pool2d_backward": dict(
+        grad_out=FAKE, indices=FAKE, grad_x=FAKE, input_shape=(2, 3, 8, 8), output_size=(4, 4)
+    ),
+    "avg_pool2d_forward": dict(
+        x=FAKE,
+        y=FAKE,
+        input_shape=(2, 3, 8, 8),
+        kernel=(3, 3),
+        stride=(2, 2),
+        padding=(1, 1),
+        ceil_mode=True,
+        count_include_pad=False,
+    ),
+    "avg_pool2d_backward": dict(
+        grad_out=FAKE,
+        grad_x=FAKE,
+        input_shape=(2, 3, 8, 8),
+        output_size=(4, 4),
+        kernel=(3, 3),
+        stride=(2, 2),
+        padding=(1, 1),
+        count_include_pad=True,
+    ),
+    "conv2d_forward": dict(
+        x=FAKE,
+        weight=FAKE,
+        y=FAKE,
+        input_shape=(2, 4, 8, 8),
+        weight_shape=(6, 2, 3, 3),
+        stride=(1, 1),
+        padding=(1, 1),
+        dilation=(1, 1),
+        groups=2,
+    ),
+    "conv2d_backward_input": dict(
+        grad_out=FAKE,
+        weight=FAKE,
+        grad_x=FAKE,
+        input_shape=(2, 4, 8, 8),
+        weight_shape=(6, 2, 3, 3),
+        stride=(2, 2),
+        padding=(1, 1),
+        dilation=(1, 1),
+        groups=2,
+    ),
+    "conv2d_backward_weight": dict(
+        grad_out=FAKE,
+        x=FAKE,
+        grad_weight=FAKE,
+        input_shape=(2, 4, 8, 8),
+        weight_shape=(6, 2, 3, 3),
+        stride=(1, 1),
+        padding=(0, 0),
+        dilation=(2, 2),
+        groups=2,
+    ),
 }
 
 
@@ -103,7 +165,11 @@ BAD_SIZES = [
     ("conv2d_forward", dict(groups=3), "not divisible by groups|input channels"),
     ("conv2d_forward", dict(weight_shape=(6, 3, 3, 3)), "input channels 4"),
     ("conv2d_backward_input", dict(stride=(1, -1)), "stride and dilation must be positive"),
-    ("conv2d_backward_weight", dict(input_shape=(2, 4, 2, 2), dilation=(3, 3)), "larger than the padded input"),
+    (
+        "conv2d_backward_weight",
+        dict(input_shape=(2, 4, 2, 2), dilation=(3, 3)),
+        "larger than the padded input",
+    ),
 ]
 
 

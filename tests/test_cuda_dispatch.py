@@ -4,6 +4,7 @@ No GPU here, so a recording stand-in takes the place of the compiled module: the
 cuda_kernels.py hands it (pointers, sizes, dtype, CuPy's current stream, in the binding's order),
 where the outputs are allocated, and the retry after an out-of-memory error.
 """
+
 import pytest
 
 import minidl as md
@@ -24,6 +25,7 @@ class RecordingModule:
             self.calls.append((name, args))
             if self.failures:
                 raise self.failures.pop(0)
+
         return kernel
 
 
@@ -41,7 +43,7 @@ def test_matmul_passes_pointers_sizes_dtype_and_the_current_stream(fake_gpu, rec
     with cupy.cuda.Stream() as stream:
         stream.use()
         c = kernels.matmul(a, b, trans_b=True)
-    (name, args), = recorder.calls
+    ((name, args),) = recorder.calls
     assert name == "matmul"
     assert args[:2] == (a.data.ptr, b.data.ptr)
     assert args[2] == c.data.ptr
@@ -54,7 +56,7 @@ def test_a_transposed_view_reaches_the_kernel_as_a_flag(fake_gpu, recorder):
     a = cupy.ones((1, 5, 3), dtype="float64")  # used as its transpose (1, 3, 5)
     b = cupy.ones((1, 5, 4), dtype="float64")
     kernels.matmul(a.transpose(0, 2, 1), b)
-    (_, args), = recorder.calls
+    ((_, args),) = recorder.calls
     assert args[0] == a.data.ptr  # the original buffer, not a copy
     assert args[3:] == (1, 1, 3, 4, 5, True, False, "float64", 0)
 
@@ -65,7 +67,7 @@ def test_outputs_are_allocated_on_the_inputs_gpu(fake_gpu, recorder):
         x = cupy.ones((2, 3, 8, 8), dtype="float32")
     y, indices = kernels.max_pool2d_forward(x, 2, 2, 0, 1)  # while cuda:0 is current
     assert y.device.id == 1 and indices.device.id == 1 and indices.dtype == "int64"
-    (name, args), = recorder.calls
+    ((name, args),) = recorder.calls
     assert name == "max_pool2d_forward"
     assert args[3:] == ((2, 3, 8, 8), (2, 2), (2, 2), (0, 0), (1, 1), False, "float32", 0)
 
@@ -98,21 +100,27 @@ def test_reference_setting_never_reaches_the_cuda_module(fake_gpu, recorder):
 
 def test_out_of_memory_frees_cupys_cache_and_retries_once(fake_gpu, monkeypatch):
     cupy = fake_gpu
-    oom = RuntimeError("conv2d_backward_weight: CUDA error cudaErrorMemoryAllocation (out of memory) "
-                       "at cudaMallocAsync")
+    oom = RuntimeError(
+        "conv2d_backward_weight: CUDA error cudaErrorMemoryAllocation (out of memory) at cudaMallocAsync"
+    )
     module = RecordingModule(failures=[oom])
     monkeypatch.setattr(native, "cuda_module", lambda: module)
     freed = []
-    monkeypatch.setattr(cupy, "get_default_memory_pool",
-                        lambda: type("Pool", (), {"free_all_blocks": lambda self: freed.append(1)})(),
-                        raising=False)
+    monkeypatch.setattr(
+        cupy,
+        "get_default_memory_pool",
+        lambda: type("Pool", (), {"free_all_blocks": lambda self: freed.append(1)})(),
+        raising=False,
+    )
     x = cupy.ones((2, 4, 8, 8), dtype="float32")
     grad_out = cupy.ones((2, 6, 8, 8), dtype="float32")
     kernels.conv2d_backward_weight(grad_out, x, (6, 4, 3, 3), 1, 1, 1, 1)
     assert [name for name, _ in module.calls] == ["conv2d_backward_weight"] * 2 and freed == [1]
 
     # Any other CUDA error is raised as it is, without a retry.
-    module = RecordingModule(failures=[RuntimeError("matmul: CUDA error cudaErrorIllegalAddress (x) at launch")])
+    module = RecordingModule(
+        failures=[RuntimeError("matmul: CUDA error cudaErrorIllegalAddress (x) at launch")]
+    )
     monkeypatch.setattr(native, "cuda_module", lambda: module)
     with pytest.raises(RuntimeError, match="^matmul: CUDA error cudaErrorIllegalAddress"):
         kernels.matmul(cupy.ones((1, 2, 2)), cupy.ones((1, 2, 2)))

@@ -3,6 +3,7 @@
 The file-reading datasets (MNIST, CIFAR10) are tested on small files the tests write themselves
 in the real formats; MNIST-1D is generated once per module into a temporary directory.
 """
+
 import collections
 import gzip
 import os
@@ -158,15 +159,25 @@ def _epoch(loader):
 
 # Pure index arithmetic on a few rows: about 1 ms an example, so many examples are cheap.
 @settings(max_examples=200)
-@given(n=st.integers(1, 40), batch_size=st.integers(1, 12), shuffle=st.booleans(),
-       drop_last=st.booleans(), seed=st.integers(0, 2**16))
+@given(
+    n=st.integers(1, 40),
+    batch_size=st.integers(1, 12),
+    shuffle=st.booleans(),
+    drop_last=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
 def test_loader_batches_partition_the_dataset(n, batch_size, shuffle, drop_last, seed):
     """Every epoch: len(loader) batches of batch_size rows (the last one shorter unless dropped),
     each row at most once, all of them unless drop_last left out the remainder; in order unless
     shuffled; inputs and labels stay paired."""
     x = minidl.tensor(np.arange(n * 2, dtype=np.float64).reshape(n, 2))
-    loader = DataLoader(TensorDataset(x, minidl.arange(n)), batch_size=batch_size, shuffle=shuffle,
-                        drop_last=drop_last, seed=seed)
+    loader = DataLoader(
+        TensorDataset(x, minidl.arange(n)),
+        batch_size=batch_size,
+        shuffle=shuffle,
+        drop_last=drop_last,
+        seed=seed,
+    )
     batches = list(loader)
     assert len(batches) == len(loader) == (n // batch_size if drop_last else -(-n // batch_size))
     sizes = [len(labels) for _, labels in batches]
@@ -249,10 +260,26 @@ def test_loader_errors(small):
 
 def test_collate_numbers_tuples_dicts():
     Point = collections.namedtuple("Point", "x y")
-    samples = [{"img": minidl.ones(2, 2), "label": 3, "w": 0.5, "ok": True, "name": "a",
-                "pair": (np.float64(1.0), np.array([1, 2])), "pt": Point(1, 2.0)},
-               {"img": minidl.zeros(2, 2), "label": 4, "w": 1.5, "ok": False, "name": "b",
-                "pair": (np.float64(2.0), np.array([3, 4])), "pt": Point(3, 4.0)}]
+    samples = [
+        {
+            "img": minidl.ones(2, 2),
+            "label": 3,
+            "w": 0.5,
+            "ok": True,
+            "name": "a",
+            "pair": (np.float64(1.0), np.array([1, 2])),
+            "pt": Point(1, 2.0),
+        },
+        {
+            "img": minidl.zeros(2, 2),
+            "label": 4,
+            "w": 1.5,
+            "ok": False,
+            "name": "b",
+            "pair": (np.float64(2.0), np.array([3, 4])),
+            "pt": Point(3, 4.0),
+        },
+    ]
     batch = default_collate(samples)
     assert batch["img"].shape == (2, 2, 2)
     assert batch["label"].dtype == np.int64 and batch["label"].tolist() == [3, 4]
@@ -311,8 +338,12 @@ def test_mnist1d_shapes_and_cache(mnist1d_root, monkeypatch):
 
 
 def test_mnist1d_regenerate_and_bad_cache(tmp_path, monkeypatch):
-    fake = {"x_train": np.ones((3, 40)), "y_train": np.array([0, 1, 2]),
-            "x_test": np.zeros((2, 40)), "y_test": np.array([3, 4])}
+    fake = {
+        "x_train": np.ones((3, 40)),
+        "y_train": np.array([0, 1, 2]),
+        "x_test": np.zeros((2, 40)),
+        "y_test": np.array([3, 4]),
+    }
     calls = []
     monkeypatch.setattr(mnist1d_module, "_generate", lambda: calls.append(1) or fake)
     assert len(MNIST1D(root=tmp_path / "new")) == 3  # creates root
@@ -326,6 +357,7 @@ def test_mnist1d_regenerate_and_bad_cache(tmp_path, monkeypatch):
 
 def test_mnist1d_missing_package_is_clear(tmp_path, monkeypatch):
     import sys
+
     monkeypatch.setitem(sys.modules, "mnist1d.data", None)  # makes the import fail
     with pytest.raises(ImportError, match="pip install mnist1d"):
         MNIST1D(root=tmp_path)
@@ -415,13 +447,16 @@ def test_mnist_missing_file(tmp_path, mnist_images):
         MNIST(tmp_path)
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda b: b[:-10], "truncated"),
-    (lambda b: b[:10], "truncated: the header"),
-    (lambda b: b + b"\0", "longer than its header"),
-    (lambda b: bytes([0, 0, 8, 1]) + b[4:], "magic number 0x00000801"),
-    (lambda b: bytes([0, 0, 0x0D, 3]) + b[4:], "magic number"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda b: b[:-10], "truncated"),
+        (lambda b: b[:10], "truncated: the header"),
+        (lambda b: b + b"\0", "longer than its header"),
+        (lambda b: bytes([0, 0, 8, 1]) + b[4:], "magic number 0x00000801"),
+        (lambda b: bytes([0, 0, 0x0D, 3]) + b[4:], "magic number"),
+    ],
+)
 def test_mnist_damaged_images(tmp_path, mnist_images, damage, message):
     images, labels = mnist_images
     _write(tmp_path / "train-images-idx3-ubyte", damage(_idx(images)), False)
@@ -451,8 +486,12 @@ def _cifar_batch(path, n, seed, protocol=2, numpy1_names=False):
     rng = np.random.default_rng(seed)
     data = rng.integers(0, 256, size=(n, 3072)).astype(np.uint8)
     labels = [int(v) for v in rng.integers(0, 10, size=n)]
-    batch = {b"batch_label": b"training batch", b"labels": labels, b"data": data,
-             b"filenames": [b"img%d.png" % i for i in range(n)]}
+    batch = {
+        b"batch_label": b"training batch",
+        b"labels": labels,
+        b"data": data,
+        b"filenames": [b"img%d.png" % i for i in range(n)],
+    }
     raw = pickle.dumps(batch, protocol=protocol)
     if numpy1_names:  # as the real files (written under NumPy 1) name the array rebuilder
         raw = raw.replace(b"numpy._core.multiarray\n", b"numpy.core.multiarray\n")
@@ -501,8 +540,7 @@ def test_cifar10_refuses_malicious_pickle(cifar_root):
     with pytest.raises(pickle.UnpicklingError, match=r"refusing .*data_batch_3.*(posix|os)\.system"):
         CIFAR10(root)
     assert not marker.exists()
-    (root / "cifar-10-batches-py" / "test_batch").write_bytes(
-        pickle.dumps({b"data": eval}, protocol=2))
+    (root / "cifar-10-batches-py" / "test_batch").write_bytes(pickle.dumps({b"data": eval}, protocol=2))
     with pytest.raises(pickle.UnpicklingError, match=r"(__builtin__|builtins)\.eval"):
         CIFAR10(root, train=False)
 
@@ -513,8 +551,9 @@ def test_cifar10_bad_and_missing_files(cifar_root, tmp_path):
     (folder / "test_batch").write_bytes(pickle.dumps([1, 2, 3], protocol=2))
     with pytest.raises(ValueError, match="holds a list"):
         CIFAR10(root, train=False)
-    (folder / "test_batch").write_bytes(pickle.dumps({b"data": np.zeros((2, 10), np.uint8),
-                                                      b"labels": [0, 1]}, protocol=2))
+    (folder / "test_batch").write_bytes(
+        pickle.dumps({b"data": np.zeros((2, 10), np.uint8), b"labels": [0, 1]}, protocol=2)
+    )
     with pytest.raises(ValueError, match=r"uint8 array \(N, 3072\)"):
         CIFAR10(root, train=False)
     good = (folder / "data_batch_1").read_bytes()
@@ -530,6 +569,7 @@ def test_cifar10_bad_and_missing_files(cifar_root, tmp_path):
 
 def test_cifar10_unpickler_knows_numpy1_names():
     from minidl.data.cifar10 import _allowed_names
+
     allowed = _allowed_names()
     numpy1, numpy2 = ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct")
     assert allowed[numpy1] is allowed[numpy2] is np.ndarray.__reduce__(np.zeros(1))[0]
@@ -546,8 +586,9 @@ def test_normalize_per_channel():
     np.testing.assert_allclose(out.numpy()[1], 0.5)
     assert out.dtype == np.float32 and x.numpy()[0, 0, 0] == 1.0  # input unchanged
     batch = minidl.tensor(np.stack([x.numpy(), 2 * x.numpy()]))
-    np.testing.assert_allclose(transforms.Normalize([1.0, 2.0], [0.5, 2.0]).apply_batch(batch).numpy()[0],
-                               out.numpy())
+    np.testing.assert_allclose(
+        transforms.Normalize([1.0, 2.0], [0.5, 2.0]).apply_batch(batch).numpy()[0], out.numpy()
+    )
     with pytest.raises(ValueError, match="3 entries.*2 channels"):
         transforms.Normalize([0, 0, 0], [1, 1, 1])(x)
     with pytest.raises(ValueError, match="nonzero"):
@@ -556,8 +597,12 @@ def test_normalize_per_channel():
 
 def _find_window(padded, out):
     h, w = out.shape[-2:]
-    return [(top, left) for top in range(padded.shape[-2] - h + 1) for left in range(padded.shape[-1] - w + 1)
-            if np.array_equal(padded[..., top:top + h, left:left + w], out)]
+    return [
+        (top, left)
+        for top in range(padded.shape[-2] - h + 1)
+        for left in range(padded.shape[-1] - w + 1)
+        if np.array_equal(padded[..., top : top + h, left : left + w], out)
+    ]
 
 
 def test_random_crop_with_padding():
@@ -596,12 +641,15 @@ def test_horizontal_flip_probability():
     np.testing.assert_array_equal(transforms.RandomHorizontalFlip(1.0)(x).numpy(), img[..., ::-1])
     np.testing.assert_array_equal(transforms.RandomHorizontalFlip(0.0)(x).numpy(), img)
     batch = minidl.tensor(np.stack([img] * 4))
-    np.testing.assert_array_equal(transforms.RandomHorizontalFlip(1.0).apply_batch(batch).numpy()[2],
-                                  img[..., ::-1])
-    np.testing.assert_array_equal(transforms.RandomHorizontalFlip(0.0).apply_batch(batch).numpy(),
-                                  batch.numpy())
-    flips = sum(np.array_equal(transforms.RandomHorizontalFlip()(x).numpy(), img[..., ::-1])
-                for _ in range(200))
+    np.testing.assert_array_equal(
+        transforms.RandomHorizontalFlip(1.0).apply_batch(batch).numpy()[2], img[..., ::-1]
+    )
+    np.testing.assert_array_equal(
+        transforms.RandomHorizontalFlip(0.0).apply_batch(batch).numpy(), batch.numpy()
+    )
+    flips = sum(
+        np.array_equal(transforms.RandomHorizontalFlip()(x).numpy(), img[..., ::-1]) for _ in range(200)
+    )
     assert 60 < flips < 140
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         transforms.RandomHorizontalFlip(1.5)

@@ -6,6 +6,7 @@ The fake refuses what real CuPy refuses (implicit conversion to NumPy, NumPy arr
 GPU arrays, operands on a device other than the current one), so an op that takes a NumPy path
 for a CUDA tensor fails here instead of on the first real GPU.
 """
+
 import os
 import subprocess
 import sys
@@ -19,8 +20,8 @@ import minidl.nn.functional as F
 from minidl import optim
 from minidl.backend import device as _device
 
-from fake_gpu import fake_gpu, no_cupy, no_gpu  # noqa: F401  (fixtures)
 import fake_cupy
+from fake_gpu import fake_gpu, no_cupy, no_gpu  # noqa: F401  (fixtures)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -28,8 +29,11 @@ ROOT = os.path.dirname(HERE)
 
 def on_gpu(t, index=0):
     """True when ``t`` is a CUDA tensor on ``cuda:index`` backed by a (fake) CuPy array."""
-    return (isinstance(t.data, fake_cupy.ndarray) and t.data.device.id == index
-            and t.device == minidl.device(f"cuda:{index}"))
+    return (
+        isinstance(t.data, fake_cupy.ndarray)
+        and t.data.device.id == index
+        and t.device == minidl.device(f"cuda:{index}")
+    )
 
 
 def host(t):
@@ -38,13 +42,22 @@ def host(t):
 
 # -- making tensors on the GPU --------------------------------------------------------------------
 
+
 def test_tensor_and_factories_take_a_device(fake_gpu):
-    made = [minidl.tensor([[1.0, 2.0]], device="cuda"), minidl.zeros(2, 3, device="cuda"),
-            minidl.ones(2, device="cuda"), minidl.randn(3, device="cuda"), minidl.rand(3, device="cuda"),
-            minidl.arange(5, device="cuda"), minidl.full((2,), 7.0, device="cuda"),
-            minidl.eye(3, device="cuda"), minidl.linspace(0, 1, 4, device="cuda"),
-            minidl.randint(0, 5, (4,), device="cuda"), minidl.randperm(4, device="cuda"),
-            minidl.empty(2, device=minidl.device("cuda"))]
+    made = [
+        minidl.tensor([[1.0, 2.0]], device="cuda"),
+        minidl.zeros(2, 3, device="cuda"),
+        minidl.ones(2, device="cuda"),
+        minidl.randn(3, device="cuda"),
+        minidl.rand(3, device="cuda"),
+        minidl.arange(5, device="cuda"),
+        minidl.full((2,), 7.0, device="cuda"),
+        minidl.eye(3, device="cuda"),
+        minidl.linspace(0, 1, 4, device="cuda"),
+        minidl.randint(0, 5, (4,), device="cuda"),
+        minidl.randperm(4, device="cuda"),
+        minidl.empty(2, device=minidl.device("cuda")),
+    ]
     for t in made:
         assert on_gpu(t), t
     like = minidl.zeros_like(made[0])
@@ -137,11 +150,11 @@ def test_minidl_device_environment_variable(fake_gpu, monkeypatch):
 
 def test_minidl_device_cuda_without_cupy_fails_at_first_use_with_the_reason():
     # A real new process (no fake here): importing works, making a tensor says what is missing.
-    code = ("import minidl\n"
-            "try:\n    minidl.zeros(1)\nexcept RuntimeError as e:\n    print('ERROR', e)\n")
+    code = "import minidl\ntry:\n    minidl.zeros(1)\nexcept RuntimeError as e:\n    print('ERROR', e)\n"
     env = dict(os.environ, MINIDL_DEVICE="cuda", PYTHONPATH=ROOT)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT,
-                         timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=ROOT, timeout=60
+    )
     assert out.returncode == 0, out.stderr
     if minidl.cuda.is_available():
         pytest.skip("this machine has a GPU")
@@ -150,6 +163,7 @@ def test_minidl_device_cuda_without_cupy_fails_at_first_use_with_the_reason():
 
 
 # -- every op, forward and backward, on the GPU and the CPU -------------------------------------
+
 
 def _i64(*a):
     return np.array(a, dtype=np.int64)
@@ -163,52 +177,141 @@ W = RNG.standard_normal((4, 3, 3, 3))
 
 # (name, function of tensors, inputs): float inputs require grad
 OPS = [
-    ("add_mul_div", lambda a, b: (a + b) * a / (b.abs() + 1) - 2 ** a, [X, Y]),
+    ("add_mul_div", lambda a, b: (a + b) * a / (b.abs() + 1) - 2**a, [X, Y]),
     ("broadcast", lambda a, b: a * b[0] + b[:, :1], [X, Y]),
-    ("unary", lambda a: a.exp() + (a.abs() + 1).log() + (a.abs() + 1).sqrt() + a.sin() + a.cos()
-     + a.tanh() + a.sigmoid() + a.relu() + a.sign(), [X]),
-    ("pow_clamp_minmax", lambda a, b: a.clamp(-0.5, 0.5) + minidl.maximum(a, b) * minidl.minimum(a, b)
-     + a ** 2, [X, Y]),
+    (
+        "unary",
+        lambda a: (
+            a.exp()
+            + (a.abs() + 1).log()
+            + (a.abs() + 1).sqrt()
+            + a.sin()
+            + a.cos()
+            + a.tanh()
+            + a.sigmoid()
+            + a.relu()
+            + a.sign()
+        ),
+        [X],
+    ),
+    (
+        "pow_clamp_minmax",
+        lambda a, b: a.clamp(-0.5, 0.5) + minidl.maximum(a, b) * minidl.minimum(a, b) + a**2,
+        [X, Y],
+    ),
     ("where_compare", lambda a, b: minidl.where(a > b, a, b * 2) + (a >= 0).float() * a, [X, Y]),
     ("matmul", lambda a, b: a @ b.T, [X, Y]),
     ("batched_matmul", lambda a, b: a.reshape(3, 2, 2) @ b.reshape(3, 2, 2), [X, Y]),
-    ("reductions", lambda a: a.sum() + a.mean(0).sum() + a.max(1).values.sum() + a.min() + a.amax(0).sum()
-     + a.var(1).sum() + a.std() + a.logsumexp(1).sum(), [X]),
-    ("argmax_any", lambda a: (a.argmax(1).float() + a.argmin(0).sum().float()).sum() * a.sum()
-     + (a > 0).any().float() + (a > -9).all().float(), [X]),
-    ("shape_ops", lambda a, b: minidl.cat([a, b], 1).permute(1, 0).reshape(2, 12).flatten()[None]
-     .unsqueeze(0).squeeze().expand(2, 24).sum(0) + minidl.stack([a, b]).transpose(0, 2).flatten(), [X, Y]),
-    ("split_chunk_pad", lambda a: sum(p.sum() for p in a.split(2, 1)) + a.chunk(3)[1].sum()
-     + F.pad(a, (1, 2)).sum() * a[0, 0], [X]),
+    (
+        "reductions",
+        lambda a: (
+            a.sum()
+            + a.mean(0).sum()
+            + a.max(1).values.sum()
+            + a.min()
+            + a.amax(0).sum()
+            + a.var(1).sum()
+            + a.std()
+            + a.logsumexp(1).sum()
+        ),
+        [X],
+    ),
+    (
+        "argmax_any",
+        lambda a: (
+            (a.argmax(1).float() + a.argmin(0).sum().float()).sum() * a.sum()
+            + (a > 0).any().float()
+            + (a > -9).all().float()
+        ),
+        [X],
+    ),
+    (
+        "shape_ops",
+        lambda a, b: (
+            minidl.cat([a, b], 1)
+            .permute(1, 0)
+            .reshape(2, 12)
+            .flatten()[None]
+            .unsqueeze(0)
+            .squeeze()
+            .expand(2, 24)
+            .sum(0)
+            + minidl.stack([a, b]).transpose(0, 2).flatten()
+        ),
+        [X, Y],
+    ),
+    (
+        "split_chunk_pad",
+        lambda a: (
+            sum(p.sum() for p in a.split(2, 1)) + a.chunk(3)[1].sum() + F.pad(a, (1, 2)).sum() * a[0, 0]
+        ),
+        [X],
+    ),
     ("basic_index", lambda a: a[1:, ::2] * a[0, None, 1:3].sum() + a[..., -1].sum(), [X]),
     ("advanced_index_repeats", lambda a, i: a[i] * 2 + a[i[:3], i[2:]].sum(), [X, _i64(0, 2, 2, 1, 0)]),
     ("index_by_tensor_mask", lambda a: a[a > 0].sum() + a[[0, 0, 2]].sum(), [X]),
     ("index_by_cuda_index", lambda a, i: a[:, i].sum(0), [X, _i64(3, 3, 1)]),
     ("conv2d", lambda x, w: F.conv2d(x, w, padding=1, stride=2), [IMG, W]),
-    ("conv2d_bias_groups", lambda x, w, b: F.conv2d(x, w, b, groups=3, dilation=2),
-     [IMG, RNG.standard_normal((3, 1, 2, 2)), RNG.standard_normal(3)]),
+    (
+        "conv2d_bias_groups",
+        lambda x, w, b: F.conv2d(x, w, b, groups=3, dilation=2),
+        [IMG, RNG.standard_normal((3, 1, 2, 2)), RNG.standard_normal(3)],
+    ),
     ("conv1d", lambda x, w: F.conv1d(x, w, padding=1), [IMG[:, :, 0], W[:, :, 0]]),
-    ("pools", lambda x: F.max_pool2d(x, 2) .sum() + F.avg_pool2d(x, 3, 2, 1).sum() * 2
-     + F.max_pool2d(x, 3, 2, 1, ceil_mode=True).sum() + F.max_pool1d(x[:, :, 0], 2).sum()
-     + F.avg_pool1d(x[:, :, 0], 2).sum(), [IMG]),
-    ("max_pool_indices", lambda x: F.max_pool2d(x, 2, return_indices=True)[1].float().sum()
-     * F.max_pool2d(x, 2).mean(), [IMG]),
-    ("softmax", lambda a: F.softmax(a, 1) * F.log_softmax(a, 0) + F.softmax(a, -1, dtype=minidl.float64),
-     [X]),
-    ("activations", lambda a: F.gelu(a) + F.gelu(a, approximate="tanh") + F.leaky_relu(a, 0.1)
-     + F.softplus(a) + F.erf(a), [X]),
-    ("cross_entropy", lambda a, t: F.cross_entropy(a, t) + F.cross_entropy(a, t, label_smoothing=0.1,
-                                                                          reduction="sum"), [X, _i64(0, 3, 1)]),
-    ("cross_entropy_weight_ignore", lambda a, t, w: F.cross_entropy(a, t, weight=w, ignore_index=1)
-     + F.nll_loss(F.log_softmax(a, 1), t), [X, _i64(0, 1, 2), np.array([1.0, 2.0, 0.5, 1.0])]),
+    (
+        "pools",
+        lambda x: (
+            F.max_pool2d(x, 2).sum()
+            + F.avg_pool2d(x, 3, 2, 1).sum() * 2
+            + F.max_pool2d(x, 3, 2, 1, ceil_mode=True).sum()
+            + F.max_pool1d(x[:, :, 0], 2).sum()
+            + F.avg_pool1d(x[:, :, 0], 2).sum()
+        ),
+        [IMG],
+    ),
+    (
+        "max_pool_indices",
+        lambda x: F.max_pool2d(x, 2, return_indices=True)[1].float().sum() * F.max_pool2d(x, 2).mean(),
+        [IMG],
+    ),
+    (
+        "softmax",
+        lambda a: F.softmax(a, 1) * F.log_softmax(a, 0) + F.softmax(a, -1, dtype=minidl.float64),
+        [X],
+    ),
+    (
+        "activations",
+        lambda a: F.gelu(a) + F.gelu(a, approximate="tanh") + F.leaky_relu(a, 0.1) + F.softplus(a) + F.erf(a),
+        [X],
+    ),
+    (
+        "cross_entropy",
+        lambda a, t: F.cross_entropy(a, t) + F.cross_entropy(a, t, label_smoothing=0.1, reduction="sum"),
+        [X, _i64(0, 3, 1)],
+    ),
+    (
+        "cross_entropy_weight_ignore",
+        lambda a, t, w: F.cross_entropy(a, t, weight=w, ignore_index=1) + F.nll_loss(F.log_softmax(a, 1), t),
+        [X, _i64(0, 1, 2), np.array([1.0, 2.0, 0.5, 1.0])],
+    ),
     ("cross_entropy_probabilities", lambda a, p: F.cross_entropy(a, p), [X, np.full((3, 4), 0.25)]),
-    ("regression_losses", lambda a, b: F.mse_loss(a, b) + F.l1_loss(a, b, reduction="sum")
-     + F.binary_cross_entropy(a.sigmoid(), b.sigmoid())
-     + F.binary_cross_entropy_with_logits(a, (b > 0).float(), pos_weight=b.abs()[0]), [X, Y]),
+    (
+        "regression_losses",
+        lambda a, b: (
+            F.mse_loss(a, b)
+            + F.l1_loss(a, b, reduction="sum")
+            + F.binary_cross_entropy(a.sigmoid(), b.sigmoid())
+            + F.binary_cross_entropy_with_logits(a, (b > 0).float(), pos_weight=b.abs()[0])
+        ),
+        [X, Y],
+    ),
     ("embedding", lambda w, i: F.embedding(i, w, padding_idx=0) * 3, [X, _i64(0, 2, 2, 1)]),
     ("layer_norm", lambda a, w, b: F.layer_norm(a, (4,), w, b), [X, Y[0], Y[1]]),
-    ("batch_norm_eval", lambda a, m, v, w: F.batch_norm(a, m, v, w, training=False),
-     [X, np.zeros(4), np.ones(4), Y[0]]),
+    (
+        "batch_norm_eval",
+        lambda a, m, v, w: F.batch_norm(a, m, v, w, training=False),
+        [X, np.zeros(4), np.ones(4), Y[0]],
+    ),
     ("batch_norm_train", lambda a: F.batch_norm(a, None, None, training=True), [X]),
 ]
 
@@ -251,14 +354,14 @@ def test_dropout_on_cuda_keeps_the_device_and_scales(fake_gpu):
 
 def test_create_graph_on_cuda(fake_gpu):
     x = minidl.tensor([1.0, 2.0], device="cuda", requires_grad=True)
-    (g,) = minidl.grad((x ** 3).sum(), [x], create_graph=True)
+    (g,) = minidl.grad((x**3).sum(), [x], create_graph=True)
     g.sum().backward()
     assert on_gpu(x.grad) and host(x.grad).tolist() == [6.0, 12.0]
 
 
 def test_scalar_arithmetic_with_python_and_numpy_scalars(fake_gpu):
     x = minidl.tensor([1.0, 2.0], device="cuda")
-    for y in (x + 1, 1 + x, x * np.float32(2), np.float64(2.0) * x, x / 2, 2 / x, x ** 2, 2 ** x, -x):
+    for y in (x + 1, 1 + x, x * np.float32(2), np.float64(2.0) * x, x / 2, 2 / x, x**2, 2**x, -x):
         assert on_gpu(y)
 
 
@@ -276,10 +379,18 @@ def test_in_place_updates_on_cuda(fake_gpu):
 
 # -- two devices in one op: an error naming both ---------------------------------------------------
 
-@pytest.mark.parametrize("make", [
-    lambda a, b: a + b, lambda a, b: a @ b, lambda a, b: minidl.cat([a, b]),
-    lambda a, b: minidl.where(a > 0, a, b), lambda a, b: F.mse_loss(a, b),
-], ids=["add", "matmul", "cat", "where", "mse_loss"])
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a @ b,
+        lambda a, b: minidl.cat([a, b]),
+        lambda a, b: minidl.where(a > 0, a, b),
+        lambda a, b: F.mse_loss(a, b),
+    ],
+    ids=["add", "matmul", "cat", "where", "mse_loss"],
+)
 def test_cpu_and_cuda_in_one_op_is_an_error_naming_both(fake_gpu, make):
     a = minidl.ones(2, 2, device="cuda")
     b = minidl.ones(2, 2)
@@ -334,10 +445,18 @@ def test_numpy_array_operand_of_a_cuda_tensor_is_an_error_naming_both(fake_gpu):
 
 # -- modules, optimizers, data, checkpoints ---------------------------------------------------------
 
+
 def _net():
     minidl.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Dropout(0.0), nn.Linear(2 * 2 * 2, 3))
+    return nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1),
+        nn.BatchNorm2d(2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.0),
+        nn.Linear(2 * 2 * 2, 3),
+    )
 
 
 def test_module_to_cuda_keeps_parameters_and_moves_buffers(fake_gpu):
@@ -378,12 +497,16 @@ def test_model_on_cuda_matches_cpu(fake_gpu):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("make", [
-    lambda p: optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True),
-    lambda p: optim.Adam(p, lr=0.01, amsgrad=True),
-    lambda p: optim.AdamW(p, lr=0.01),
-    lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
-], ids=["sgd", "adam", "adamw", "rmsprop"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=0.01, nesterov=True),
+        lambda p: optim.Adam(p, lr=0.01, amsgrad=True),
+        lambda p: optim.AdamW(p, lr=0.01),
+        lambda p: optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+    ],
+    ids=["sgd", "adam", "adamw", "rmsprop"],
+)
 def test_optimizer_steps_on_cuda_match_cpu_and_keep_state_on_cuda(fake_gpu, make):
     finals = []
     for device in ("cpu", "cuda"):
@@ -470,14 +593,26 @@ def test_cpu_state_dict_loads_into_a_cuda_model(fake_gpu):
 
 def test_train_run_on_cuda_completes(fake_gpu, tmp_path):
     from minidl.train import TrainConfig, run
-    config = TrainConfig(dataset="digits", model="mlp", epochs=1, batch_size=128, device="cuda",
-                         out=str(tmp_path), quiet=True)
+
+    config = TrainConfig(
+        dataset="digits", model="mlp", epochs=1, batch_size=128, device="cuda", out=str(tmp_path), quiet=True
+    )
     result = run(config, log=None)
     assert all(on_gpu(p) for p in result.model.parameters())
     assert 0.0 <= result.final_accuracy <= 1.0
     assert os.path.exists(result.files["checkpoint"])
-    cpu = run(TrainConfig(dataset="digits", model="mlp", epochs=1, batch_size=128, device="cpu",
-                          out=str(tmp_path / "cpu"), quiet=True), log=None)
+    cpu = run(
+        TrainConfig(
+            dataset="digits",
+            model="mlp",
+            epochs=1,
+            batch_size=128,
+            device="cpu",
+            out=str(tmp_path / "cpu"),
+            quiet=True,
+        ),
+        log=None,
+    )
     assert result.final_accuracy == pytest.approx(cpu.final_accuracy, abs=1e-9)  # same seed, same run
 
 
@@ -489,20 +624,27 @@ def test_cuda_module_functions(fake_gpu):
 
 def test_doctor_reports_the_gpu(fake_gpu):
     import io
+
     out = io.StringIO()
     facts = minidl.doctor(file=out)
     assert facts["cuda_available"] is True
-    line = [l for l in out.getvalue().splitlines() if l.startswith("GPU usable")][0]
+    line = [row for row in out.getvalue().splitlines() if row.startswith("GPU usable")][0]
     assert "yes" in line and "Fake GPU 0" in line and "Fake GPU 1" in line, line
 
 
 # -- without CuPy, without a GPU: the reason, in every entry point ---------------------------------
 
+
 def _entry_points():
-    return [lambda: minidl.tensor([1.0], device="cuda"), lambda: minidl.zeros(1, device="cuda"),
-            lambda: minidl.zeros(1).to("cuda"), lambda: minidl.zeros(1).cuda(),
-            lambda: minidl.set_default_device("cuda"), lambda: nn.Linear(1, 1).to("cuda"),
-            lambda: minidl.cuda.synchronize()]
+    return [
+        lambda: minidl.tensor([1.0], device="cuda"),
+        lambda: minidl.zeros(1, device="cuda"),
+        lambda: minidl.zeros(1).to("cuda"),
+        lambda: minidl.zeros(1).cuda(),
+        lambda: minidl.set_default_device("cuda"),
+        lambda: nn.Linear(1, 1).to("cuda"),
+        lambda: minidl.cuda.synchronize(),
+    ]
 
 
 def test_without_cupy_every_entry_point_says_cupy_is_not_installed(no_cupy):
@@ -534,9 +676,25 @@ def test_loading_a_gpu_checkpoint_without_cupy_says_so(fake_gpu, tmp_path, monke
 def test_cli_train_on_cuda_without_cupy_exits_with_the_reason(tmp_path):
     if minidl.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    out = subprocess.run([sys.executable, "-m", "minidl", "train", "--device", "cuda", "--epochs", "1",
-                          "--out", str(tmp_path)], capture_output=True, text=True, cwd=ROOT, timeout=60,
-                         env=dict(os.environ, PYTHONPATH=ROOT))
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "minidl",
+            "train",
+            "--device",
+            "cuda",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
+        env=dict(os.environ, PYTHONPATH=ROOT),
+    )
     assert out.returncode != 0
     assert "Traceback" not in out.stderr
     assert minidl.cuda.unavailable_reason() in out.stdout + out.stderr
@@ -545,19 +703,49 @@ def test_cli_train_on_cuda_without_cupy_exits_with_the_reason(tmp_path):
 # -- every layer, initialiser and transform on the GPU ------------------------------------------------
 
 LAYERS = [
-    (lambda: nn.Linear(4, 3), (2, 4)), (lambda: nn.Conv2d(2, 3, 3, padding=1, groups=1), (2, 2, 5, 5)),
-    (lambda: nn.Conv1d(2, 4, 3, groups=2), (2, 2, 6)), (lambda: nn.BatchNorm1d(4), (5, 4)),
-    (lambda: nn.BatchNorm2d(2), (3, 2, 4, 4)), (lambda: nn.LayerNorm(4), (3, 4)),
-    (lambda: nn.MaxPool2d(2), (1, 2, 4, 4)), (lambda: nn.AvgPool2d(2), (1, 2, 4, 4)),
-    (lambda: nn.MaxPool1d(2), (1, 2, 4)), (lambda: nn.AvgPool1d(2), (1, 2, 4)),
-    (lambda: nn.Sequential(nn.GELU(), nn.LeakyReLU(), nn.Tanh(), nn.Sigmoid(), nn.Softmax(1),
-                           nn.LogSoftmax(1), nn.Identity(), nn.Flatten()), (2, 3)),
+    (lambda: nn.Linear(4, 3), (2, 4)),
+    (lambda: nn.Conv2d(2, 3, 3, padding=1, groups=1), (2, 2, 5, 5)),
+    (lambda: nn.Conv1d(2, 4, 3, groups=2), (2, 2, 6)),
+    (lambda: nn.BatchNorm1d(4), (5, 4)),
+    (lambda: nn.BatchNorm2d(2), (3, 2, 4, 4)),
+    (lambda: nn.LayerNorm(4), (3, 4)),
+    (lambda: nn.MaxPool2d(2), (1, 2, 4, 4)),
+    (lambda: nn.AvgPool2d(2), (1, 2, 4, 4)),
+    (lambda: nn.MaxPool1d(2), (1, 2, 4)),
+    (lambda: nn.AvgPool1d(2), (1, 2, 4)),
+    (
+        lambda: nn.Sequential(
+            nn.GELU(),
+            nn.LeakyReLU(),
+            nn.Tanh(),
+            nn.Sigmoid(),
+            nn.Softmax(1),
+            nn.LogSoftmax(1),
+            nn.Identity(),
+            nn.Flatten(),
+        ),
+        (2, 3),
+    ),
 ]
 
 
-@pytest.mark.parametrize("make, shape", LAYERS, ids=["linear", "conv2d", "conv1d", "batchnorm1d", "batchnorm2d",
-                                                     "layernorm", "maxpool2d", "avgpool2d", "maxpool1d",
-                                                     "avgpool1d", "activations"])
+@pytest.mark.parametrize(
+    "make, shape",
+    LAYERS,
+    ids=[
+        "linear",
+        "conv2d",
+        "conv1d",
+        "batchnorm1d",
+        "batchnorm2d",
+        "layernorm",
+        "maxpool2d",
+        "avgpool2d",
+        "maxpool1d",
+        "avgpool1d",
+        "activations",
+    ],
+)
 def test_layer_on_cuda_matches_cpu(fake_gpu, make, shape):
     x = np.random.default_rng(2).standard_normal(shape).astype(np.float32)
     results = []
@@ -580,21 +768,32 @@ def test_embedding_and_loss_modules_on_cuda(fake_gpu):
     out = emb(idx)
     logits = out.reshape(4, 3)
     target = minidl.tensor([0, 1, 2, 1], device="cuda")
-    losses = [nn.CrossEntropyLoss()(logits, target), nn.NLLLoss()(logits.log_softmax(1), target),
-              nn.MSELoss()(logits, logits.detach() * 0), nn.L1Loss()(logits, logits.detach() + 1),
-              nn.BCEWithLogitsLoss()(logits, (logits.detach() > 0).float()),
-              nn.BCELoss()(logits.sigmoid(), (logits.detach() > 0).float())]
+    losses = [
+        nn.CrossEntropyLoss()(logits, target),
+        nn.NLLLoss()(logits.log_softmax(1), target),
+        nn.MSELoss()(logits, logits.detach() * 0),
+        nn.L1Loss()(logits, logits.detach() + 1),
+        nn.BCEWithLogitsLoss()(logits, (logits.detach() > 0).float()),
+        nn.BCELoss()(logits.sigmoid(), (logits.detach() > 0).float()),
+    ]
     sum(losses).backward()
-    assert all(on_gpu(l) for l in losses) and on_gpu(emb.weight.grad)
+    assert all(on_gpu(loss) for loss in losses) and on_gpu(emb.weight.grad)
     assert host(emb.weight.grad)[0].tolist() == [0.0, 0.0, 0.0]  # the padding row learns nothing
 
 
 def test_initialisers_on_cuda_parameters(fake_gpu):
     w = nn.Parameter(minidl.zeros(4, 3, device="cuda"))
-    inits = [lambda: nn.init.uniform_(w), lambda: nn.init.normal_(w), lambda: nn.init.constant_(w, 2.0),
-             lambda: nn.init.zeros_(w), lambda: nn.init.ones_(w), lambda: nn.init.xavier_uniform_(w),
-             lambda: nn.init.xavier_normal_(w), lambda: nn.init.kaiming_uniform_(w),
-             lambda: nn.init.kaiming_normal_(w)]
+    inits = [
+        lambda: nn.init.uniform_(w),
+        lambda: nn.init.normal_(w),
+        lambda: nn.init.constant_(w, 2.0),
+        lambda: nn.init.zeros_(w),
+        lambda: nn.init.ones_(w),
+        lambda: nn.init.xavier_uniform_(w),
+        lambda: nn.init.xavier_normal_(w),
+        lambda: nn.init.kaiming_uniform_(w),
+        lambda: nn.init.kaiming_normal_(w),
+    ]
     for init in inits:
         assert init() is w and on_gpu(w)
     assert host(w).std() > 0
@@ -616,9 +815,11 @@ def test_dataloader_over_a_dataset_that_lives_on_the_gpu(fake_gpu):
 
 def test_transforms_on_cuda_batches(fake_gpu):
     from minidl.data import transforms as T
+
     x = minidl.randn(4, 2, 6, 6, device="cuda")
-    pipeline = T.Compose([T.Normalize([0.5, 0.1], [2.0, 1.0]), T.RandomCrop(4, padding=1),
-                          T.RandomHorizontalFlip(0.5)])
+    pipeline = T.Compose(
+        [T.Normalize([0.5, 0.1], [2.0, 1.0]), T.RandomCrop(4, padding=1), T.RandomHorizontalFlip(0.5)]
+    )
     for out in (T.apply_to_batch(pipeline, x), pipeline(x[0])):
         assert on_gpu(out)
     assert T.apply_to_batch(pipeline, x).shape == (4, 2, 4, 4)
@@ -628,9 +829,27 @@ def test_transforms_on_cuda_batches(fake_gpu):
 
 def test_cli_train_and_eval_on_the_fake_gpu(fake_gpu, tmp_path, capsys):
     from minidl import cli
+
     out = tmp_path / "run"
-    assert cli.main(["train", "--dataset", "digits", "--model", "mlp", "--epochs", "1", "--device", "cuda",
-                     "--out", str(out), "--quiet"]) == 0
+    assert (
+        cli.main(
+            [
+                "train",
+                "--dataset",
+                "digits",
+                "--model",
+                "mlp",
+                "--epochs",
+                "1",
+                "--device",
+                "cuda",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
     assert "final test accuracy" in capsys.readouterr().out
     assert cli.main(["eval", str(out / "checkpoint.npz"), "--device", "cuda"]) == 0
     assert cli.main(["eval", str(out / "checkpoint.npz")]) == 0  # a GPU run's checkpoint, on the CPU

@@ -1,5 +1,6 @@
 """Bad input gets a clear error: the right exception type, naming the op and the shapes (or dtypes,
 devices) involved. Each case lists the fragments its message must contain."""
+
 import re
 
 import numpy as np
@@ -24,6 +25,7 @@ def randn(*shape):
 
 
 # -- shapes that do not fit ------------------------------------------------------------------------
+
 
 def test_matmul_shape_mismatch_names_matmul_and_both_shapes():
     raises(ValueError, lambda: randn(2, 3) @ randn(4, 5), "matmul", "(2, 3)", "(4, 5)")
@@ -133,6 +135,7 @@ def test_bad_dim_arguments():
 
 # -- autograd misuse -----------------------------------------------------------------------------------
 
+
 def test_integer_tensors_cannot_require_grad():
     raises(TypeError, lambda: minidl.tensor([1, 2], requires_grad=True), "floating", "int64")
     raises(TypeError, lambda: minidl.arange(3).requires_grad_(), "floating", "int64")
@@ -210,12 +213,18 @@ class WrongGradShape(minidl.Function):
 def test_custom_function_mistakes():
     x = randn(2).requires_grad_()
     raises(TypeError, lambda: ReturnsTwo.apply(x), "ReturnsTwo", "tuple")
-    raises(RuntimeError, lambda: OneGradForTwoInputs.apply(x, randn(2)).sum().backward(),
-           "OneGradForTwoInputs", "1 gradient", "2 argument")
+    raises(
+        RuntimeError,
+        lambda: OneGradForTwoInputs.apply(x, randn(2)).sum().backward(),
+        "OneGradForTwoInputs",
+        "1 gradient",
+        "2 argument",
+    )
     raises(RuntimeError, lambda: WrongGradShape.apply(x).backward(), "WrongGradShape", "(5,)", "(2,)")
 
 
 # -- construction ------------------------------------------------------------------------------------
+
 
 def test_bad_tensor_data():
     raises(TypeError, lambda: minidl.tensor("abc"), "tensor", "str")
@@ -230,14 +239,23 @@ def test_bad_tensor_data():
 
 # -- kernels and devices -------------------------------------------------------------------------------
 
+
 def test_matmul_kernel_checks_its_arrays():
     f64 = np.ones((1, 2, 2))
-    raises(TypeError, lambda: kernels.matmul(np.ones((1, 2, 2), int), np.ones((1, 2, 2), int)), "matmul", "int64")
+    raises(
+        TypeError, lambda: kernels.matmul(np.ones((1, 2, 2), int), np.ones((1, 2, 2), int)), "matmul", "int64"
+    )
     raises(TypeError, lambda: kernels.matmul(f64, f64.astype(np.float32)), "matmul", "float64", "float32")
     raises(ValueError, lambda: kernels.matmul(np.ones((2, 2)), np.ones((2, 2))), "matmul", "3-d", "(2, 2)")
     raises(ValueError, lambda: kernels.matmul(np.ones((1, 2, 3)), f64), "matmul", "(1, 2, 3)", "(1, 2, 2)")
-    raises(ValueError, lambda: kernels.matmul(np.ones((2, 2, 2)), np.ones((3, 2, 2))), "matmul", "batch",
-           "(2, 2, 2)", "(3, 2, 2)")
+    raises(
+        ValueError,
+        lambda: kernels.matmul(np.ones((2, 2, 2)), np.ones((3, 2, 2))),
+        "matmul",
+        "batch",
+        "(2, 2, 2)",
+        "(3, 2, 2)",
+    )
 
 
 def test_matmul_kernel_accepts_what_it_checks():
@@ -249,6 +267,7 @@ def test_unknown_kernel_setting():
     def use():
         with minidl.use_kernels("bogus"):
             pass
+
     raises(ValueError, use, "use_kernels", "bogus", "reference")
     raises(ValueError, lambda: minidl.backend.set_kernels("bogus"), "set_kernels", "bogus")
     assert minidl.backend.get_kernels() in ("auto", "native", "reference")  # unchanged by the failures
@@ -295,14 +314,26 @@ from minidl import nn  # noqa: E402
 
 # op name -> (the call with one window argument replaced, the arguments it takes, the input)
 WINDOW_OPS = {
-    "conv1d": (lambda x, **kw: F.conv1d(x, minidl.ones(2, 3, 3), **kw), ("stride", "padding", "dilation"),
-               (1, 3, 8)),
-    "conv2d": (lambda x, **kw: F.conv2d(x, minidl.ones(2, 3, 3, 3), **kw), ("stride", "padding", "dilation"),
-               (1, 3, 8, 8)),
-    "max_pool2d": (lambda x, **kw: F.max_pool2d(x, **{"kernel_size": 3, **kw}),
-                   ("kernel_size", "stride", "padding", "dilation"), (1, 3, 8, 8)),
-    "avg_pool2d": (lambda x, **kw: F.avg_pool2d(x, **{"kernel_size": 3, **kw}),
-                   ("kernel_size", "stride", "padding"), (1, 3, 8, 8)),
+    "conv1d": (
+        lambda x, **kw: F.conv1d(x, minidl.ones(2, 3, 3), **kw),
+        ("stride", "padding", "dilation"),
+        (1, 3, 8),
+    ),
+    "conv2d": (
+        lambda x, **kw: F.conv2d(x, minidl.ones(2, 3, 3, 3), **kw),
+        ("stride", "padding", "dilation"),
+        (1, 3, 8, 8),
+    ),
+    "max_pool2d": (
+        lambda x, **kw: F.max_pool2d(x, **{"kernel_size": 3, **kw}),
+        ("kernel_size", "stride", "padding", "dilation"),
+        (1, 3, 8, 8),
+    ),
+    "avg_pool2d": (
+        lambda x, **kw: F.avg_pool2d(x, **{"kernel_size": 3, **kw}),
+        ("kernel_size", "stride", "padding"),
+        (1, 3, 8, 8),
+    ),
 }
 # An argument -> a value that must be accepted as a NumPy integer, and the plain-int twin.
 NUMPY_VALUES = {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2}
@@ -367,7 +398,9 @@ def test_layers_take_numpy_integers_and_refuse_bools_and_floats(layer):
     names = ("kernel_size", "stride", "padding") + (("dilation",) if layer != "AvgPool2d" else ())
     for name in names:
         value = NUMPY_VALUES[name]
-        np.testing.assert_array_equal(make(**{name: np.int64(value)})(x).shape, make(**{name: value})(x).shape)
+        np.testing.assert_array_equal(
+            make(**{name: np.int64(value)})(x).shape, make(**{name: value})(x).shape
+        )
         for bad in (True, 1.5):
             # Conv layers read their arguments at construction (the weight's shape needs the
             # kernel); pooling layers keep them as given and the functional op reads them.

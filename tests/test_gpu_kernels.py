@@ -26,6 +26,7 @@ test_softmax_loss.py's tolerances.
 Every test is marked ``gpu``: skipped without a GPU unless MINIDL_REQUIRE_GPU=1 (tests/conftest.py).
 CuPy is imported by the ``cp`` fixture, never at module level, so this file is collected without it.
 """
+
 import math
 
 import numpy as np
@@ -41,9 +42,20 @@ from strategies import SOFTMAX_TOL, assert_softmax_close, fill, pool_values, sof
 pytestmark = pytest.mark.gpu
 
 DTYPES = (np.float32, np.float64)
-KERNEL_NAMES = ("matmul", "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
-                "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward",
-                "softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward")
+KERNEL_NAMES = (
+    "matmul",
+    "conv2d_forward",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
+    "softmax_forward",
+    "softmax_backward",
+    "log_softmax_forward",
+    "log_softmax_backward",
+)
 # _C_cuda functions that answer questions about the GPU and run no kernel.
 DEVICE_QUERIES = {"device_count", "no_gpu_reason", "device_name", "runtime_version"}
 GPU_EXAMPLES = settings(max_examples=20, deadline=None)
@@ -59,8 +71,11 @@ def cuda_module():
     """minidl._C_cuda; on a GPU machine a missing build is a failure, not a skip."""
     module = native.cuda_module()
     if module is None:
-        pytest.fail(f"minidl._C_cuda is not built: {native.load_error('_C_cuda')}; "
-                    f"pip install --no-build-isolation -e .", pytrace=False)
+        pytest.fail(
+            f"minidl._C_cuda is not built: {native.load_error('_C_cuda')}; "
+            f"pip install --no-build-isolation -e .",
+            pytrace=False,
+        )
     return module
 
 
@@ -91,8 +106,10 @@ def assert_within_rounding(got, exact, magnitude, terms, dtype, what=""):
     err = np.abs(got.astype(np.float64) - exact)
     if err.size and not np.all(err <= bound):
         worst = np.unravel_index(np.argmax(err - bound), err.shape)
-        raise AssertionError(f"{what}: error {err[worst]:.3g} > bound {bound[worst]:.3g} at {worst} "
-                             f"(got {got[worst]!r}, exact {exact[worst]!r})")
+        raise AssertionError(
+            f"{what}: error {err[worst]:.3g} > bound {bound[worst]:.3g} at {worst} "
+            f"(got {got[worst]!r}, exact {exact[worst]!r})"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,9 +138,16 @@ def check_matmul(cp, a, b, trans_a, trans_b, a_dev=None, b_dev=None):
 
 
 @GPU_EXAMPLES
-@given(M=st.integers(1, 140), N=st.integers(1, 140), K=st.integers(1, 140),
-       batches=st.sampled_from(BATCHES), trans_a=st.booleans(), trans_b=st.booleans(),
-       dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1))
+@given(
+    M=st.integers(1, 140),
+    N=st.integers(1, 140),
+    K=st.integers(1, 140),
+    batches=st.sampled_from(BATCHES),
+    trans_a=st.booleans(),
+    trans_b=st.booleans(),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_matmul_matches_reference(cp, cuda_module, M, N, K, batches, trans_a, trans_b, dtype, seed):
     a, b = matmul_operands(np.random.default_rng(seed), dtype, *batches, M, N, K, trans_a, trans_b)
     check_matmul(cp, a, b, trans_a, trans_b)
@@ -132,37 +156,50 @@ def test_matmul_matches_reference(cp, cuda_module, M, N, K, batches, trans_a, tr
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("trans_a", [False, True])
 @pytest.mark.parametrize("trans_b", [False, True])
-@pytest.mark.parametrize("batches, M, N, K", [
-    ((1, 1), 127, 129, 131),    # one short of / one past a power-of-two tile on every side
-    ((1, 1), 129, 127, 1000),   # a long K: many K-tiles, the last partial
-    ((1, 1), 1000, 1, 129),     # N = 1 (a matrix-vector product)
-    ((1, 1), 1, 1000, 127),     # M = 1
-    ((1, 1), 1, 1, 1000),       # a dot product
-    ((4, 1), 65, 129, 33),      # a shared B
-    ((1, 4), 129, 65, 33),      # a shared A
-])
+@pytest.mark.parametrize(
+    "batches, M, N, K",
+    [
+        ((1, 1), 127, 129, 131),  # one short of / one past a power-of-two tile on every side
+        ((1, 1), 129, 127, 1000),  # a long K: many K-tiles, the last partial
+        ((1, 1), 1000, 1, 129),  # N = 1 (a matrix-vector product)
+        ((1, 1), 1, 1000, 127),  # M = 1
+        ((1, 1), 1, 1, 1000),  # a dot product
+        ((4, 1), 65, 129, 33),  # a shared B
+        ((1, 4), 129, 65, 33),  # a shared A
+    ],
+)
 def test_matmul_tile_edges(cp, cuda_module, batches, M, N, K, trans_a, trans_b, dtype):
     a, b = matmul_operands(np.random.default_rng(M + N + K), dtype, *batches, M, N, K, trans_a, trans_b)
     check_matmul(cp, a, b, trans_a, trans_b)
 
 
-@pytest.mark.parametrize("dtype, trans_a, trans_b", [
-    (np.float32, False, False), (np.float32, False, True), (np.float32, True, False),
-    (np.float32, True, True), (np.float64, False, False)])
+@pytest.mark.parametrize(
+    "dtype, trans_a, trans_b",
+    [
+        (np.float32, False, False),
+        (np.float32, False, True),
+        (np.float32, True, False),
+        (np.float32, True, True),
+        (np.float64, False, False),
+    ],
+)
 def test_matmul_large(cp, cuda_module, dtype, trans_a, trans_b):
     a, b = matmul_operands(np.random.default_rng(3), dtype, 1, 1, 1024, 1024, 1024, trans_a, trans_b)
     check_matmul(cp, a, b, trans_a, trans_b)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [
-    (1, 1, 0, 5, 4),   # M = 0
-    (1, 1, 3, 0, 4),   # N = 0
-    (1, 1, 3, 5, 0),   # K = 0: an empty sum, the result is zeros (written, not left uninitialised)
-    (2, 1, 64, 65, 0),
-    (0, 0, 3, 5, 4),   # no batch
-    (0, 1, 3, 5, 4),   # an empty batch against a shared one stays empty
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        (1, 1, 0, 5, 4),  # M = 0
+        (1, 1, 3, 0, 4),  # N = 0
+        (1, 1, 3, 5, 0),  # K = 0: an empty sum, the result is zeros (written, not left uninitialised)
+        (2, 1, 64, 65, 0),
+        (0, 0, 3, 5, 4),  # no batch
+        (0, 1, 3, 5, 4),  # an empty batch against a shared one stays empty
+    ],
+)
 def test_matmul_empty(cp, cuda_module, shape, dtype):
     a, b = matmul_operands(np.random.default_rng(4), dtype, *shape, False, False)
     a_dev, b_dev = on_gpu(cp, a), on_gpu(cp, b)
@@ -196,6 +233,7 @@ def test_matmul_nan_and_inf_propagate_like_numpy(cp, cuda_module):
 # ---------------------------------------------------------------------------------------------
 # conv2d
 
+
 @st.composite
 def conv_geometries(draw):
     """(x_shape, weight_shape, stride, padding, dilation, groups) with an output of at least 1x1:
@@ -207,9 +245,18 @@ def conv_geometries(draw):
     stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
     padding = tuple(draw(st.integers(0, k // 2 + 2)) for k in kernel)
     dilation = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
-    size = tuple(max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 12))
-                 for k, p, d in zip(kernel, padding, dilation))
-    return (draw(st.integers(1, 3)), c_in) + size, (c_out, c_in // groups) + kernel, stride, padding, dilation, groups
+    size = tuple(
+        max(1, d * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 12))
+        for k, p, d in zip(kernel, padding, dilation)
+    )
+    return (
+        (draw(st.integers(1, 3)), c_in) + size,
+        (c_out, c_in // groups) + kernel,
+        stride,
+        padding,
+        dilation,
+        groups,
+    )
 
 
 def check_conv(cp, x_shape, w_shape, stride, padding, dilation, groups, dtype, seed):
@@ -221,20 +268,35 @@ def check_conv(cp, x_shape, w_shape, stride, padding, dilation, groups, dtype, s
     c_out, per_group, kh, kw = w_shape
 
     y = host(cp, native_call("conv2d_forward", x_dev, w_dev, *geometry), x_dev, dtype)
-    assert_within_rounding(y, reference.conv2d_forward(x64, w64, *geometry),
-                           reference.conv2d_forward(abs(x64), abs(w64), *geometry),
-                           per_group * kh * kw, dtype, "conv2d_forward")
+    assert_within_rounding(
+        y,
+        reference.conv2d_forward(x64, w64, *geometry),
+        reference.conv2d_forward(abs(x64), abs(w64), *geometry),
+        per_group * kh * kw,
+        dtype,
+        "conv2d_forward",
+    )
 
     g = fill(y.shape, "real", seed + 2).astype(dtype)
     g64, g_dev = g.astype(np.float64), on_gpu(cp, g)
     grad_x = host(cp, native_call("conv2d_backward_input", g_dev, w_dev, x_shape, *geometry), g_dev, dtype)
-    assert_within_rounding(grad_x, reference.conv2d_backward_input(g64, w64, x_shape, *geometry),
-                           reference.conv2d_backward_input(abs(g64), abs(w64), x_shape, *geometry),
-                           (c_out // groups) * kh * kw, dtype, "conv2d_backward_input")
+    assert_within_rounding(
+        grad_x,
+        reference.conv2d_backward_input(g64, w64, x_shape, *geometry),
+        reference.conv2d_backward_input(abs(g64), abs(w64), x_shape, *geometry),
+        (c_out // groups) * kh * kw,
+        dtype,
+        "conv2d_backward_input",
+    )
     grad_w = host(cp, native_call("conv2d_backward_weight", g_dev, x_dev, w_shape, *geometry), g_dev, dtype)
-    assert_within_rounding(grad_w, reference.conv2d_backward_weight(g64, x64, w_shape, *geometry),
-                           reference.conv2d_backward_weight(abs(g64), abs(x64), w_shape, *geometry),
-                           x_shape[0] * y.shape[2] * y.shape[3], dtype, "conv2d_backward_weight")
+    assert_within_rounding(
+        grad_w,
+        reference.conv2d_backward_weight(g64, x64, w_shape, *geometry),
+        reference.conv2d_backward_weight(abs(g64), abs(x64), w_shape, *geometry),
+        x_shape[0] * y.shape[2] * y.shape[3],
+        dtype,
+        "conv2d_backward_weight",
+    )
 
 
 @GPU_EXAMPLES
@@ -244,15 +306,18 @@ def test_conv2d_matches_reference(cp, cuda_module, geometry, dtype, seed):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation, groups", [
-    ((2, 16, 32, 32), (32, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1),   # a typical CNN layer
-    ((4, 64, 14, 14), (32, 64, 1, 1), (1, 1), (0, 0), (1, 1), 1),   # pointwise
-    ((2, 8, 15, 15), (8, 1, 3, 3), (2, 2), (1, 1), (1, 1), 8),      # depthwise, strided
-    ((2, 3, 33, 31), (5, 3, 7, 7), (2, 2), (3, 3), (1, 1), 1),      # a stem: 7x7, stride 2
-    ((1, 6, 20, 20), (6, 2, 3, 3), (1, 1), (2, 2), (2, 2), 3),      # dilated, grouped
-    ((2, 4, 1, 300), (6, 4, 1, 5), (1, 2), (0, 2), (1, 3), 1),      # conv1d's shape: height 1
-    ((1, 1, 1, 1), (1, 1, 1, 1), (1, 1), (0, 0), (1, 1), 1),        # one pixel
-])
+@pytest.mark.parametrize(
+    "x_shape, w_shape, stride, padding, dilation, groups",
+    [
+        ((2, 16, 32, 32), (32, 16, 3, 3), (1, 1), (1, 1), (1, 1), 1),  # a typical CNN layer
+        ((4, 64, 14, 14), (32, 64, 1, 1), (1, 1), (0, 0), (1, 1), 1),  # pointwise
+        ((2, 8, 15, 15), (8, 1, 3, 3), (2, 2), (1, 1), (1, 1), 8),  # depthwise, strided
+        ((2, 3, 33, 31), (5, 3, 7, 7), (2, 2), (3, 3), (1, 1), 1),  # a stem: 7x7, stride 2
+        ((1, 6, 20, 20), (6, 2, 3, 3), (1, 1), (2, 2), (2, 2), 3),  # dilated, grouped
+        ((2, 4, 1, 300), (6, 4, 1, 5), (1, 2), (0, 2), (1, 3), 1),  # conv1d's shape: height 1
+        ((1, 1, 1, 1), (1, 1, 1, 1), (1, 1), (0, 0), (1, 1), 1),  # one pixel
+    ],
+)
 def test_conv2d_special_shapes(cp, cuda_module, x_shape, w_shape, stride, padding, dilation, groups, dtype):
     check_conv(cp, x_shape, w_shape, stride, padding, dilation, groups, dtype, 7)
 
@@ -264,13 +329,19 @@ def test_conv2d_empty_batch(cp, cuda_module, dtype):
     geometry = ((1, 1), (1, 1), (1, 1), 1)
     y = native_call("conv2d_forward", x_dev, w_dev, *geometry)
     assert host(cp, y, x_dev, dtype).shape == (0, 4, 6, 6)
-    assert host(cp, native_call("conv2d_backward_input", y, w_dev, (0, 3, 6, 6), *geometry), x_dev).shape == (0, 3, 6, 6)
+    assert host(cp, native_call("conv2d_backward_input", y, w_dev, (0, 3, 6, 6), *geometry), x_dev).shape == (
+        0,
+        3,
+        6,
+        6,
+    )
     grad_w = host(cp, native_call("conv2d_backward_weight", y, x_dev, (4, 3, 3, 3), *geometry), x_dev)
     np.testing.assert_array_equal(grad_w, np.zeros((4, 3, 3, 3)))
 
 
 # ---------------------------------------------------------------------------------------------
 # Pooling
+
 
 def _pool_out(size, k, s, p, d, ceil_mode):
     return geometry.pool2d_output_size(size, k, s, p, d, ceil_mode)
@@ -285,10 +356,16 @@ def pool_windows(draw, dilation=True):
     padding = tuple(draw(st.integers(0, k // 2)) for k in kernel)
     dil = (draw(st.integers(1, 3)), draw(st.integers(1, 3))) if dilation else (1, 1)
     ceil_mode = draw(st.booleans())
-    spatial = tuple(draw(st.integers(max(1, d * (k - 1) - 2 * p), d * (k - 1) + 1 + 20))
-                    for k, p, d in zip(kernel, padding, dil))
-    assume(all(_pool_out(n, k, s, p, d, ceil_mode) >= 1
-               for n, k, s, p, d in zip(spatial, kernel, stride, padding, dil)))
+    spatial = tuple(
+        draw(st.integers(max(1, d * (k - 1) - 2 * p), d * (k - 1) + 1 + 20))
+        for k, p, d in zip(kernel, padding, dil)
+    )
+    assume(
+        all(
+            _pool_out(n, k, s, p, d, ceil_mode) >= 1
+            for n, k, s, p, d in zip(spatial, kernel, stride, padding, dil)
+        )
+    )
     shape = (draw(st.integers(1, 3)), draw(st.integers(1, 5))) + spatial
     return shape, kernel, stride, padding, dil, ceil_mode
 
@@ -299,8 +376,9 @@ def check_max_pool(cp, shape, kernel, stride, padding, dilation, ceil_mode, dtyp
     x = pool_values(shape, dtype, seed, ties) if x is None else x
     x_dev = on_gpu(cp, x)
     y_dev, idx_dev = native_call("max_pool2d_forward", x_dev, kernel, stride, padding, dilation, ceil_mode)
-    want_y, want_idx = reference.max_pool2d_forward(x.astype(np.float64), kernel, stride, padding, dilation,
-                                                    ceil_mode)
+    want_y, want_idx = reference.max_pool2d_forward(
+        x.astype(np.float64), kernel, stride, padding, dilation, ceil_mode
+    )
     y, idx = host(cp, y_dev, x_dev, dtype), host(cp, idx_dev, x_dev, np.int64)
     np.testing.assert_array_equal(y.astype(np.float64), want_y)  # NaN equals NaN here
     np.testing.assert_array_equal(idx, want_idx)
@@ -309,9 +387,14 @@ def check_max_pool(cp, shape, kernel, stride, padding, dilation, ceil_mode, dtyp
     g_dev = on_gpu(cp, g)
     grad_x = host(cp, native_call("max_pool2d_backward", g_dev, idx_dev, shape), g_dev, dtype)
     g64 = g.astype(np.float64)
-    assert_within_rounding(grad_x, reference.max_pool2d_backward(g64, want_idx, shape),
-                           reference.max_pool2d_backward(abs(g64), want_idx, shape),
-                           kernel[0] * kernel[1], dtype, "max_pool2d_backward")
+    assert_within_rounding(
+        grad_x,
+        reference.max_pool2d_backward(g64, want_idx, shape),
+        reference.max_pool2d_backward(abs(g64), want_idx, shape),
+        kernel[0] * kernel[1],
+        dtype,
+        "max_pool2d_backward",
+    )
 
 
 def check_avg_pool(cp, shape, kernel, stride, padding, ceil_mode, count_include_pad, dtype, seed):
@@ -320,16 +403,27 @@ def check_avg_pool(cp, shape, kernel, stride, padding, ceil_mode, count_include_
     window = (kernel, stride, padding, ceil_mode, count_include_pad)
     y = host(cp, native_call("avg_pool2d_forward", x_dev, *window), x_dev, dtype)
     terms = kernel[0] * kernel[1] + 1  # the sum, and the division
-    assert_within_rounding(y, reference.avg_pool2d_forward(x64, *window),
-                           reference.avg_pool2d_forward(abs(x64), *window), terms, dtype, "avg_pool2d_forward")
+    assert_within_rounding(
+        y,
+        reference.avg_pool2d_forward(x64, *window),
+        reference.avg_pool2d_forward(abs(x64), *window),
+        terms,
+        dtype,
+        "avg_pool2d_forward",
+    )
 
     g = fill(y.shape, "real", seed + 1).astype(dtype)
     g_dev, g64 = on_gpu(cp, g), g.astype(np.float64)
     back = (kernel, stride, padding, count_include_pad)
     grad_x = host(cp, native_call("avg_pool2d_backward", g_dev, shape, *back), g_dev, dtype)
-    assert_within_rounding(grad_x, reference.avg_pool2d_backward(g64, shape, *back),
-                           reference.avg_pool2d_backward(abs(g64), shape, *back), terms, dtype,
-                           "avg_pool2d_backward")
+    assert_within_rounding(
+        grad_x,
+        reference.avg_pool2d_backward(g64, shape, *back),
+        reference.avg_pool2d_backward(abs(g64), shape, *back),
+        terms,
+        dtype,
+        "avg_pool2d_backward",
+    )
 
 
 @GPU_EXAMPLES
@@ -346,8 +440,12 @@ def test_max_pool_ties_go_to_the_first_maximum(cp, cuda_module, window, dtype, s
 
 
 @GPU_EXAMPLES
-@given(window=pool_windows(dilation=False), count_include_pad=st.booleans(), dtype=st.sampled_from(DTYPES),
-       seed=st.integers(0, 2**32 - 1))
+@given(
+    window=pool_windows(dilation=False),
+    count_include_pad=st.booleans(),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**32 - 1),
+)
 def test_avg_pool_matches_reference(cp, cuda_module, window, count_include_pad, dtype, seed):
     shape, kernel, stride, padding, _, ceil_mode = window
     check_avg_pool(cp, shape, kernel, stride, padding, ceil_mode, count_include_pad, dtype, seed)
@@ -355,12 +453,12 @@ def test_avg_pool_matches_reference(cp, cuda_module, window, count_include_pad, 
 
 POOL_CASES = [
     # x shape, kernel, stride, padding, ceil_mode
-    ((8, 64, 56, 56), (3, 3), (2, 2), (1, 1), False),   # a ResNet stem's max pool
+    ((8, 64, 56, 56), (3, 3), (2, 2), (1, 1), False),  # a ResNet stem's max pool
     ((8, 64, 56, 56), (3, 3), (2, 2), (1, 1), True),
-    ((4, 32, 64, 64), (2, 2), (2, 2), (0, 0), False),   # the usual halving
-    ((2, 16, 7, 7), (7, 7), (1, 1), (0, 0), False),     # global pooling
-    ((2, 3, 31, 33), (1, 5), (1, 3), (0, 2), True),     # uneven, one axis only
-    ((1, 1, 1, 1), (1, 1), (1, 1), (0, 0), False),      # one pixel
+    ((4, 32, 64, 64), (2, 2), (2, 2), (0, 0), False),  # the usual halving
+    ((2, 16, 7, 7), (7, 7), (1, 1), (0, 0), False),  # global pooling
+    ((2, 3, 31, 33), (1, 5), (1, 3), (0, 2), True),  # uneven, one axis only
+    ((1, 1, 1, 1), (1, 1), (1, 1), (0, 0), False),  # one pixel
 ]
 
 
@@ -368,7 +466,9 @@ POOL_CASES = [
 @pytest.mark.parametrize("shape, kernel, stride, padding, ceil_mode", POOL_CASES)
 def test_pool_special_shapes(cp, cuda_module, shape, kernel, stride, padding, ceil_mode, dtype):
     check_max_pool(cp, shape, kernel, stride, padding, (1, 1), ceil_mode, dtype, 11)
-    if all(_pool_out(n, k, s, p, 2, ceil_mode) >= 1 for n, k, s, p in zip(shape[2:], kernel, stride, padding)):
+    if all(
+        _pool_out(n, k, s, p, 2, ceil_mode) >= 1 for n, k, s, p in zip(shape[2:], kernel, stride, padding)
+    ):
         check_max_pool(cp, shape, kernel, stride, padding, (2, 2), ceil_mode, dtype, 12)  # dilated
     for count_include_pad in (True, False):
         check_avg_pool(cp, shape, kernel, stride, padding, ceil_mode, count_include_pad, dtype, 13)
@@ -440,11 +540,18 @@ def test_softmax_row_lengths(cp, cuda_module, name, rows, cols, dtype):
 
 
 @GPU_EXAMPLES
-@given(rows=st.integers(0, 70), cols=st.integers(1, 700), dtype=st.sampled_from(DTYPES),
-       name=st.sampled_from(SOFTMAX_KERNELS), scale=st.sampled_from([0.1, 3.0, 30.0]),
-       seed=st.integers(0, 2**16))
+@given(
+    rows=st.integers(0, 70),
+    cols=st.integers(1, 700),
+    dtype=st.sampled_from(DTYPES),
+    name=st.sampled_from(SOFTMAX_KERNELS),
+    scale=st.sampled_from([0.1, 3.0, 30.0]),
+    seed=st.integers(0, 2**16),
+)
 def test_softmax_matches_reference(cp, cuda_module, rows, cols, dtype, name, scale, seed):
-    check_softmax(cp, name, softmax_inputs(name, rows, cols, dtype, np.random.default_rng(seed), scale), dtype)
+    check_softmax(
+        cp, name, softmax_inputs(name, rows, cols, dtype, np.random.default_rng(seed), scale), dtype
+    )
 
 
 @pytest.mark.parametrize("shape", [(70000, 3), (4096, 1000)])
@@ -466,31 +573,36 @@ def test_softmax_huge_logits_are_stable(cp, cuda_module, dtype):
     # test_softmax_loss.py's case: the row max is subtracted first, so nothing overflows.
     x = np.array([[1e4, -1e4, 0.0, 1e4 - 1], [-1e4, -1e4 + 2, -1e4, -1e4]], dtype)
     s0, s1 = 1 + math.exp(-1), 1 + 3 * math.exp(-2)
-    want = [[1 / s0, 0, 0, math.exp(-1) / s0], [math.exp(-2) / s1, 1 / s1, math.exp(-2) / s1, math.exp(-2) / s1]]
+    want = [
+        [1 / s0, 0, 0, math.exp(-1) / s0],
+        [math.exp(-2) / s1, 1 / s1, math.exp(-2) / s1, math.exp(-2) / s1],
+    ]
     y = cp.asnumpy(native_call("softmax_forward", on_gpu(cp, x)))
     assert np.isfinite(y).all()
     np.testing.assert_allclose(y, want, rtol=1e-6, atol=1e-30)
     log_y = cp.asnumpy(native_call("log_softmax_forward", on_gpu(cp, x)))
     l0, l1 = math.log(s0), math.log(s1)
-    np.testing.assert_allclose(log_y, [[-l0, -2e4 - l0, -1e4 - l0, -1 - l0], [-2 - l1, -l1, -2 - l1, -2 - l1]],
-                               rtol=1e-6)
+    np.testing.assert_allclose(
+        log_y, [[-l0, -2e4 - l0, -1e4 - l0, -1 - l0], [-2 - l1, -l1, -2 - l1, -2 - l1]], rtol=1e-6
+    )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("cols", [3, 33, 1000])
 def test_softmax_nan_and_minus_inf_rows(cp, cuda_module, dtype, cols):
     x = np.zeros((5, cols), dtype)
-    x[0, cols // 2] = np.nan      # a NaN reaches its whole row
-    x[1] = -np.inf                # all -inf: NaN, as in PyTorch
-    x[2, 1] = -np.inf             # one impossible class: probability 0, log-probability -inf
-    x[3, -1] = np.inf             # +inf: NaN
-    x[4] = np.arange(cols)        # an ordinary row, untouched by its neighbours
+    x[0, cols // 2] = np.nan  # a NaN reaches its whole row
+    x[1] = -np.inf  # all -inf: NaN, as in PyTorch
+    x[2, 1] = -np.inf  # one impossible class: probability 0, log-probability -inf
+    x[3, -1] = np.inf  # +inf: NaN
+    x[4] = np.arange(cols)  # an ordinary row, untouched by its neighbours
     for name in ("softmax_forward", "log_softmax_forward"):
         y = cp.asnumpy(native_call(name, on_gpu(cp, x)))
         assert np.isnan(y[0]).all() and np.isnan(y[1]).all() and np.isnan(y[3]).all(), name
         assert not np.isnan(y[2]).any() and not np.isnan(y[4]).any(), name
-        np.testing.assert_allclose(y[4], getattr(reference, name)(x[4:5].astype(np.float64))[0],
-                                   **SOFTMAX_TOL[dtype])
+        np.testing.assert_allclose(
+            y[4], getattr(reference, name)(x[4:5].astype(np.float64))[0], **SOFTMAX_TOL[dtype]
+        )
     soft = cp.asnumpy(native_call("softmax_forward", on_gpu(cp, x)))[2]
     np.testing.assert_allclose(soft, np.where(np.arange(cols) == 1, 0.0, 1.0 / (cols - 1)), rtol=1e-6)
     assert cp.asnumpy(native_call("log_softmax_forward", on_gpu(cp, x)))[2, 1] == -np.inf
@@ -498,6 +610,7 @@ def test_softmax_nan_and_minus_inf_rows(cp, cuda_module, dtype, cols):
 
 # ---------------------------------------------------------------------------------------------
 # Dispatch, devices, streams
+
 
 def sample_args(name, dtype=np.float32):
     """Small host arguments for kernel ``name`` (arrays are NumPy; move them with to_device)."""
@@ -518,7 +631,9 @@ def sample_args(name, dtype=np.float32):
     if name == "max_pool2d_forward":
         return (pool_values((2, 3, 6, 6), dtype, 0), (2, 2), (2, 2), (0, 0), (1, 1), False)
     if name == "max_pool2d_backward":
-        _, idx = reference.max_pool2d_forward(pool_values((2, 3, 6, 6), dtype, 0), (3, 3), (1, 1), (1, 1), (1, 1))
+        _, idx = reference.max_pool2d_forward(
+            pool_values((2, 3, 6, 6), dtype, 0), (3, 3), (1, 1), (1, 1), (1, 1)
+        )
         return (arr(2, 3, 6, 6), idx, (2, 3, 6, 6))
     if name == "avg_pool2d_forward":
         return (arr(2, 3, 6, 6), (3, 3), (2, 2), (1, 1), False, True)
@@ -526,7 +641,11 @@ def sample_args(name, dtype=np.float32):
         return (arr(2, 3, 3, 3), (2, 3, 6, 6), (3, 3), (2, 2), (1, 1), True)
     if name.endswith("forward"):
         return (arr(4, 7),)
-    y = reference.softmax_forward(arr(4, 7)) if name == "softmax_backward" else reference.log_softmax_forward(arr(4, 7))
+    y = (
+        reference.softmax_forward(arr(4, 7))
+        if name == "softmax_backward"
+        else reference.log_softmax_forward(arr(4, 7))
+    )
     return (arr(4, 7), y)
 
 
@@ -554,6 +673,7 @@ def spy(cuda_module, monkeypatch):
         def wrapper(*args, _fn=fn, _attr=attr, **kwargs):
             calls.append(_attr)
             return _fn(*args, **kwargs)
+
         monkeypatch.setattr(cuda_module, attr, wrapper)
     return calls
 
@@ -568,6 +688,7 @@ def test_native_cuda_kernel_is_the_one_running(cp, spy, monkeypatch, name, setti
 
     def trap(*a, **k):
         raise AssertionError(f"reference.{name} ran on CuPy arrays under use_kernels({setting!r})")
+
     monkeypatch.setattr(reference, name, trap)
     with md.use_kernels(setting):
         got = as_tuple(getattr(kernels, name)(*args))
@@ -614,15 +735,20 @@ def test_kernels_run_on_cupys_current_stream(cp, cuda_module, name):
         want = as_tuple(getattr(kernels, name)(*to_device(cp, host_args)))
     sources = to_device(cp, host_args)
     # Placeholders, complete before the stream starts: NaN for floats, -1 for indices.
-    placeholders = tuple(cp.full(a.shape, np.nan if a.dtype.kind == "f" else -1, a.dtype)
-                         if isinstance(a, cp.ndarray) else a for a in sources)
+    placeholders = tuple(
+        cp.full(a.shape, np.nan if a.dtype.kind == "f" else -1, a.dtype) if isinstance(a, cp.ndarray) else a
+        for a in sources
+    )
     cp.cuda.Device().synchronize()
     stream = cp.cuda.Stream(non_blocking=True)
     with stream:
         for src, dst in zip(sources, placeholders):
             if isinstance(src, cp.ndarray):
-                late_copy((min(1024, max(1, -(-src.nbytes // 256))),), (256,),
-                          (src, dst, np.int64(src.nbytes), np.int64(50_000_000)))
+                late_copy(
+                    (min(1024, max(1, -(-src.nbytes // 256))),),
+                    (256,),
+                    (src, dst, np.int64(src.nbytes), np.int64(50_000_000)),
+                )
         with md.use_kernels("native"):
             got = as_tuple(getattr(kernels, name)(*placeholders))
     stream.synchronize()
@@ -656,15 +782,24 @@ def test_mixed_dtypes_are_a_clear_error(cp, cuda_module):
 
 
 # (kernel, which positional array argument to leave on the host)
-MIXED = [("matmul", 1), ("matmul", 0), ("conv2d_forward", 1), ("conv2d_backward_input", 1),
-         ("conv2d_backward_weight", 1), ("softmax_backward", 1), ("log_softmax_backward", 0)]
+MIXED = [
+    ("matmul", 1),
+    ("matmul", 0),
+    ("conv2d_forward", 1),
+    ("conv2d_backward_input", 1),
+    ("conv2d_backward_weight", 1),
+    ("softmax_backward", 1),
+    ("log_softmax_backward", 0),
+]
 
 
 @pytest.mark.parametrize("name, host_arg", MIXED)
 def test_numpy_mixed_with_cupy_is_a_clear_error(cp, cuda_module, name, host_arg):
     args = list(to_device(cp, sample_args(name)))
     args[host_arg] = cp.asnumpy(args[host_arg])
-    with pytest.raises(ValueError, match=rf"{name}: operands on different devices: (cpu, cuda:0|cuda:0, cpu)"):
+    with pytest.raises(
+        ValueError, match=rf"{name}: operands on different devices: (cpu, cuda:0|cuda:0, cpu)"
+    ):
         native_call(name, *args)
 
 
@@ -692,7 +827,14 @@ def test_bad_shapes_are_clear_errors(cp, cuda_module):
     with pytest.raises(ValueError, match="softmax_forward: kernel expects 2-d"):
         native_call("softmax_forward", cp.zeros((2, 3, 4), cp.float32))
     with pytest.raises(ValueError, match="conv2d_forward: input has 4 channels"):
-        native_call("conv2d_forward", cp.zeros((1, 4, 5, 5), cp.float32), cp.zeros((2, 3, 3, 3), cp.float32),
-                    1, 0, 1, 1)
+        native_call(
+            "conv2d_forward",
+            cp.zeros((1, 4, 5, 5), cp.float32),
+            cp.zeros((2, 3, 3, 3), cp.float32),
+            1,
+            0,
+            1,
+            1,
+        )
     with pytest.raises(ValueError, match="max_pool2d_forward: x must be 4-d"):
         native_call("max_pool2d_forward", cp.zeros((4, 4), cp.float32), 2, 2, 0, 1)

@@ -16,6 +16,7 @@ the GPU against the CPU.
 Every test is marked ``gpu``: skipped without a GPU unless MINIDL_REQUIRE_GPU=1 (tests/conftest.py).
 CuPy is imported by the ``cp`` fixture, never at module level, so this file is collected without it.
 """
+
 import operator
 import os
 import re
@@ -27,11 +28,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import BINARY_OPS, arrays, broadcastable_shapes, dims, fill, shapes
 
 import minidl as md
 import minidl.functional as F
 from minidl import nn
+
+from strategies import BINARY_OPS, arrays, broadcastable_shapes, dims, fill, shapes
 
 pytestmark = pytest.mark.gpu
 
@@ -69,12 +71,23 @@ def check(fn, *arrays_, layouts=None, gradgrad=False, rtol=1e-10, atol=1e-12):
     layouts = layouts or ["contiguous"] * len(arrays_)
 
     def leaves(device):
-        return tuple(md.tensor(np.ascontiguousarray(a.T) if lay == "transposed" else a, dtype=md.float64,
-                               device=device, requires_grad=True) for a, lay in zip(arrays_, layouts))
+        return tuple(
+            md.tensor(
+                np.ascontiguousarray(a.T) if lay == "transposed" else a,
+                dtype=md.float64,
+                device=device,
+                requires_grad=True,
+            )
+            for a, lay in zip(arrays_, layouts)
+        )
 
     def viewed(*xs):
-        return fn(*(x.permute(*reversed(range(x.ndim))) if lay == "transposed" else x
-                    for x, lay in zip(xs, layouts)))
+        return fn(
+            *(
+                x.permute(*reversed(range(x.ndim))) if lay == "transposed" else x
+                for x, lay in zip(xs, layouts)
+            )
+        )
 
     want = _outputs(viewed(*leaves("cpu")))
     gpu = leaves("cuda")
@@ -95,6 +108,7 @@ layouts_for = st.sampled_from(["contiguous", "transposed"])
 # ---------------------------------------------------------------------------------------------
 # Elementwise
 
+
 @pytest.mark.parametrize("name", BINARY_OPS)
 @GPU_GC
 @given(data=st.data(), shape_pair=broadcastable_shapes(max_side=3))
@@ -103,16 +117,25 @@ def test_binary(cp, name, data, shape_pair):
     a = data.draw(arrays(shape_pair[0], left, layouts=("contiguous",)), label="a")
     b = data.draw(arrays(shape_pair[1], right, layouts=("contiguous",)), label="b")
     check(op, a, b, gradgrad=name == "mul")
-    check(lambda x: op(x, 0.55), a)   # a Python number on either side
+    check(lambda x: op(x, 0.55), a)  # a Python number on either side
     check(lambda y: op(1.45, y), b)
 
 
 UNARY = {
-    "neg": (operator.neg, "real"), "exp": (md.exp, "real"), "log": (md.log, "positive"),
-    "sqrt": (md.sqrt, "positive"), "abs": (md.abs, "nonzero"), "sin": (md.sin, "real"),
-    "cos": (md.cos, "real"), "tanh": (md.tanh, "real"), "sigmoid": (md.sigmoid, "real"),
-    "relu": (md.relu, "nonzero"), "gelu": (F.gelu, "real"), "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"), "real"),
-    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), "nonzero"), "softplus": (F.softplus, "real"),
+    "neg": (operator.neg, "real"),
+    "exp": (md.exp, "real"),
+    "log": (md.log, "positive"),
+    "sqrt": (md.sqrt, "positive"),
+    "abs": (md.abs, "nonzero"),
+    "sin": (md.sin, "real"),
+    "cos": (md.cos, "real"),
+    "tanh": (md.tanh, "real"),
+    "sigmoid": (md.sigmoid, "real"),
+    "relu": (md.relu, "nonzero"),
+    "gelu": (F.gelu, "real"),
+    "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"), "real"),
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.1), "nonzero"),
+    "softplus": (F.softplus, "real"),
     "erf": (F.erf, "real"),
 }
 
@@ -155,8 +178,11 @@ REDUCTIONS = {
 def test_reduction(cp, name, data, shape, keepdim):
     fn, kind = REDUCTIONS[name]
     dim = data.draw(dims(len(shape)), label="dim")
-    check(lambda x: fn(x, dim, keepdim), data.draw(arrays(shape, kind, layouts=("contiguous",)), label="a"),
-          layouts=[data.draw(layouts_for, label="layout")])
+    check(
+        lambda x: fn(x, dim, keepdim),
+        data.draw(arrays(shape, kind, layouts=("contiguous",)), label="a"),
+        layouts=[data.draw(layouts_for, label="layout")],
+    )
 
 
 @pytest.mark.parametrize("name", ["max", "min"])
@@ -199,15 +225,28 @@ SHAPE_OPS = {
 @pytest.mark.parametrize("layout", ["contiguous", "transposed"])
 def test_shape_and_indexing(cp, name, layout):
     a = fill((2, 3, 4), "nonzero", 2)
-    check(SHAPE_OPS[name], a, layouts=[layout],
-          gradgrad=layout == "contiguous" and name in ("cat", "int list", "bool mask"))
+    check(
+        SHAPE_OPS[name],
+        a,
+        layouts=[layout],
+        gradgrad=layout == "contiguous" and name in ("cat", "int list", "bool mask"),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
 # Through the native kernels: matmul, convolution, pooling, softmax
 
-MATMUL_SHAPES = [((3,), (3,)), ((3,), (3, 2)), ((4, 3), (3,)), ((4, 3), (3, 2)), ((2, 4, 3), (2, 3, 2)),
-                 ((2, 4, 3), (3, 2)), ((4, 3), (2, 3, 2)), ((2, 1, 4, 3), (3, 3, 2)), ((1, 4, 3), (2, 3, 2))]
+MATMUL_SHAPES = [
+    ((3,), (3,)),
+    ((3,), (3, 2)),
+    ((4, 3), (3,)),
+    ((4, 3), (3, 2)),
+    ((2, 4, 3), (2, 3, 2)),
+    ((2, 4, 3), (3, 2)),
+    ((4, 3), (2, 3, 2)),
+    ((2, 1, 4, 3), (3, 3, 2)),
+    ((1, 4, 3), (2, 3, 2)),
+]
 
 
 @pytest.mark.parametrize("a_shape, b_shape", MATMUL_SHAPES)
@@ -219,7 +258,12 @@ def test_matmul(gpu_kernels, a_shape, b_shape):
 
 
 def test_small_network(gpu_kernels):
-    x, w1, b1, w2 = fill((3, 4), "real", 5), fill((4, 5), "real", 6), fill((5,), "real", 7), fill((2, 5), "real", 8)
+    x, w1, b1, w2 = (
+        fill((3, 4), "real", 5),
+        fill((4, 5), "real", 6),
+        fill((5,), "real", 7),
+        fill((2, 5), "real", 8),
+    )
     check(lambda x, w1, b1, w2: ((x @ w1 + b1).tanh() @ w2.T).logsumexp(dim=1).mean(), x, w1, b1, w2)
 
 
@@ -227,19 +271,27 @@ CONV2D_CASES = [
     # x shape, weight shape, stride, padding, dilation, groups, bias
     ((2, 3, 5, 6), (4, 3, 3, 3), 1, 1, 1, 1, True),
     ((1, 4, 7, 5), (6, 2, 3, 2), (2, 1), (1, 2), (1, 2), 2, True),
-    ((2, 3, 4, 4), (3, 1, 2, 2), 2, 1, 1, 3, False),   # depthwise
-    ((1, 2, 5, 5), (2, 2, 1, 1), 1, 0, 1, 1, True),    # pointwise
+    ((2, 3, 4, 4), (3, 1, 2, 2), 2, 1, 1, 3, False),  # depthwise
+    ((1, 2, 5, 5), (2, 2, 1, 1), 1, 0, 1, 1, True),  # pointwise
     ((1, 2, 6, 6), (3, 2, 3, 3), 1, "same", 2, 1, True),
 ]
 
 
 @pytest.mark.parametrize("x_shape, w_shape, stride, padding, dilation, groups, bias", CONV2D_CASES)
 def test_conv2d(gpu_kernels, x_shape, w_shape, stride, padding, dilation, groups, bias):
-    arrays_ = [fill(x_shape, "real", 9), fill(w_shape, "real", 10)] + ([fill(w_shape[:1], "real", 11)] if bias else [])
-    check(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, stride, padding, dilation, groups), *arrays_,
-          gradgrad=x_shape == (2, 3, 5, 6))
-    check(lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, stride, padding, dilation, groups), *arrays_,
-          layouts=["transposed"] + ["contiguous"] * (len(arrays_) - 1))
+    arrays_ = [fill(x_shape, "real", 9), fill(w_shape, "real", 10)] + (
+        [fill(w_shape[:1], "real", 11)] if bias else []
+    )
+    check(
+        lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, stride, padding, dilation, groups),
+        *arrays_,
+        gradgrad=x_shape == (2, 3, 5, 6),
+    )
+    check(
+        lambda x, w, *b: F.conv2d(x, w, b[0] if b else None, stride, padding, dilation, groups),
+        *arrays_,
+        layouts=["transposed"] + ["contiguous"] * (len(arrays_) - 1),
+    )
 
 
 @pytest.mark.parametrize("stride, padding, dilation, groups", [(1, 0, 1, 1), (2, 2, 2, 1), (1, "same", 1, 2)])
@@ -262,8 +314,9 @@ def test_max_pool2d(gpu_kernels, kernel, stride, padding, dilation, ceil_mode):
     x = fill((2, 2, 6, 5), "distinct", 15)  # no ties: max pooling is differentiable everywhere
     check(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation, ceil_mode), x, gradgrad=kernel == 2)
     check(lambda t: F.max_pool2d(t, kernel, stride, padding, dilation, ceil_mode), x, layouts=["transposed"])
-    y, idx = F.max_pool2d(md.tensor(x, device="cuda"), kernel, stride, padding, dilation, ceil_mode,
-                          return_indices=True)
+    y, idx = F.max_pool2d(
+        md.tensor(x, device="cuda"), kernel, stride, padding, dilation, ceil_mode, return_indices=True
+    )
     _, want = F.max_pool2d(md.tensor(x), kernel, stride, padding, dilation, ceil_mode, return_indices=True)
     assert idx.device.type == "cuda"
     np.testing.assert_array_equal(idx.cpu().numpy(), want.numpy())
@@ -273,8 +326,11 @@ def test_max_pool2d(gpu_kernels, kernel, stride, padding, dilation, ceil_mode):
 @pytest.mark.parametrize("count_include_pad", [True, False])
 def test_avg_pool2d(gpu_kernels, kernel, stride, padding, dilation, ceil_mode, count_include_pad):
     x = fill((2, 2, 6, 5), "real", 16)
-    check(lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad), x,
-          gradgrad=kernel == 2)
+    check(
+        lambda t: F.avg_pool2d(t, kernel, stride, padding, ceil_mode, count_include_pad),
+        x,
+        gradgrad=kernel == 2,
+    )
 
 
 def test_pool1d(gpu_kernels):
@@ -284,8 +340,9 @@ def test_pool1d(gpu_kernels):
     check(lambda t: F.max_pool2d(t, 2), x[0].reshape(3, 3, 3))  # unbatched (C, H, W)
 
 
-@pytest.mark.parametrize("shape, dim", [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 4), 1), ((2, 1, 3), -1),
-                                        ((3, 40), 1)])
+@pytest.mark.parametrize(
+    "shape, dim", [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 4), 1), ((2, 1, 3), -1), ((3, 40), 1)]
+)
 @pytest.mark.parametrize("op", [F.softmax, F.log_softmax])
 def test_softmax(gpu_kernels, op, shape, dim):
     x = fill(shape, "real", 18) * 2
@@ -297,6 +354,7 @@ def test_softmax(gpu_kernels, op, shape, dim):
 # ---------------------------------------------------------------------------------------------
 # Losses, norms, dropout, embedding
 
+
 def test_cross_entropy_and_nll(gpu_kernels):
     logits = fill((5, 4), "real", 19)
     target = md.tensor([0, 3, 1, 1, 2], device="cuda")
@@ -307,9 +365,13 @@ def test_cross_entropy_and_nll(gpu_kernels):
         lambda x: F.cross_entropy(x, _on(target, x), weight=_on(weight, x), reduction="sum"),
         lambda x: F.cross_entropy(x, _on(ignored, x), label_smoothing=0.1),
         lambda x: F.cross_entropy(x, _on(target, x), reduction="none"),
-        lambda x: F.cross_entropy(x, F.softmax(_on(md.tensor(fill((5, 4), "real", 20)), x), 1)),  # probabilities
+        lambda x: F.cross_entropy(
+            x, F.softmax(_on(md.tensor(fill((5, 4), "real", 20)), x), 1)
+        ),  # probabilities
         lambda x: F.nll_loss(F.log_softmax(x, 1), _on(ignored, x), weight=_on(weight, x)),
-        lambda x: F.cross_entropy(x.reshape(1, 5, 2, 2), _on(md.tensor([[[0, 1], [4, 2]]]), x)),  # (N, C, d1, d2)
+        lambda x: F.cross_entropy(
+            x.reshape(1, 5, 2, 2), _on(md.tensor([[[0, 1], [4, 2]]]), x)
+        ),  # (N, C, d1, d2)
     ]
     for fn in cases:
         check(fn, logits)
@@ -337,12 +399,22 @@ def test_norms(cp):
     w, b = fill((3,), "positive", 26), fill((3,), "real", 27)
 
     def batch_norm(t, weight, bias, training):
-        mean, var = md.zeros(3, dtype=md.float64, device=t.device), md.ones(3, dtype=md.float64, device=t.device)
+        mean, var = (
+            md.zeros(3, dtype=md.float64, device=t.device),
+            md.ones(3, dtype=md.float64, device=t.device),
+        )
         return F.batch_norm(t, mean, var, weight, bias, training=training)
+
     check(lambda t, weight, bias: batch_norm(t, weight, bias, True), x, w, b)
     check(lambda t, weight, bias: batch_norm(t, weight, bias, False), x, w, b)
-    check(lambda t, weight, bias: F.layer_norm(t, (2, 2), weight.reshape(1, 1).expand(2, 2), bias[:1].expand(2, 2)),
-          x, w[:1], b)
+    check(
+        lambda t, weight, bias: F.layer_norm(
+            t, (2, 2), weight.reshape(1, 1).expand(2, 2), bias[:1].expand(2, 2)
+        ),
+        x,
+        w[:1],
+        b,
+    )
     check(lambda t: F.layer_norm(t, (3, 2, 2)), x, gradgrad=True)
 
 
@@ -353,6 +425,7 @@ def test_dropout(cp):
     def seeded_dropout(t):
         md.manual_seed(1)  # the same mask at every call, on every device (drawn on the CPU)
         return F.dropout(t, 0.3, training=True)
+
     check(seeded_dropout, x)
 
 
@@ -364,7 +437,9 @@ def test_embedding(cp):
     w = md.tensor(weight, device="cuda", requires_grad=True)
     F.embedding(ids.to("cuda"), w, padding_idx=5).sum().backward()
     assert w.grad.device.type == "cuda"
-    np.testing.assert_array_equal(w.grad.cpu().numpy(), [[2] * 3, [1] * 3, [1] * 3, [0] * 3, [0] * 3, [0] * 3])
+    np.testing.assert_array_equal(
+        w.grad.cpu().numpy(), [[2] * 3, [1] * 3, [1] * 3, [0] * 3, [0] * 3, [0] * 3]
+    )
     layer = nn.Embedding(6, 3).to("cuda")
     assert layer(ids.to("cuda")).device.type == "cuda"
     with pytest.raises(RuntimeError, match="cpu.*cuda|cuda.*cpu"):
@@ -374,10 +449,22 @@ def test_embedding(cp):
 # ---------------------------------------------------------------------------------------------
 # Layers, optimizers, checkpoints, data
 
+
 def small_cnn():
-    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2), nn.GELU(), nn.AvgPool2d(2),
-                         nn.Flatten(), nn.Dropout(0.2), nn.Linear(6, 5), nn.LayerNorm(5), nn.Linear(5, 3))
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 6, 3, stride=2, padding=1, groups=2),
+        nn.GELU(),
+        nn.AvgPool2d(2),
+        nn.Flatten(),
+        nn.Dropout(0.2),
+        nn.Linear(6, 5),
+        nn.LayerNorm(5),
+        nn.Linear(5, 3),
+    )
 
 
 def twin_models(builder=small_cnn):
@@ -398,7 +485,9 @@ def test_cnn_forward_and_backward_match_the_cpu(gpu_kernels):
         md.manual_seed(5)  # dropout's mask (train mode) is drawn on the CPU: the same on both
         loss_cpu = F.cross_entropy(cpu(md.tensor(x, dtype=md.float64)), md.tensor(y))
         md.manual_seed(5)
-        loss_gpu = F.cross_entropy(gpu(md.tensor(x, dtype=md.float64, device="cuda")), md.tensor(y, device="cuda"))
+        loss_gpu = F.cross_entropy(
+            gpu(md.tensor(x, dtype=md.float64, device="cuda")), md.tensor(y, device="cuda")
+        )
         assert loss_gpu.device.type == "cuda"
         np.testing.assert_allclose(loss_gpu.item(), loss_cpu.item(), rtol=1e-10)
         cpu.zero_grad()
@@ -407,17 +496,23 @@ def test_cnn_forward_and_backward_match_the_cpu(gpu_kernels):
         loss_gpu.backward()
         for (name, p), q in zip(cpu.named_parameters(), gpu.parameters()):
             assert q.grad.device.type == "cuda", name
-            np.testing.assert_allclose(q.grad.cpu().numpy(), p.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+            np.testing.assert_allclose(
+                q.grad.cpu().numpy(), p.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=name
+            )
     for (name, b), c in zip(cpu.named_buffers(), gpu.buffers()):  # BatchNorm's running statistics
         np.testing.assert_allclose(c.cpu().numpy(), b.numpy(), rtol=1e-10, err_msg=name)
 
 
-@pytest.mark.parametrize("make", [
-    lambda ps: md.optim.SGD(ps, lr=0.1),
-    lambda ps: md.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
-    lambda ps: md.optim.Adam(ps, lr=0.01),
-    lambda ps: md.optim.AdamW(ps, lr=0.01, weight_decay=0.1, amsgrad=True),
-], ids=["sgd", "sgd-nesterov", "adam", "adamw-amsgrad"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda ps: md.optim.SGD(ps, lr=0.1),
+        lambda ps: md.optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=0.01),
+        lambda ps: md.optim.Adam(ps, lr=0.01),
+        lambda ps: md.optim.AdamW(ps, lr=0.01, weight_decay=0.1, amsgrad=True),
+    ],
+    ids=["sgd", "sgd-nesterov", "adam", "adamw-amsgrad"],
+)
 def test_optimizer_steps_match_the_cpu(cp, make):
     cpu, gpu = twin_models()
     opt_cpu, opt_gpu = make(cpu.parameters()), make(gpu.parameters())
@@ -425,13 +520,17 @@ def test_optimizer_steps_match_the_cpu(cp, make):
     for _ in range(3):
         for model, opt, device in ((cpu, opt_cpu, "cpu"), (gpu, opt_gpu, "cuda")):
             md.manual_seed(7)  # the same dropout mask on both (drawn on the CPU)
-            loss = F.cross_entropy(model(md.tensor(x, dtype=md.float64, device=device)), md.tensor(y, device=device))
+            loss = F.cross_entropy(
+                model(md.tensor(x, dtype=md.float64, device=device)), md.tensor(y, device=device)
+            )
             opt.zero_grad()
             loss.backward()
             opt.step()
     for (name, p), q in zip(cpu.named_parameters(), gpu.parameters()):
         assert q.device.type == "cuda"
-        np.testing.assert_allclose(q.detach().cpu().numpy(), p.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=name)
+        np.testing.assert_allclose(
+            q.detach().cpu().numpy(), p.detach().numpy(), rtol=1e-9, atol=1e-12, err_msg=name
+        )
     for state in opt_gpu.state.values():
         for key, value in state.items():
             if isinstance(value, md.Tensor):
@@ -454,7 +553,10 @@ def test_module_to_cuda_keeps_the_parameters(cp):
     optimizer.step()
     assert all(p.grad.device.type == "cuda" for p in after)
     model.cpu()
-    assert all(a is b and b.device.type == "cpu" and b.grad.device.type == "cpu" for a, b in zip(before, model.parameters()))
+    assert all(
+        a is b and b.device.type == "cpu" and b.grad.device.type == "cpu"
+        for a, b in zip(before, model.parameters())
+    )
     model.cuda()
     assert all(p.device.type == "cuda" for p in model.parameters())
 
@@ -473,7 +575,9 @@ def test_checkpoint_saved_from_the_gpu_loads_on_the_cpu(cp, tmp_path):
     cpu = small_cnn().double()
     cpu.load_state_dict(state)
     cpu.eval()
-    np.testing.assert_allclose(cpu(md.tensor(x, dtype=md.float64)).detach().numpy(), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        cpu(md.tensor(x, dtype=md.float64)).detach().numpy(), want, rtol=1e-10, atol=1e-12
+    )
     # Without map_location the tensors go back to the GPU they came from.
     assert all(t.device.type == "cuda" for t in md.load(path).values())
 
@@ -498,15 +602,19 @@ def test_dataloader_over_cuda_tensors_gives_cuda_batches(cp):
         np.testing.assert_array_equal(xb.cpu().numpy(), x.cpu().numpy()[yb.cpu().numpy()])
 
 
-@pytest.mark.parametrize("op", [
-    lambda a, b: a + b,
-    lambda a, b: a * b,
-    lambda a, b: a @ b.T,
-    lambda a, b: md.cat([a, b]),
-    lambda a, b: md.where(a > 0, a, b),
-    lambda a, b: F.conv2d(a.reshape(1, 1, 2, 3), b.reshape(1, 1, 2, 3)),
-    lambda a, b: F.mse_loss(a, b),
-], ids=["add", "mul", "matmul", "cat", "where", "conv2d", "mse_loss"])
+@pytest.mark.parametrize(
+    "op",
+    [
+        lambda a, b: a + b,
+        lambda a, b: a * b,
+        lambda a, b: a @ b.T,
+        lambda a, b: md.cat([a, b]),
+        lambda a, b: md.where(a > 0, a, b),
+        lambda a, b: F.conv2d(a.reshape(1, 1, 2, 3), b.reshape(1, 1, 2, 3)),
+        lambda a, b: F.mse_loss(a, b),
+    ],
+    ids=["add", "mul", "matmul", "cat", "where", "conv2d", "mse_loss"],
+)
 @pytest.mark.parametrize("cuda_first", [True, False])
 def test_a_cpu_and_a_cuda_tensor_in_one_op_is_an_error(cp, op, cuda_first):
     a, b = md.ones(2, 3), md.ones(2, 3, device="cuda")
@@ -526,25 +634,43 @@ def test_losses_name_the_devices_of_input_and_target(cp):
 # ---------------------------------------------------------------------------------------------
 # End to end
 
+
 def test_train_run_on_cuda(cp, tmp_path):
     pytest.importorskip("sklearn")  # the digits dataset ships with scikit-learn
     from minidl.train import TrainConfig, run
-    result = run(TrainConfig(dataset="digits", model="cnn", epochs=2, device="cuda", out=str(tmp_path),
-                             quiet=True), log=None)
+
+    result = run(
+        TrainConfig(dataset="digits", model="cnn", epochs=2, device="cuda", out=str(tmp_path), quiet=True),
+        log=None,
+    )
     assert all(p.device.type == "cuda" for p in result.model.parameters())
     assert result.final_accuracy >= 0.5  # two epochs of the digits CNN: far above the 10 % of chance
     assert (tmp_path / "checkpoint.npz").stat().st_size > 0
     # The checkpoint of a GPU run is evaluated on the CPU to the same accuracy, to the last digit.
     from minidl.train import evaluate_checkpoint
-    assert evaluate_checkpoint(tmp_path / "checkpoint.npz", log=None) == pytest.approx(result.final_accuracy,
-                                                                                      abs=1.5 / 360)
+
+    assert evaluate_checkpoint(tmp_path / "checkpoint.npz", log=None) == pytest.approx(
+        result.final_accuracy, abs=1.5 / 360
+    )
 
 
 def test_train_command_line_on_cuda(cp, tmp_path, capsys):
     pytest.importorskip("mnist1d")  # MNIST-1D is generated by its package
     from minidl import cli
-    code = cli.main(["train", "--device", "cuda", "--epochs", "1", "--data-root", str(tmp_path / "data"),
-                     "--out", str(tmp_path / "run")])
+
+    code = cli.main(
+        [
+            "train",
+            "--device",
+            "cuda",
+            "--epochs",
+            "1",
+            "--data-root",
+            str(tmp_path / "data"),
+            "--out",
+            str(tmp_path / "run"),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "on cuda" in printed and "final test accuracy" in printed
@@ -554,11 +680,21 @@ def test_train_command_line_on_cuda(cp, tmp_path, capsys):
 def test_tutorial_9_runs_its_gpu_branch(cp, tmp_path):
     pytest.importorskip("matplotlib")
     pytest.importorskip("mnist1d")
-    env = dict(os.environ, MINIDL_TUTORIAL_OUT=str(tmp_path / "out"), MINIDL_DATA=str(tmp_path / "data"),
-               MPLBACKEND="Agg")
+    env = dict(
+        os.environ,
+        MINIDL_TUTORIAL_OUT=str(tmp_path / "out"),
+        MINIDL_DATA=str(tmp_path / "data"),
+        MPLBACKEND="Agg",
+    )
     env.pop("MINIDL_DEVICE", None)
-    done = subprocess.run([sys.executable, str(ROOT / "tutorials" / "09_gpu.py")], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tutorials" / "09_gpu.py")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert re.search(r"GPU usable:\s+True", done.stdout), done.stdout[-2000:]
     assert "2 epochs on cuda" in done.stdout

@@ -1,5 +1,6 @@
 """gradcheck and gradgradcheck themselves: they pass correct gradients and catch wrong ones,
 with a message that says where."""
+
 import re
 
 import numpy as np
@@ -81,12 +82,16 @@ X = [0.3, -1.2, 2.0, 0.7]
 
 # -- correct gradients pass ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("fn", [
-    lambda x: x.exp().sum(),
-    lambda x: (x * x).tanh(),
-    lambda x: x.reshape(2, 2) @ x.reshape(2, 2),
-    Square.apply,
-])
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: x.exp().sum(),
+        lambda x: (x * x).tanh(),
+        lambda x: x.reshape(2, 2) @ x.reshape(2, 2),
+        Square.apply,
+    ],
+)
 def test_gradcheck_returns_true_for_correct_gradients(fn):
     assert gradcheck(fn, (t64(X),)) is True
     assert gradgradcheck(fn, (t64(X),)) is True
@@ -95,6 +100,7 @@ def test_gradcheck_returns_true_for_correct_gradients(fn):
 def test_gradcheck_with_several_inputs_tuple_outputs_and_non_tensor_arguments():
     def fn(a, scale, b):
         return a * b * scale, (a - b).sum()
+
     a, b = t64(X), t64(X[::-1])
     assert gradcheck(fn, (a, 2.5, b))
     assert gradcheck(fn, [a, 2.5, t64(X[::-1], requires_grad=False)])  # only a is checked
@@ -103,7 +109,7 @@ def test_gradcheck_with_several_inputs_tuple_outputs_and_non_tensor_arguments():
 
 def test_gradcheck_leaves_the_inputs_and_their_grads_alone():
     x = t64(X)
-    assert gradcheck(lambda t: (t ** 3).sum(), (x,))
+    assert gradcheck(lambda t: (t**3).sum(), (x,))
     np.testing.assert_array_equal(x.detach().numpy(), X)  # every perturbation undone exactly
     assert x.grad is None
 
@@ -114,6 +120,7 @@ def test_gradcheck_passes_an_output_that_does_not_depend_on_the_inputs():
 
 
 # -- wrong gradients fail ------------------------------------------------------------------------
+
 
 def test_gradcheck_catches_a_backward_that_is_one_percent_wrong():
     with pytest.raises(GradcheckError) as info:
@@ -159,6 +166,7 @@ def test_a_looser_tolerance_lets_the_one_percent_error_through():
 
 # -- float32 warns -------------------------------------------------------------------------------
 
+
 def test_gradcheck_warns_on_float32_inputs():
     x = minidl.tensor(X, dtype=minidl.float32, requires_grad=True)
     with pytest.warns(UserWarning, match="float32"):
@@ -171,6 +179,7 @@ def test_gradcheck_does_not_warn_on_float64(recwarn):
 
 
 # -- gradgradcheck -------------------------------------------------------------------------------
+
 
 def test_gradgradcheck_catches_a_detached_backward():
     assert gradcheck(SquareDetached.apply, (t64(X),))  # first order is fine ...
@@ -197,6 +206,7 @@ def test_gradgradcheck_with_two_inputs():
 
 
 # -- misuse ----------------------------------------------------------------------------------------
+
 
 def test_gradcheck_needs_an_input_that_requires_grad():
     with pytest.raises(ValueError, match="requires_grad=True"):

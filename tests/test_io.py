@@ -1,6 +1,7 @@
 """minidl.save / minidl.load: round trips of everything a state dict holds, atomic writes that
 never leave a partial file, and a clear ValueError for every kind of file that is not an intact
 minidl checkpoint (including ones that would run code if unpickled)."""
+
 import collections
 import io
 import json
@@ -28,7 +29,10 @@ def leftovers(directory):
 
 # -- round trips ----------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, np.bool_, np.float16, np.int32, np.uint8])
+
+@pytest.mark.parametrize(
+    "dtype", [np.float32, np.float64, np.int64, np.bool_, np.float16, np.int32, np.uint8]
+)
 @pytest.mark.parametrize("shape", [(), (0,), (3,), (2, 0, 3), (2, 3, 4)])
 def test_tensors_keep_values_dtype_and_shape(dtype, shape, tmp_path):
     array = (np.arange(int(np.prod(shape))).reshape(shape) % 5).astype(dtype)
@@ -51,12 +55,18 @@ def test_non_contiguous_tensors(tmp_path):
 
 def test_nested_structures_keep_their_types(tmp_path):
     obj = {
-        "model": collections.OrderedDict([("layer.weight", minidl.ones(2, 3)), ("layer.bias", minidl.zeros(2))]),
-        "numbers": [1, 1.0, -7, 2 ** 70, 0.5, True, False, None, float("inf"), -float("inf")],
-        "text": "héllo ✓ \"quoted\" \n",
+        "model": collections.OrderedDict(
+            [("layer.weight", minidl.ones(2, 3)), ("layer.bias", minidl.zeros(2))]
+        ),
+        "numbers": [1, 1.0, -7, 2**70, 0.5, True, False, None, float("inf"), -float("inf")],
+        "text": 'héllo ✓ "quoted" \n',
         "tuple": (1, (2.5, "x"), []),
         "empty": {"list": [], "tuple": (), "dict": {}},
-        1: "an int key", "1": "a str key", -3: "negative", None: "none key", False: "bool key",
+        1: "an int key",
+        "1": "a str key",
+        -3: "negative",
+        None: "none key",
+        False: "bool key",
     }
     loaded = roundtrip(obj, tmp_path)
     assert type(loaded["model"]) is collections.OrderedDict
@@ -64,7 +74,9 @@ def test_nested_structures_keep_their_types(tmp_path):
     assert loaded["model"]["layer.weight"].tolist() == [[1.0] * 3] * 2
     numbers = loaded["numbers"]
     assert numbers == obj["numbers"]
-    assert [type(v) for v in numbers] == [type(v) for v in obj["numbers"]]  # 1 stays int, 1.0 float, True bool
+    assert [type(v) for v in numbers] == [
+        type(v) for v in obj["numbers"]
+    ]  # 1 stays int, 1.0 float, True bool
     assert loaded["text"] == obj["text"]
     assert loaded["tuple"] == (1, (2.5, "x"), []) and type(loaded["tuple"][1]) is tuple
     assert loaded["empty"] == {"list": [], "tuple": (), "dict": {}}
@@ -97,8 +109,12 @@ def test_an_optimizer_state_dict_keeps_int_keys(tmp_path):
         assert loaded["state"][i]["step"] == 1
         for key in ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"):
             np.testing.assert_array_equal(loaded["state"][i][key].numpy(), sd["state"][i][key].numpy())
-    fresh = minidl.optim.Adam([{"params": [minidl.tensor([1.0, 2.0], requires_grad=True)]},
-                               {"params": [minidl.tensor([3.0], requires_grad=True)]}])
+    fresh = minidl.optim.Adam(
+        [
+            {"params": [minidl.tensor([1.0, 2.0], requires_grad=True)]},
+            {"params": [minidl.tensor([3.0], requires_grad=True)]},
+        ]
+    )
     fresh.load_state_dict(loaded)
     assert fresh.param_groups[1]["lr"] == 0.01 and fresh.param_groups[0]["amsgrad"] is True
 
@@ -150,6 +166,7 @@ def test_map_location_cpu(tmp_path):
 
 
 # -- atomic writes --------------------------------------------------------------------------------
+
 
 def test_an_unsupported_object_fails_before_anything_is_written(tmp_path):
     path = tmp_path / "ck"
@@ -218,14 +235,17 @@ def test_a_missing_directory_is_an_os_error(tmp_path):
         minidl.save([1], tmp_path / "no" / "such" / "dir" / "ck")
 
 
-@pytest.mark.parametrize("obj, exc, message", [
-    ({1, 2}, TypeError, "a set"),
-    (np.zeros(3), TypeError, "a ndarray"),
-    ({"f": lambda: 0}, TypeError, "obj['f'], a function"),
-    ({1.5: "float key"}, TypeError, "key 1.5 of type float"),
-    ({(1, 2): "tuple key"}, TypeError, "key (1, 2) of type tuple"),
-    ([b"bytes"], TypeError, "obj[0], a bytes"),
-])
+@pytest.mark.parametrize(
+    "obj, exc, message",
+    [
+        ({1, 2}, TypeError, "a set"),
+        (np.zeros(3), TypeError, "a ndarray"),
+        ({"f": lambda: 0}, TypeError, "obj['f'], a function"),
+        ({1.5: "float key"}, TypeError, "key 1.5 of type float"),
+        ({(1, 2): "tuple key"}, TypeError, "key (1, 2) of type tuple"),
+        ([b"bytes"], TypeError, "obj[0], a bytes"),
+    ],
+)
 def test_unsupported_objects_are_clear_errors(obj, exc, message, tmp_path):
     with pytest.raises(exc) as info:
         minidl.save(obj, tmp_path / "ck")
@@ -250,6 +270,7 @@ def test_a_bad_path_type(tmp_path):
 
 
 # -- files that are not intact checkpoints --------------------------------------------------------
+
 
 def write_npz(path, **arrays):
     with open(path, "wb") as f:
@@ -304,15 +325,21 @@ def test_a_future_format_version(tmp_path):
     expect_bad_file(path, "format version 2", "upgrade minidl")
 
 
-@pytest.mark.parametrize("header, fragment", [
-    ({"format": "other", "version": 1, "root": None}, "does not name the minidl format"),
-    ({"format": "minidl", "root": None}, "no valid format version"),
-    ({"format": "minidl", "version": 1}, "no valid format version"),
-    ({"format": "minidl", "version": 1, "root": {"type": "tensor", "array": "t9"}}, "array 't9'"),
-    ({"format": "minidl", "version": 1, "root": {"type": "set", "items": []}}, "unknown entry type 'set'"),
-    ({"format": "minidl", "version": 1, "root": {"type": "dict", "items": [[1]]}}, "[key, value] pair"),
-    ({"format": "minidl", "version": 1, "root": [1, 2]}, "unexpected entry"),
-])
+@pytest.mark.parametrize(
+    "header, fragment",
+    [
+        ({"format": "other", "version": 1, "root": None}, "does not name the minidl format"),
+        ({"format": "minidl", "root": None}, "no valid format version"),
+        ({"format": "minidl", "version": 1}, "no valid format version"),
+        ({"format": "minidl", "version": 1, "root": {"type": "tensor", "array": "t9"}}, "array 't9'"),
+        (
+            {"format": "minidl", "version": 1, "root": {"type": "set", "items": []}},
+            "unknown entry type 'set'",
+        ),
+        ({"format": "minidl", "version": 1, "root": {"type": "dict", "items": [[1]]}}, "[key, value] pair"),
+        ({"format": "minidl", "version": 1, "root": [1, 2]}, "unexpected entry"),
+    ],
+)
 def test_a_damaged_index(header, fragment, tmp_path):
     path = tmp_path / "ck"
     write_npz(path, __minidl__=index(header))
@@ -327,6 +354,7 @@ def test_an_index_that_is_not_json(tmp_path):
 
 class _Payload:
     """Unpickling this would run code: the reason checkpoints must never be pickles."""
+
     ran = False
 
     def __reduce__(self):
@@ -337,8 +365,13 @@ def test_a_pickled_array_is_refused_without_running_it(tmp_path):
     path = tmp_path / "ck"
     evil = np.empty(1, dtype=object)
     evil[0] = _Payload()
-    write_npz(path, __minidl__=index({"format": "minidl", "version": 1,
-                                      "root": {"type": "tensor", "array": "t0", "device": "cpu"}}), t0=evil)
+    write_npz(
+        path,
+        __minidl__=index(
+            {"format": "minidl", "version": 1, "root": {"type": "tensor", "array": "t0", "device": "cpu"}}
+        ),
+        t0=evil,
+    )
     expect_bad_file(path, "cannot read array 't0'")
     assert _Payload.ran is False
 
@@ -363,9 +396,13 @@ def test_tensors_saved_from_cuda_need_map_location_without_a_gpu(tmp_path):
     if minidl.cuda.is_available():
         pytest.skip("there is a GPU: this checks the message shown without one")
     path = tmp_path / "ck"
-    write_npz(path, __minidl__=index({"format": "minidl", "version": 1,
-                                      "root": {"type": "tensor", "array": "t0", "device": "cuda:0"}}),
-              t0=np.ones(2, np.float32))
+    write_npz(
+        path,
+        __minidl__=index(
+            {"format": "minidl", "version": 1, "root": {"type": "tensor", "array": "t0", "device": "cuda:0"}}
+        ),
+        t0=np.ones(2, np.float32),
+    )
     with pytest.raises(RuntimeError, match="map_location='cpu'"):
         minidl.load(path)
     loaded = minidl.load(path, map_location="cpu")

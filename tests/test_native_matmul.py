@@ -5,6 +5,7 @@ The comparison bound is the classic one for a dot product of length K in floatin
 the test does not depend on how the kernel blocks K, and it is tight enough to catch a single
 wrong or missing term.
 """
+
 import os
 import subprocess
 import sys
@@ -48,9 +49,14 @@ def assert_matmul_close(out, a, b, trans_a, trans_b):
 
 
 @given(
-    M=st.integers(1, 70), N=st.integers(1, 70), K=st.integers(1, 70),
-    batches=st.sampled_from(BATCHES), trans_a=st.booleans(), trans_b=st.booleans(),
-    dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**32 - 1),
+    M=st.integers(1, 70),
+    N=st.integers(1, 70),
+    K=st.integers(1, 70),
+    batches=st.sampled_from(BATCHES),
+    trans_a=st.booleans(),
+    trans_b=st.booleans(),
+    dtype=st.sampled_from(DTYPES),
+    seed=st.integers(0, 2**32 - 1),
 )
 def test_matches_reference(M, N, K, batches, trans_a, trans_b, dtype, seed):
     a, b = operands(np.random.default_rng(seed), dtype, *batches, M, N, K, trans_a, trans_b)
@@ -83,18 +89,21 @@ def test_mlp_shapes(dtype):
     w = rng.standard_normal((1, 40, 100)).astype(dtype)
     g = rng.standard_normal((1, 128, 100)).astype(dtype)
     assert_matmul_close(C.matmul(x, w, False, False), x, w, False, False)  # x @ w
-    assert_matmul_close(C.matmul(g, w, False, True), g, w, False, True)    # grad_x = g @ w.T
-    assert_matmul_close(C.matmul(x, g, True, False), x, g, True, False)    # grad_w = x.T @ g
+    assert_matmul_close(C.matmul(g, w, False, True), g, w, False, True)  # grad_x = g @ w.T
+    assert_matmul_close(C.matmul(x, g, True, False), x, g, True, False)  # grad_w = x.T @ g
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("shape", [
-    (1, 1, 0, 5, 4),   # M = 0
-    (1, 1, 3, 0, 4),   # N = 0
-    (1, 1, 3, 5, 0),   # K = 0: an empty sum, C is zeros
-    (0, 0, 3, 5, 4),   # no batch
-    (0, 1, 3, 5, 4),   # an empty batch against a shared one stays empty
-])
+@pytest.mark.parametrize(
+    "shape",
+    [
+        (1, 1, 0, 5, 4),  # M = 0
+        (1, 1, 3, 0, 4),  # N = 0
+        (1, 1, 3, 5, 0),  # K = 0: an empty sum, C is zeros
+        (0, 0, 3, 5, 4),  # no batch
+        (0, 1, 3, 5, 4),  # an empty batch against a shared one stays empty
+    ],
+)
 def test_empty(dtype, shape):
     a, b = operands(np.random.default_rng(4), dtype, *shape, False, False)
     out = C.matmul(a, b, False, False)
@@ -134,8 +143,14 @@ def test_fewer_threads_than_asked_for_still_compute_everything():
     )
     package_parent = os.path.dirname(os.path.dirname(os.path.abspath(minidl.__file__)))
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
-    result = subprocess.run([sys.executable, "-c", script], env=env, cwd=package_parent,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        env=env,
+        cwd=package_parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -156,11 +171,14 @@ def test_nan_and_inf_propagate_like_numpy():
 f32 = np.zeros((1, 2, 3), np.float32)
 
 
-@pytest.mark.parametrize("a, b, match", [
-    (np.zeros((2, 3), np.float32), np.zeros((3, 4), np.float32), "3-d"),
-    (np.zeros((1, 2, 3), np.float32), np.zeros((1, 4, 5), np.float32), "inner dimensions"),
-    (np.zeros((2, 2, 3), np.float32), np.zeros((3, 3, 4), np.float32), "batch"),
-])
+@pytest.mark.parametrize(
+    "a, b, match",
+    [
+        (np.zeros((2, 3), np.float32), np.zeros((3, 4), np.float32), "3-d"),
+        (np.zeros((1, 2, 3), np.float32), np.zeros((1, 4, 5), np.float32), "inner dimensions"),
+        (np.zeros((2, 2, 3), np.float32), np.zeros((3, 3, 4), np.float32), "batch"),
+    ],
+)
 def test_bad_shapes_raise_value_error(a, b, match):
     with pytest.raises(ValueError, match=match) as info:
         C.matmul(a, b, False, False)
@@ -173,14 +191,17 @@ def test_bad_transposed_shapes_name_the_flags():
         C.matmul(np.zeros((1, 3, 2), np.float32), np.zeros((1, 4, 5), np.float32), True, False)
 
 
-@pytest.mark.parametrize("a, b", [
-    (np.zeros((1, 2, 3), np.int64), np.zeros((1, 3, 4), np.int64)),        # not floats
-    (f32, np.zeros((1, 3, 4), np.float64)),                               # mixed dtypes
-    (np.zeros((1, 2, 6), np.float32)[:, :, ::2], np.zeros((1, 3, 4), np.float32)),  # strided view
-    (np.zeros((1, 2, 3), np.float32, order="F"), np.zeros((1, 3, 4), np.float32)),  # Fortran order
-    ([[[1.0, 2.0]]], [[[1.0], [2.0]]]),                                    # lists
-    (None, f32),
-])
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        (np.zeros((1, 2, 3), np.int64), np.zeros((1, 3, 4), np.int64)),  # not floats
+        (f32, np.zeros((1, 3, 4), np.float64)),  # mixed dtypes
+        (np.zeros((1, 2, 6), np.float32)[:, :, ::2], np.zeros((1, 3, 4), np.float32)),  # strided view
+        (np.zeros((1, 2, 3), np.float32, order="F"), np.zeros((1, 3, 4), np.float32)),  # Fortran order
+        ([[[1.0, 2.0]]], [[[1.0], [2.0]]]),  # lists
+        (None, f32),
+    ],
+)
 def test_wrong_types_raise_type_error_without_converting(a, b):
     with pytest.raises(TypeError):
         C.matmul(a, b, False, False)

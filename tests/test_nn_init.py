@@ -1,5 +1,6 @@
 """minidl.nn.init: gains and fans exactly; the random fills statistically, on large tensors with
 loose but meaningful bounds; and the layers' default initialisation (PyTorch's)."""
+
 import math
 
 import numpy as np
@@ -29,7 +30,7 @@ def test_calculate_gain_values():
     assert init.calculate_gain("sigmoid") == 1.0
     assert init.calculate_gain("tanh") == 5 / 3
     assert init.calculate_gain("relu") == math.sqrt(2)
-    assert init.calculate_gain("leaky_relu") == math.sqrt(2 / (1 + 0.01 ** 2))
+    assert init.calculate_gain("leaky_relu") == math.sqrt(2 / (1 + 0.01**2))
     assert init.calculate_gain("leaky_relu", 0.2) == math.sqrt(2 / 1.04)
     assert init.calculate_gain("leaky_relu", math.sqrt(5)) == math.sqrt(1 / 3)
     assert init.calculate_gain("selu") == 0.75
@@ -119,6 +120,7 @@ def test_init_is_repeatable_with_a_seed():
 
 # ---------------------------------------------------------------------------------------------
 # The layers' defaults
+
 
 def test_linear_default_init_is_uniform_one_over_sqrt_fan_in():
     lin = nn.Linear(400, 500)

@@ -1,6 +1,7 @@
 """Every layer of minidl.nn: forward against values worked out here by hand (or by a direct NumPy
 formula written in this file), a float64 gradcheck through the layer's input and parameters, and a
 clear error for bad input. A last section compares with PyTorch when it is installed."""
+
 import math
 
 import numpy as np
@@ -42,6 +43,7 @@ def _randn(*shape, requires_grad=True):
 # ---------------------------------------------------------------------------------------------
 # Linear
 
+
 def test_linear_forward_by_hand():
     lin = nn.Linear(2, 3).double()
     _set(lin.weight, [[1, 2], [3, 4], [5, 6]])
@@ -80,11 +82,16 @@ def test_linear_bad_input_names_layer_and_shapes():
     lin = nn.Linear(784, 10)
     with pytest.raises(ValueError) as err:
         lin(minidl.zeros(32, 40))
-    assert str(err.value) == "Linear(in_features=784, out_features=10) expected input (..., 784), got (32, 40)"
+    assert (
+        str(err.value) == "Linear(in_features=784, out_features=10) expected input (..., 784), got (32, 40)"
+    )
     with pytest.raises(ValueError, match="got \\(\\)"):
         lin(minidl.tensor(1.0))
-    with pytest.raises(TypeError, match="Linear\\(in_features=784, .* has float32 parameters but got a "
-                                        "float64 input \\(2, 784\\); .*x.to\\(minidl.float32\\)"):
+    with pytest.raises(
+        TypeError,
+        match="Linear\\(in_features=784, .* has float32 parameters but got a "
+        "float64 input \\(2, 784\\); .*x.to\\(minidl.float32\\)",
+    ):
         lin(minidl.zeros(2, 784, dtype=minidl.float64))
     with pytest.raises(TypeError, match="expected a floating-point input, got int64"):
         lin(minidl.zeros(2, 784, dtype=minidl.int64))
@@ -93,6 +100,7 @@ def test_linear_bad_input_names_layer_and_shapes():
 # ---------------------------------------------------------------------------------------------
 # Convolutions: an independent NumPy formula (direct loops over the output positions)
 
+
 def conv2d_loops(x, w, b, stride, padding, dilation, groups):
     """Cross-correlation by its definition: out[n, o, i, j] = b[o] + sum over the group's input
     channels c and kernel offsets (p, q) of x_padded[n, c, i*s + p*d, j*s + q*d] * w[o, c', p, q]."""
@@ -100,7 +108,7 @@ def conv2d_loops(x, w, b, stride, padding, dilation, groups):
     c_out, c_per, kh, kw = w.shape
     (sh, sw), (ph, pw), (dh, dw) = stride, padding, dilation
     xp = np.zeros((n, c_in, h + 2 * ph, wd + 2 * pw))
-    xp[:, :, ph:ph + h, pw:pw + wd] = x
+    xp[:, :, ph : ph + h, pw : pw + wd] = x
     oh = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
     ow = (wd + 2 * pw - dw * (kw - 1) - 1) // sw + 1
     out = np.zeros((n, c_out, oh, ow))
@@ -109,8 +117,12 @@ def conv2d_loops(x, w, b, stride, padding, dilation, groups):
         g = o // per_group_out
         for i in range(oh):
             for j in range(ow):
-                patch = xp[:, g * c_per:(g + 1) * c_per,
-                           i * sh:i * sh + dh * (kh - 1) + 1:dh, j * sw:j * sw + dw * (kw - 1) + 1:dw]
+                patch = xp[
+                    :,
+                    g * c_per : (g + 1) * c_per,
+                    i * sh : i * sh + dh * (kh - 1) + 1 : dh,
+                    j * sw : j * sw + dw * (kw - 1) + 1 : dw,
+                ]
                 out[:, o, i, j] = (patch * w[o]).sum(axis=(1, 2, 3)) + (b[o] if b is not None else 0)
     return out
 
@@ -126,11 +138,14 @@ def test_conv2d_forward_by_hand():
     assert conv(x[0]).tolist() == [[[6.0, 6.0], [6.0, 6.0]]]
 
 
-@pytest.mark.parametrize("stride,padding,dilation,groups", [
-    ((1, 1), (0, 0), (1, 1), 1),
-    ((2, 1), (1, 2), (1, 1), 1),
-    ((1, 2), (1, 1), (2, 1), 2),
-])
+@pytest.mark.parametrize(
+    "stride,padding,dilation,groups",
+    [
+        ((1, 1), (0, 0), (1, 1), 1),
+        ((2, 1), (1, 2), (1, 1), 1),
+        ((1, 2), (1, 1), (2, 1), 2),
+    ],
+)
 def test_conv2d_matches_the_definition(stride, padding, dilation, groups):
     conv = nn.Conv2d(4, 6, (3, 2), stride=stride, padding=padding, dilation=dilation, groups=groups).double()
     x = np.random.default_rng(1).standard_normal((2, 4, 7, 6))
@@ -159,8 +174,9 @@ def test_conv1d_forward_by_hand():
 def test_conv1d_matches_the_definition():
     conv = nn.Conv1d(4, 2, 3, stride=2, padding=1, dilation=2, groups=2).double()
     x = np.random.default_rng(2).standard_normal((3, 4, 9))
-    expected = conv2d_loops(x[:, :, None, :], _np(conv.weight)[:, :, None, :], _np(conv.bias),
-                            (1, 2), (0, 1), (1, 2), 2)[:, :, 0, :]
+    expected = conv2d_loops(
+        x[:, :, None, :], _np(conv.weight)[:, :, None, :], _np(conv.bias), (1, 2), (0, 1), (1, 2), 2
+    )[:, :, 0, :]
     np.testing.assert_allclose(_np(conv(_t(x))), expected, rtol=1e-12, atol=1e-12)
 
 
@@ -172,12 +188,15 @@ def test_conv_bad_input_names_layer_and_shapes():
     conv = nn.Conv2d(3, 16, 3)
     with pytest.raises(ValueError) as err:
         conv(minidl.zeros(8, 4, 32, 32))
-    assert str(err.value) == ("Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1)) expected input "
-                              "(N, 3, H, W) or (3, H, W), got (8, 4, 32, 32)")
+    assert str(err.value) == (
+        "Conv2d(3, 16, kernel_size=(3, 3), stride=(1, 1)) expected input "
+        "(N, 3, H, W) or (3, H, W), got (8, 4, 32, 32)"
+    )
     with pytest.raises(ValueError, match="expected input \\(N, 3, H, W\\).*got \\(3, 32\\)"):
         conv(minidl.zeros(3, 32))
-    with pytest.raises(ValueError,
-                       match="Conv1d\\(2, 1, .*expected input \\(N, 2, L\\) or \\(2, L\\), got \\(1, 3, 5\\)"):
+    with pytest.raises(
+        ValueError, match="Conv1d\\(2, 1, .*expected input \\(N, 2, L\\) or \\(2, L\\), got \\(1, 3, 5\\)"
+    ):
         nn.Conv1d(2, 1, 3)(minidl.zeros(1, 3, 5))
     with pytest.raises(TypeError, match="floating-point"):
         conv(minidl.zeros(1, 3, 4, 4, dtype=minidl.int64))
@@ -244,8 +263,12 @@ def test_max_pool_gradient_goes_to_the_winner():
 def test_pool_bad_input_names_layer():
     with pytest.raises(ValueError) as err:
         nn.MaxPool2d(2)(minidl.zeros(2, 3, 4, 4, 4))
-    assert str(err.value).startswith("MaxPool2d(kernel_size=2, stride=2") and "got (2, 3, 4, 4, 4)" in str(err.value)
-    with pytest.raises(ValueError, match="AvgPool2d.*expected input \\(N, C, H, W\\) or \\(C, H, W\\), got \\(4,\\)"):
+    assert str(err.value).startswith("MaxPool2d(kernel_size=2, stride=2") and "got (2, 3, 4, 4, 4)" in str(
+        err.value
+    )
+    with pytest.raises(
+        ValueError, match="AvgPool2d.*expected input \\(N, C, H, W\\) or \\(C, H, W\\), got \\(4,\\)"
+    ):
         nn.AvgPool2d(2)(minidl.zeros(4))
     with pytest.raises(ValueError, match="MaxPool1d.*\\(N, C, L\\) or \\(C, L\\), got \\(1, 1, 2, 2\\)"):
         nn.MaxPool1d(2)(minidl.zeros(1, 1, 2, 2))
@@ -253,6 +276,7 @@ def test_pool_bad_input_names_layer():
 
 # ---------------------------------------------------------------------------------------------
 # Flatten
+
 
 def test_flatten_shapes_and_values():
     x = _t(np.arange(120.0).reshape(2, 3, 4, 5))
@@ -284,7 +308,7 @@ def test_elementwise_activations_by_hand():
     assert nn.Tanh()(x).tolist() == pytest.approx([math.tanh(v) for v in XS], rel=1e-12)
     gelu = [0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in XS]
     assert nn.GELU()(x).tolist() == pytest.approx(gelu, rel=1e-12, abs=1e-15)
-    gelu_tanh = [0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v ** 3))) for v in XS]
+    gelu_tanh = [0.5 * v * (1 + math.tanh(math.sqrt(2 / math.pi) * (v + 0.044715 * v**3))) for v in XS]
     assert nn.GELU("tanh")(x).tolist() == pytest.approx(gelu_tanh, rel=1e-12, abs=1e-15)
 
 
@@ -306,8 +330,20 @@ def test_softmax_without_dim_warns_and_uses_pytorchs_choice():
     np.testing.assert_allclose(_np(y).sum(axis=1), [1, 1])
 
 
-@pytest.mark.parametrize("layer", [nn.ReLU(), nn.LeakyReLU(0.2), nn.Sigmoid(), nn.Tanh(), nn.GELU(),
-                                   nn.GELU("tanh"), nn.Softmax(1), nn.LogSoftmax(0)], ids=repr)
+@pytest.mark.parametrize(
+    "layer",
+    [
+        nn.ReLU(),
+        nn.LeakyReLU(0.2),
+        nn.Sigmoid(),
+        nn.Tanh(),
+        nn.GELU(),
+        nn.GELU("tanh"),
+        nn.Softmax(1),
+        nn.LogSoftmax(0),
+    ],
+    ids=repr,
+)
 def test_activation_gradcheck(layer, kernels):
     x = _t([[-1.3, -0.2, 0.4], [0.7, 1.9, -2.5]], requires_grad=True)  # away from relu's kink at 0
     check_layer(layer, x)
@@ -324,6 +360,7 @@ def test_activation_bad_input():
 
 # ---------------------------------------------------------------------------------------------
 # Dropout
+
 
 def test_dropout_train_zeroes_about_p_and_scales_the_rest():
     x = minidl.ones(200, 500, dtype=minidl.float64)
@@ -437,15 +474,20 @@ def test_batchnorm2d_and_3d_input_match_the_formula():
     _set(bn.bias, [0.25, 2.0])
     mean = x.mean(axis=(0, 2, 3), keepdims=True)
     var = ((x - mean) ** 2).mean(axis=(0, 2, 3), keepdims=True)
-    expected = (x - mean) / np.sqrt(var + 1e-5) * np.array([1.5, -0.5]).reshape(1, 2, 1, 1) \
-        + np.array([0.25, 2.0]).reshape(1, 2, 1, 1)
+    expected = (x - mean) / np.sqrt(var + 1e-5) * np.array([1.5, -0.5]).reshape(1, 2, 1, 1) + np.array(
+        [0.25, 2.0]
+    ).reshape(1, 2, 1, 1)
     np.testing.assert_allclose(_np(bn(_t(x))), expected, rtol=1e-10, atol=1e-12)
     n = 3 * 4 * 5
     np.testing.assert_allclose(_np(bn.running_var), 0.9 + 0.1 * var.reshape(2) * n / (n - 1), rtol=1e-12)
     # BatchNorm1d on (N, C, L) takes statistics over N and L
     x3 = x.reshape(3, 2, 20)
-    np.testing.assert_allclose(_np(nn.BatchNorm1d(2, eps=1e-5).double()(_t(x3))),
-                               ((x - mean) / np.sqrt(var + 1e-5)).reshape(3, 2, 20), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        _np(nn.BatchNorm1d(2, eps=1e-5).double()(_t(x3))),
+        ((x - mean) / np.sqrt(var + 1e-5)).reshape(3, 2, 20),
+        rtol=1e-10,
+        atol=1e-12,
+    )
 
 
 def test_batchnorm_gradcheck_train_and_eval():
@@ -466,10 +508,14 @@ def test_batchnorm_bad_input_names_features():
     bn = nn.BatchNorm2d(16)
     with pytest.raises(ValueError) as err:
         bn(minidl.zeros(8, 3, 32, 32))
-    assert str(err.value) == ("BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True) "
-                              "expected input (N, 16, H, W), got (8, 3, 32, 32)")
-    with pytest.raises(ValueError,
-                       match="BatchNorm1d\\(4, .*expected input \\(N, 4\\) or \\(N, 4, L\\), got \\(2, 4, 3, 3\\)"):
+    assert str(err.value) == (
+        "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True) "
+        "expected input (N, 16, H, W), got (8, 3, 32, 32)"
+    )
+    with pytest.raises(
+        ValueError,
+        match="BatchNorm1d\\(4, .*expected input \\(N, 4\\) or \\(N, 4, L\\), got \\(2, 4, 3, 3\\)",
+    ):
         nn.BatchNorm1d(4)(minidl.zeros(2, 4, 3, 3))
     with pytest.raises(ValueError, match="more than 1 value per channel"):
         nn.BatchNorm1d(4)(minidl.zeros(1, 4))
@@ -477,6 +523,7 @@ def test_batchnorm_bad_input_names_features():
 
 # ---------------------------------------------------------------------------------------------
 # LayerNorm
+
 
 def test_layernorm_forward_by_hand():
     ln = nn.LayerNorm(3, eps=0.0).double()
@@ -496,7 +543,9 @@ def test_layernorm_over_two_dims_matches_the_formula():
     var = x.var(axis=(1, 2), keepdims=True)
     np.testing.assert_allclose(_np(ln(_t(x))), (x - mean) / np.sqrt(var + 1e-5), rtol=1e-10, atol=1e-12)
     # the same in eval mode: layer norm has no running statistics
-    np.testing.assert_allclose(_np(ln.eval()(_t(x))), (x - mean) / np.sqrt(var + 1e-5), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        _np(ln.eval()(_t(x))), (x - mean) / np.sqrt(var + 1e-5), rtol=1e-10, atol=1e-12
+    )
 
 
 def test_layernorm_gradcheck():
@@ -509,14 +558,16 @@ def test_layernorm_gradcheck():
 def test_layernorm_bad_input():
     with pytest.raises(ValueError) as err:
         nn.LayerNorm(10)(minidl.zeros(3, 5))
-    assert str(err.value) == ("LayerNorm((10,), eps=1e-05, elementwise_affine=True, bias=True) "
-                              "expected input (*, 10), got (3, 5)")
+    assert str(err.value) == (
+        "LayerNorm((10,), eps=1e-05, elementwise_affine=True, bias=True) expected input (*, 10), got (3, 5)"
+    )
     with pytest.raises(ValueError, match="expected input \\(\\*, 2, 3\\), got \\(3,\\)"):
         nn.LayerNorm((2, 3))(minidl.zeros(3))
 
 
 # ---------------------------------------------------------------------------------------------
 # Embedding
+
 
 def test_embedding_lookup_and_gradient_by_hand():
     emb = nn.Embedding(4, 3).double()
@@ -552,7 +603,9 @@ def test_embedding_bad_indices():
     assert str(err.value).startswith("Embedding(10, 3): index 12 is out of range for 10 embeddings")
     with pytest.raises(IndexError, match="index -1 is out of range"):
         emb(minidl.tensor([-1, 2]))
-    with pytest.raises(TypeError, match="Embedding\\(10, 3\\): expected integer indices \\(int64\\), got float32"):
+    with pytest.raises(
+        TypeError, match="Embedding\\(10, 3\\): expected integer indices \\(int64\\), got float32"
+    ):
         emb(minidl.tensor([1.0, 2.0]))
     with pytest.raises(TypeError, match="expected the indices as an integer Tensor, got list"):
         emb([1, 2])
@@ -560,6 +613,7 @@ def test_embedding_bad_indices():
 
 # ---------------------------------------------------------------------------------------------
 # Loss modules
+
 
 def test_loss_modules_by_hand():
     x, t = _t([1.0, 2.0]), _t([0.0, 4.0])
@@ -572,12 +626,17 @@ def test_loss_modules_by_hand():
     assert float(nn.NLLLoss()(_t([[-1.0, -2.0], [-3.0, -4.0]]), minidl.tensor([1, 0]))) == pytest.approx(2.5)
     w = _t([1.0, 3.0])
     # weighted mean: (1 * 2 + 3 * 3) / (1 + 3) for targets (0, 1) at log-probs -2 and -3
-    assert float(nn.NLLLoss(weight=w)(_t([[-2.0, -1.0], [-1.0, -3.0]]), minidl.tensor([0, 1]))) == \
-        pytest.approx(11 / 4)
-    assert float(nn.BCELoss()(_t([0.5, 0.8]), _t([1.0, 0.0]))) == pytest.approx((math.log(2) - math.log(0.2)) / 2)
+    assert float(
+        nn.NLLLoss(weight=w)(_t([[-2.0, -1.0], [-1.0, -3.0]]), minidl.tensor([0, 1]))
+    ) == pytest.approx(11 / 4)
+    assert float(nn.BCELoss()(_t([0.5, 0.8]), _t([1.0, 0.0]))) == pytest.approx(
+        (math.log(2) - math.log(0.2)) / 2
+    )
     assert float(nn.BCEWithLogitsLoss()(_t([0.0]), _t([1.0]))) == pytest.approx(math.log(2))
     # pos_weight 3 triples the positive term: 3 * -log(sigmoid(0))
-    assert float(nn.BCEWithLogitsLoss(pos_weight=_t([3.0]))(_t([0.0]), _t([1.0]))) == pytest.approx(3 * math.log(2))
+    assert float(nn.BCEWithLogitsLoss(pos_weight=_t([3.0]))(_t([0.0]), _t([1.0]))) == pytest.approx(
+        3 * math.log(2)
+    )
 
 
 def test_loss_weights_are_buffers_that_move_with_the_module():
@@ -603,11 +662,13 @@ def test_loss_module_bad_reduction():
 # ---------------------------------------------------------------------------------------------
 # Second derivatives: the new functional ops are composed of differentiable tensor ops
 
+
 def test_norm_dropout_embedding_gradgradcheck():
     F = minidl.nn.functional
     w, b = _t([1.5, -0.5], requires_grad=True), _t([0.2, 0.3], requires_grad=True)
-    assert minidl.gradgradcheck(lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
-                                (_randn(3, 2, 2), w, b))
+    assert minidl.gradgradcheck(
+        lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (_randn(3, 2, 2), w, b)
+    )
     assert minidl.gradgradcheck(lambda x, w, b: F.layer_norm(x, 2, w, b), (_randn(3, 2), w, b))
 
     def seeded(x):
@@ -629,7 +690,9 @@ def test_functional_norm_and_embedding_errors():
         F.batch_norm(x, minidl.zeros(3), minidl.ones(3), training=True, momentum=2.0)
     with pytest.raises(ValueError, match="batch_norm: expected an input .* got shape \\(3,\\)"):
         F.batch_norm(minidl.zeros(3), None, None, training=True)
-    with pytest.raises(ValueError, match="layer_norm: expected an input whose last 1 dim\\(s\\) are \\(4,\\)"):
+    with pytest.raises(
+        ValueError, match="layer_norm: expected an input whose last 1 dim\\(s\\) are \\(4,\\)"
+    ):
         F.layer_norm(x, 4)
     with pytest.raises(ValueError, match="layer_norm: weight must have the normalized shape \\(3,\\)"):
         F.layer_norm(x, 3, weight=minidl.ones(4))
@@ -650,15 +713,25 @@ def test_functional_batch_norm_eval_uses_the_given_statistics():
 # ---------------------------------------------------------------------------------------------
 # A small network end to end: gradients reach every parameter
 
+
 def test_network_gradcheck_end_to_end():
-    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(), nn.MaxPool2d(2),
-                        nn.Flatten(), nn.Linear(8, 3), nn.LayerNorm(3), nn.Tanh()).double()
+    net = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1),
+        nn.BatchNorm2d(2),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(8, 3),
+        nn.LayerNorm(3),
+        nn.Tanh(),
+    ).double()
     x = _randn(2, 1, 4, 4)
     check_layer(net, x)
 
 
 # ---------------------------------------------------------------------------------------------
 # Against PyTorch, when it is installed (never a dependency)
+
 
 def _torch_pair(torch, ours, theirs):
     with torch.no_grad():
@@ -667,20 +740,26 @@ def _torch_pair(torch, ours, theirs):
     return ours, theirs
 
 
-@pytest.mark.parametrize("make", [
-    lambda nn_: nn_.Linear(5, 3),
-    lambda nn_: nn_.Conv2d(4, 6, 3, stride=2, padding=1, groups=2),
-    lambda nn_: nn_.Conv1d(4, 2, 3, dilation=2),
-    lambda nn_: nn_.BatchNorm2d(4),
-    lambda nn_: nn_.LayerNorm(5),
-    lambda nn_: nn_.GELU(),
-    lambda nn_: nn_.MaxPool2d(2),
-    lambda nn_: nn_.AvgPool2d(3, 1, 1),
-], ids=["Linear", "Conv2d", "Conv1d", "BatchNorm2d", "LayerNorm", "GELU", "MaxPool2d", "AvgPool2d"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda nn_: nn_.Linear(5, 3),
+        lambda nn_: nn_.Conv2d(4, 6, 3, stride=2, padding=1, groups=2),
+        lambda nn_: nn_.Conv1d(4, 2, 3, dilation=2),
+        lambda nn_: nn_.BatchNorm2d(4),
+        lambda nn_: nn_.LayerNorm(5),
+        lambda nn_: nn_.GELU(),
+        lambda nn_: nn_.MaxPool2d(2),
+        lambda nn_: nn_.AvgPool2d(3, 1, 1),
+    ],
+    ids=["Linear", "Conv2d", "Conv1d", "BatchNorm2d", "LayerNorm", "GELU", "MaxPool2d", "AvgPool2d"],
+)
 def test_layers_agree_with_pytorch(make):
     torch = pytest.importorskip("torch")
     ours, theirs = _torch_pair(torch, make(nn).double(), make(torch.nn).double())
-    shape = {"Conv1d": (2, 4, 9), "Linear": (3, 5), "LayerNorm": (3, 5)}.get(type(ours).__name__, (2, 4, 6, 5))
+    shape = {"Conv1d": (2, 4, 9), "Linear": (3, 5), "LayerNorm": (3, 5)}.get(
+        type(ours).__name__, (2, 4, 6, 5)
+    )
     x = np.random.default_rng(6).standard_normal(shape)
     xm, xt = _t(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ym, yt = ours(xm), theirs(xt)  # one step each: BatchNorm's running statistics move once

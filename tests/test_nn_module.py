@@ -1,5 +1,6 @@
 """minidl.nn mechanics: Parameter, Module registration and traversal, modes, dtype/device moves,
 state_dict save/load, repr, the containers, and the gradient-clipping utilities."""
+
 import collections
 import math
 
@@ -46,6 +47,7 @@ class Net(nn.Module):
 # ---------------------------------------------------------------------------------------------
 # Parameter
 
+
 def test_parameter_wraps_without_copy_and_requires_grad():
     t = _t([1.0, 2.0])
     p = nn.Parameter(t)
@@ -71,6 +73,7 @@ def test_parameter_of_integers_is_refused():
 # ---------------------------------------------------------------------------------------------
 # Registration and traversal
 
+
 def test_attributes_register_by_type():
     b = Block()
     assert list(b._parameters) == ["scale", "shift"] and b.shift is None
@@ -90,8 +93,13 @@ def test_named_modules_children_and_nesting():
     assert [n for n, _ in net.named_children()] == ["block", "head"]
     assert list(net.children()) == [net.block, net.head]
     assert list(net.modules())[0] is net
-    assert [n for n, _ in net.named_parameters()] == ["block.scale", "block.fc.weight", "block.fc.bias",
-                                                      "head.weight", "head.bias"]
+    assert [n for n, _ in net.named_parameters()] == [
+        "block.scale",
+        "block.fc.weight",
+        "block.fc.bias",
+        "head.weight",
+        "head.bias",
+    ]
     assert net.num_parameters() == 2 + 6 + 3 + 3 + 1
 
 
@@ -176,6 +184,7 @@ def test_apply_visits_children_first_and_returns_self():
 # ---------------------------------------------------------------------------------------------
 # Modes and gradients
 
+
 def test_train_eval_propagate_to_every_submodule():
     net = Net()
     assert all(m.training for m in net.modules())
@@ -207,6 +216,7 @@ def test_requires_grad_switches_every_parameter():
 
 # ---------------------------------------------------------------------------------------------
 # to(), float(), double(): in place, keeping the Parameter objects
+
 
 def test_to_float64_keeps_parameter_identity_and_grads():
     bn = nn.BatchNorm1d(2)
@@ -241,8 +251,14 @@ def test_cuda_without_gpu_is_a_clear_error():
 
 @pytest.mark.gpu
 def test_cuda_round_trip_keeps_parameters_and_matches_cpu():
-    net = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.BatchNorm2d(2), nn.ReLU(), nn.Flatten(),
-                        nn.Linear(32, 3), nn.Dropout(0.0))
+    net = nn.Sequential(
+        nn.Conv2d(1, 2, 3, padding=1),
+        nn.BatchNorm2d(2),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(32, 3),
+        nn.Dropout(0.0),
+    )
     params = list(net.parameters())
     x = minidl.randn(2, 1, 4, 4)
     expected = net(x).detach().numpy()
@@ -259,6 +275,7 @@ def test_cuda_round_trip_keeps_parameters_and_matches_cpu():
 
 # ---------------------------------------------------------------------------------------------
 # state_dict and load_state_dict
+
 
 def test_state_dict_keys_values_and_detachment():
     b = Block()
@@ -302,8 +319,10 @@ def test_load_state_dict_strict_errors_name_every_problem():
     assert "Error(s) in loading state_dict for Linear" in msg
     assert 'Missing key(s) in state_dict: "bias".' in msg
     assert 'Unexpected key(s) in state_dict: "extra".' in msg
-    assert "size mismatch for weight: copying a param with shape (2, 2) from checkpoint, " \
-           "the shape in current model is (3, 2)" in msg
+    assert (
+        "size mismatch for weight: copying a param with shape (2, 2) from checkpoint, "
+        "the shape in current model is (3, 2)" in msg
+    )
 
 
 def test_failed_load_changes_nothing():
@@ -316,8 +335,9 @@ def test_failed_load_changes_nothing():
 
 def test_load_state_dict_non_strict_returns_missing_and_unexpected():
     lin = nn.Linear(2, 3)
-    missing, unexpected = lin.load_state_dict({"weight": minidl.ones(3, 2), "other": minidl.ones(1)},
-                                              strict=False)
+    missing, unexpected = lin.load_state_dict(
+        {"weight": minidl.ones(3, 2), "other": minidl.ones(1)}, strict=False
+    )
     assert missing == ["bias"] and unexpected == ["other"]
     assert lin.weight.tolist() == [[1.0, 1.0]] * 3
     with pytest.raises(RuntimeError, match="size mismatch for weight"):  # shapes are checked anyway
@@ -340,9 +360,11 @@ def test_buffers_round_trip_and_non_persistent_are_not_expected():
 # ---------------------------------------------------------------------------------------------
 # repr
 
+
 def test_repr_nests_and_indents_like_pytorch():
-    net = nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Dropout(0.25)),
-                        nn.Conv2d(1, 2, 3, bias=False))
+    net = nn.Sequential(
+        nn.Linear(2, 3), nn.Sequential(nn.ReLU(), nn.Dropout(0.25)), nn.Conv2d(1, 2, 3, bias=False)
+    )
     assert repr(net) == (
         "Sequential(\n"
         "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
@@ -351,7 +373,8 @@ def test_repr_nests_and_indents_like_pytorch():
         "    (1): Dropout(p=0.25, inplace=False)\n"
         "  )\n"
         "  (2): Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1), bias=False)\n"
-        ")")
+        ")"
+    )
     assert repr(Net()).startswith("Net(\n  (block): Block(\n    (fc): Linear(")
 
 
@@ -369,6 +392,7 @@ def test_repr_with_extra_repr_and_children():
 
 # ---------------------------------------------------------------------------------------------
 # Containers
+
 
 def test_sequential_chains_indexes_and_slices():
     seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
@@ -427,6 +451,7 @@ def test_identity_returns_its_input():
 # ---------------------------------------------------------------------------------------------
 # clip_grad_norm_ / clip_grad_value_
 
+
 def _params_with_grads():
     a, b = nn.Parameter(_t([1.0, 1.0])), nn.Parameter(_t([1.0]))
     a.grad, b.grad = _t([3.0, 4.0]), _t([12.0])
@@ -470,17 +495,22 @@ def test_clip_grad_value_clamps_elementwise():
 
 def test_nn_functional_is_minidl_functional():
     import minidl.nn.functional as F
+
     assert F.relu is minidl.functional.relu and F.dropout is minidl.functional.dropout
     assert F.cross_entropy is minidl.functional.cross_entropy and F.batch_norm is minidl.functional.batch_norm
 
 
 # A list edit, as (name, index or slice bounds); applied to a ModuleList and to a Python list alike.
-_list_edits = st.lists(st.one_of(
-    st.tuples(st.just("append"), st.just(0)),
-    st.tuples(st.just("insert"), st.integers(-6, 6)),
-    st.tuples(st.just("set"), st.integers(-6, 6)),
-    st.tuples(st.just("del"), st.integers(-6, 6)),
-    st.tuples(st.just("del_slice"), st.tuples(st.integers(-6, 6), st.integers(-6, 6)))), max_size=12)
+_list_edits = st.lists(
+    st.one_of(
+        st.tuples(st.just("append"), st.just(0)),
+        st.tuples(st.just("insert"), st.integers(-6, 6)),
+        st.tuples(st.just("set"), st.integers(-6, 6)),
+        st.tuples(st.just("del"), st.integers(-6, 6)),
+        st.tuples(st.just("del_slice"), st.tuples(st.integers(-6, 6), st.integers(-6, 6))),
+    ),
+    max_size=12,
+)
 
 
 # Containers of Identity modules, no arrays: well under a millisecond an example.
@@ -521,13 +551,19 @@ def test_module_list_behaves_like_a_list_and_keeps_names_0_to_n(start, edits):
         assert all(layers[i] is m for i, m in enumerate(mirror))
 
 
-@pytest.mark.parametrize("register, kind, expected", [
-    (lambda m, v: m.register_parameter("p", v), "parameter", "Parameter"),
-    (lambda m, v: m.register_buffer("b", v), "buffer", "Tensor"),
-    (lambda m, v: m.add_module("c", v), "module", "Module")])
+@pytest.mark.parametrize(
+    "register, kind, expected",
+    [
+        (lambda m, v: m.register_parameter("p", v), "parameter", "Parameter"),
+        (lambda m, v: m.register_buffer("b", v), "buffer", "Tensor"),
+        (lambda m, v: m.add_module("c", v), "module", "Module"),
+    ],
+)
 def test_register_refuses_the_wrong_type_and_a_taken_name(register, kind, expected):
     m = nn.Module()
-    with pytest.raises(TypeError, match=f"cannot register list as {kind} '.' \\(a {expected} or None expected\\)"):
+    with pytest.raises(
+        TypeError, match=f"cannot register list as {kind} '.' \\(a {expected} or None expected\\)"
+    ):
         register(m, [1.0])
     assert not list(m.named_parameters()) and not list(m.named_buffers()) and not list(m.named_children())
     m.__dict__.update(p=1, b=1, c=1)  # plain attributes of those names

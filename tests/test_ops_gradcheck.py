@@ -11,6 +11,7 @@ domain edges (``strategies.fill``), so a correct gradient always passes at the d
 Tests that reach the matmul kernel take the ``kernels`` fixture and run once per kernel setting.
 At the end, ``gradgradcheck`` checks the backward of the backward for each op family.
 """
+
 import math
 import operator
 
@@ -18,10 +19,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from strategies import BINARY_OPS, arrays, broadcastable_shapes, dims, leaf, numpy_axes, shapes, with_fixtures
 
 import minidl
 from minidl import gradcheck, gradgradcheck
+
+from strategies import BINARY_OPS, arrays, broadcastable_shapes, dims, leaf, numpy_axes, shapes, with_fixtures
 
 
 def assert_forward(out, expected):
@@ -119,11 +121,13 @@ def test_unary(name, data, shape):
 
 def test_sigmoid_is_stable_at_extremes():
     x = minidl.tensor([-800.0, -30.0, 0.0, 30.0, 800.0], dtype=minidl.float64)
-    np.testing.assert_allclose(x.sigmoid().numpy(), [0.0, 1 / (1 + np.exp(30)), 0.5, 1 / (1 + np.exp(-30)), 1.0],
-                               rtol=1e-12, atol=0)
+    np.testing.assert_allclose(
+        x.sigmoid().numpy(), [0.0, 1 / (1 + np.exp(30)), 0.5, 1 / (1 + np.exp(-30)), 1.0], rtol=1e-12, atol=0
+    )
 
 
 # -- two-way choices: maximum, minimum, clamp, where --------------------------------------------
+
 
 @pytest.mark.parametrize("name", ["maximum", "minimum"])
 @given(data=st.data(), shape_pair=broadcastable_shapes())
@@ -156,7 +160,9 @@ def test_clamp_with_tensor_bounds(data, shape_triple):
 @given(data=st.data(), shape_triple=broadcastable_shapes(num_shapes=3))
 def test_where(data, shape_triple):
     cond_shape, a_shape, b_shape = shape_triple
-    cond = np.asarray(np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed")).random(cond_shape) < 0.5)
+    cond = np.asarray(
+        np.random.default_rng(data.draw(st.integers(0, 2**16), label="seed")).random(cond_shape) < 0.5
+    )
     a = data.draw(arrays(a_shape), label="a")
     b = data.draw(arrays(b_shape), label="b")
     condition = minidl.tensor(cond) if data.draw(st.booleans(), label="condition as tensor") else cond
@@ -169,19 +175,41 @@ def test_where(data, shape_triple):
 REDUCTIONS = {
     # name: (minidl, NumPy, kind of values, whether dim=None is allowed)
     "sum": (lambda x, d, k: x.sum(dim=d, keepdim=k), lambda a, ax, k: np.sum(a, axis=ax, keepdims=k), "real"),
-    "mean": (lambda x, d, k: x.mean(dim=d, keepdim=k), lambda a, ax, k: np.mean(a, axis=ax, keepdims=k), "real"),
-    "var": (lambda x, d, k: x.var(dim=d, keepdim=k),  # correction=1 by default, as in PyTorch
-            lambda a, ax, k: np.var(a, axis=ax, ddof=1, keepdims=k), "distinct"),
-    "std": (lambda x, d, k: x.std(dim=d, keepdim=k),
-            lambda a, ax, k: np.std(a, axis=ax, ddof=1, keepdims=k), "distinct"),
-    "var_biased": (lambda x, d, k: minidl.var(x, dim=d, correction=0, keepdim=k),
-                   lambda a, ax, k: np.var(a, axis=ax, keepdims=k), "distinct"),
-    "logsumexp": (lambda x, d, k: x.logsumexp(d, keepdim=k),
-                  lambda a, ax, k: np.log(np.sum(np.exp(a), axis=ax, keepdims=k)), "real"),
-    "amax": (lambda x, d, k: minidl.amax(x, dim=d, keepdim=k), lambda a, ax, k: np.amax(a, axis=ax, keepdims=k),
-             "distinct"),
-    "amin": (lambda x, d, k: x.amin(dim=d, keepdim=k), lambda a, ax, k: np.amin(a, axis=ax, keepdims=k),
-             "distinct"),
+    "mean": (
+        lambda x, d, k: x.mean(dim=d, keepdim=k),
+        lambda a, ax, k: np.mean(a, axis=ax, keepdims=k),
+        "real",
+    ),
+    "var": (
+        lambda x, d, k: x.var(dim=d, keepdim=k),  # correction=1 by default, as in PyTorch
+        lambda a, ax, k: np.var(a, axis=ax, ddof=1, keepdims=k),
+        "distinct",
+    ),
+    "std": (
+        lambda x, d, k: x.std(dim=d, keepdim=k),
+        lambda a, ax, k: np.std(a, axis=ax, ddof=1, keepdims=k),
+        "distinct",
+    ),
+    "var_biased": (
+        lambda x, d, k: minidl.var(x, dim=d, correction=0, keepdim=k),
+        lambda a, ax, k: np.var(a, axis=ax, keepdims=k),
+        "distinct",
+    ),
+    "logsumexp": (
+        lambda x, d, k: x.logsumexp(d, keepdim=k),
+        lambda a, ax, k: np.log(np.sum(np.exp(a), axis=ax, keepdims=k)),
+        "real",
+    ),
+    "amax": (
+        lambda x, d, k: minidl.amax(x, dim=d, keepdim=k),
+        lambda a, ax, k: np.amax(a, axis=ax, keepdims=k),
+        "distinct",
+    ),
+    "amin": (
+        lambda x, d, k: x.amin(dim=d, keepdim=k),
+        lambda a, ax, k: np.amin(a, axis=ax, keepdims=k),
+        "distinct",
+    ),
 }
 
 
@@ -218,8 +246,11 @@ def test_max_min(name, data, shape, keepdim):
     axis = None if axis is None else axis[0]
     assert indices.dtype == minidl.int64 and not indices.requires_grad
     np.testing.assert_array_equal(indices.numpy(), np.asarray(arg(a, axis=axis, keepdims=keepdim)))
-    check(lambda x: getattr(x, name)(dim=dim, keepdim=keepdim).values, leaf(a),
-          ref(a, axis=axis, keepdims=keepdim))
+    check(
+        lambda x: getattr(x, name)(dim=dim, keepdim=keepdim).values,
+        leaf(a),
+        ref(a, axis=axis, keepdims=keepdim),
+    )
 
 
 def test_max_splits_the_gradient_between_ties():
@@ -229,6 +260,7 @@ def test_max_splits_the_gradient_between_ties():
 
 
 # -- shape ops ----------------------------------------------------------------------------------
+
 
 @given(data=st.data(), shape=shapes())
 def test_reshape_and_view(data, shape):
@@ -241,8 +273,12 @@ def test_reshape_and_view(data, shape):
         targets.append((shape[0], -1))
     target = data.draw(st.sampled_from(targets), label="target")
     how = data.draw(st.sampled_from(["reshape", "view", "function", "varargs"]), label="called as")
-    f = {"reshape": lambda x: x.reshape(target), "view": lambda x: x.view(target),
-         "function": lambda x: minidl.reshape(x, target), "varargs": lambda x: x.reshape(*target)}[how]
+    f = {
+        "reshape": lambda x: x.reshape(target),
+        "view": lambda x: x.view(target),
+        "function": lambda x: minidl.reshape(x, target),
+        "varargs": lambda x: x.reshape(*target),
+    }[how]
     check(f, leaf(a), a.reshape(target))
 
 
@@ -261,8 +297,11 @@ def test_permute(data, shape):
     a = data.draw(arrays(shape), label="a")
     perm = data.draw(st.permutations(range(a.ndim)), label="perm")
     perm = [p - a.ndim if i % 2 else p for i, p in enumerate(perm)]  # negative dims too
-    f = (lambda x: x.permute(*perm)) if data.draw(st.booleans(), label="varargs") else \
-        (lambda x: minidl.permute(x, tuple(perm)))
+    f = (
+        (lambda x: x.permute(*perm))
+        if data.draw(st.booleans(), label="varargs")
+        else (lambda x: minidl.permute(x, tuple(perm)))
+    )
     check(f, leaf(a), np.transpose(a, [p % a.ndim for p in perm]) if a.ndim else a)
 
 
@@ -281,7 +320,7 @@ def test_flatten(data, shape):
         return
     s = data.draw(st.integers(0, a.ndim - 1), label="start")
     e = data.draw(st.integers(s, a.ndim - 1), label="end")
-    expected = a.reshape(shape[:s] + (math.prod(shape[s:e + 1]),) + shape[e + 1:])
+    expected = a.reshape(shape[:s] + (math.prod(shape[s : e + 1]),) + shape[e + 1 :])
     e = e - a.ndim if data.draw(st.booleans(), label="negative end") else e
     check(lambda x: minidl.flatten(x, s, e), leaf(a), expected)
 
@@ -313,8 +352,9 @@ def test_expand(data, shape):
     grown = [data.draw(st.integers(1, 3), label="grown") if n == 1 else n for n in shape]
     target = tuple(lead) + tuple(grown)
     # -1 keeps a dim's size
-    sizes = tuple(lead) + tuple(-1 if g == n and data.draw(st.booleans(), label="-1") else g
-                                for n, g in zip(shape, grown))
+    sizes = tuple(lead) + tuple(
+        -1 if g == n and data.draw(st.booleans(), label="-1") else g for n, g in zip(shape, grown)
+    )
     check(lambda x: x.expand(*sizes), leaf(a), np.broadcast_to(a, target))
 
 
@@ -339,7 +379,9 @@ INDICES = {
     "slice and list": (slice(1, 3), [0, 0, 2]),
     "ellipsis and list": (Ellipsis, [1, 0, 1]),
     "bool mask dim 0": np.array([True, False, True, True]),
-    "bool mask 2-d": np.array([[True, False, True], [False, False, True], [True, True, False], [False, True, False]]),
+    "bool mask 2-d": np.array(
+        [[True, False, True], [False, False, True], [True, True, False], [False, True, False]]
+    ),
     "tensor int index": minidl.tensor([1, 1, 0]),
     "tensor bool mask": minidl.tensor([False, True, False, True]),
 }
@@ -378,6 +420,7 @@ def test_getitem_random_bool_mask(data, shape):
 
 # -- joining and splitting --------------------------------------------------------------------
 
+
 @given(data=st.data(), shape=shapes(min_dims=1, max_side=3), count=st.integers(1, 3))
 def test_cat(data, shape, count):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
@@ -386,8 +429,11 @@ def test_cat(data, shape, count):
         size = data.draw(st.integers(1, 3), label=f"size {i}")
         part_shape = tuple(size if k == dim % len(shape) else n for k, n in enumerate(shape))
         parts.append(data.draw(arrays(part_shape), label=f"part {i}"))
-    check(lambda *xs: minidl.cat(list(xs), dim=dim), tuple(leaf(p) for p in parts),
-          np.concatenate(parts, axis=dim))
+    check(
+        lambda *xs: minidl.cat(list(xs), dim=dim),
+        tuple(leaf(p) for p in parts),
+        np.concatenate(parts, axis=dim),
+    )
 
 
 @given(data=st.data(), shape=shapes(max_side=3), count=st.integers(1, 3))
@@ -460,7 +506,9 @@ def matmul_operands(data, case, sizes):
 @given(data=st.data(), sizes=st.tuples(small, small, small, batch, batch))
 def test_matmul(kernels, case, data, sizes):
     a, b = matmul_operands(data, case, sizes)
-    f = data.draw(st.sampled_from([operator.matmul, minidl.matmul, lambda x, y: x.matmul(y)]), label="called as")
+    f = data.draw(
+        st.sampled_from([operator.matmul, minidl.matmul, lambda x, y: x.matmul(y)]), label="called as"
+    )
     check(f, (leaf(a), leaf(b)), np.matmul(a, b))
 
 
@@ -485,6 +533,7 @@ def test_small_network(kernels, data, sizes):
 # Every op's backward is written with differentiable ops; gradgradcheck differentiates it again.
 # Linear ops (sum, reshape, ...) have a constant first derivative, so each op is followed by a
 # square: the incoming gradient then depends on x and the op's backward itself is differentiated.
+
 
 def square(t):
     return t * t
@@ -567,7 +616,9 @@ def test_gradgrad_shape(name, data):
     assert gradgradcheck(lambda x: square(GG_SHAPE[name](x)), (leaf(a),))
 
 
-@pytest.mark.parametrize("case", ["matrix @ matrix", "batch @ matrix", "broadcast batch dims", "vector @ batch"])
+@pytest.mark.parametrize(
+    "case", ["matrix @ matrix", "batch @ matrix", "broadcast batch dims", "vector @ batch"]
+)
 @GG_FIXTURES
 @given(data=st.data(), sizes=st.tuples(small, small, small, batch, batch))
 def test_gradgrad_matmul(kernels, case, data, sizes):

@@ -1,6 +1,7 @@
 """minidl.optim: every optimizer against updates computed by hand in plain float arithmetic, param
 groups, zero_grad, closures, state_dict round trips, every learning-rate schedule against its
 closed form, and each bad input's clear error. Optionally, the same against PyTorch."""
+
 import math
 import pathlib
 
@@ -34,8 +35,8 @@ def run(opt_class, steps=STEPS, dtype=minidl.float64, **kwargs):
 
 # -- the updates, by hand: one coordinate at a time, in plain Python floats ------------------------
 
-def sgd_by_hand(x, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False,
-                maximize=False):
+
+def sgd_by_hand(x, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
     buf = None
     for g in grads:
         g = -g if maximize else g
@@ -47,8 +48,17 @@ def sgd_by_hand(x, grads, lr, momentum=0.0, dampening=0.0, weight_decay=0.0, nes
     return x
 
 
-def adam_by_hand(x, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0, amsgrad=False,
-                 maximize=False, decoupled=False):
+def adam_by_hand(
+    x,
+    grads,
+    lr=1e-3,
+    betas=(0.9, 0.999),
+    eps=1e-8,
+    weight_decay=0.0,
+    amsgrad=False,
+    maximize=False,
+    decoupled=False,
+):
     b1, b2 = betas
     m = v = v_max = 0.0
     for t, g in enumerate(grads, start=1):
@@ -61,12 +71,13 @@ def adam_by_hand(x, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0
         v = b2 * v + (1 - b2) * g * g
         v_max = max(v_max, v)
         v_hat = v_max if amsgrad else v
-        x = x - lr / (1 - b1 ** t) * m / (math.sqrt(v_hat) / math.sqrt(1 - b2 ** t) + eps)
+        x = x - lr / (1 - b1**t) * m / (math.sqrt(v_hat) / math.sqrt(1 - b2**t) + eps)
     return x
 
 
-def rmsprop_by_hand(x, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0,
-                    centered=False, maximize=False):
+def rmsprop_by_hand(
+    x, grads, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False
+):
     v = a = buf = 0.0
     for g in grads:
         g = -g if maximize else g
@@ -87,6 +98,7 @@ def by_hand(fn, steps=STEPS, **kwargs):
 
 
 # -- a few steps written out as literal numbers, so the references above are checked too ---------
+
 
 def test_sgd_momentum_two_steps_written_out():
     # x=1, g=1 twice, lr 0.1, momentum 0.9: b1 = 1, x = 0.9; b2 = 0.9*1 + 1 = 1.9, x = 0.9 - 0.19
@@ -160,16 +172,24 @@ def test_amsgrad_changes_the_result_on_these_gradients():
     assert not np.allclose(amsgrad, run(optim.Adam, lr=0.1, betas=(0.9, 0.5)))
 
 
-@pytest.mark.parametrize("kwargs", [dict(lr=0.1), dict(lr=0.1, weight_decay=0.5),
-                                    dict(lr=0.1, betas=(0.9, 0.5), weight_decay=0.5, amsgrad=True, maximize=True)],
-                         ids=str)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(lr=0.1),
+        dict(lr=0.1, weight_decay=0.5),
+        dict(lr=0.1, betas=(0.9, 0.5), weight_decay=0.5, amsgrad=True, maximize=True),
+    ],
+    ids=str,
+)
 def test_adamw_matches_hand_computation(kwargs):
     expected = by_hand(adam_by_hand, decoupled=True, **{"weight_decay": 1e-2, **kwargs})
     np.testing.assert_allclose(run(optim.AdamW, **kwargs), expected, rtol=0, atol=1e-12)
 
 
 def test_adamw_decay_is_not_adams_decay():
-    assert not np.allclose(run(optim.AdamW, lr=0.1, weight_decay=0.5), run(optim.Adam, lr=0.1, weight_decay=0.5))
+    assert not np.allclose(
+        run(optim.AdamW, lr=0.1, weight_decay=0.5), run(optim.Adam, lr=0.1, weight_decay=0.5)
+    )
     assert optim.AdamW([params()]).defaults["weight_decay"] == 1e-2
 
 
@@ -185,12 +205,20 @@ RMSPROP_CASES = [
 
 @pytest.mark.parametrize("kwargs", RMSPROP_CASES, ids=str)
 def test_rmsprop_matches_hand_computation(kwargs):
-    np.testing.assert_allclose(run(optim.RMSprop, **kwargs), by_hand(rmsprop_by_hand, **kwargs),
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(
+        run(optim.RMSprop, **kwargs), by_hand(rmsprop_by_hand, **kwargs), rtol=0, atol=1e-12
+    )
 
 
-@pytest.mark.parametrize("make", [lambda p: optim.SGD(p, lr=0.1, momentum=0.9), lambda p: optim.Adam(p, lr=0.1),
-                                  lambda p: optim.AdamW(p, lr=0.1), lambda p: optim.RMSprop(p, lr=0.01)])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda p: optim.SGD(p, lr=0.1, momentum=0.9),
+        lambda p: optim.Adam(p, lr=0.1),
+        lambda p: optim.AdamW(p, lr=0.1),
+        lambda p: optim.RMSprop(p, lr=0.01),
+    ],
+)
 def test_float32_parameters_and_state_stay_float32(make):
     p = params(dtype=minidl.float32)
     opt = make([p])
@@ -205,8 +233,12 @@ def test_each_optimizer_fits_a_line_with_autograd():
     # y = 2x - 1 from 8 points, gradients from loss.backward(): the loss must fall a lot
     x = minidl.linspace(-1, 1, 8, dtype=minidl.float64)
     y = 2 * x - 1
-    for make in (lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), lambda ps: optim.Adam(ps, lr=0.1),
-                 lambda ps: optim.AdamW(ps, lr=0.1), lambda ps: optim.RMSprop(ps, lr=0.02)):
+    for make in (
+        lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+        lambda ps: optim.Adam(ps, lr=0.1),
+        lambda ps: optim.AdamW(ps, lr=0.1),
+        lambda ps: optim.RMSprop(ps, lr=0.02),
+    ):
         w, b = params([0.0]), params([0.0])
         opt = make([w, b])
         losses = []
@@ -220,6 +252,7 @@ def test_each_optimizer_fits_a_line_with_autograd():
 
 
 # -- parameter groups, skipping, zero_grad, closures ------------------------------------------------
+
 
 def test_param_groups_use_their_own_hyperparameters():
     a, b = params([1.0]), params([1.0])
@@ -318,8 +351,9 @@ def test_a_gradient_of_the_wrong_shape_is_refused():
 
 RESUMABLE = [
     lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True),
-    lambda ps: optim.Adam([{"params": ps[:1]}, {"params": ps[1:], "lr": 0.05}], lr=0.1, betas=(0.9, 0.5),
-                          amsgrad=True),
+    lambda ps: optim.Adam(
+        [{"params": ps[:1]}, {"params": ps[1:], "lr": 0.05}], lr=0.1, betas=(0.9, 0.5), amsgrad=True
+    ),
     lambda ps: optim.AdamW(ps, lr=0.1, weight_decay=0.3),
     lambda ps: optim.RMSprop(ps, lr=0.01, momentum=0.9, centered=True),
 ]
@@ -362,8 +396,15 @@ def test_state_dict_layout_is_pytorchs():
     assert set(sd) == {"state", "param_groups"}
     assert list(sd["state"]) == [0, 2] and set(sd["state"][0]) == {"momentum_buffer"}
     assert [g["params"] for g in sd["param_groups"]] == [[0, 1], [2]]
-    assert sd["param_groups"][1] == {"lr": 0.5, "momentum": 0.9, "dampening": 0, "weight_decay": 0,
-                                     "nesterov": False, "maximize": False, "params": [2]}
+    assert sd["param_groups"][1] == {
+        "lr": 0.5,
+        "momentum": 0.9,
+        "dampening": 0,
+        "weight_decay": 0,
+        "nesterov": False,
+        "maximize": False,
+        "params": [2],
+    }
 
 
 def test_state_dict_is_a_detached_snapshot():
@@ -401,14 +442,26 @@ def test_load_state_dict_restores_hyperparameters_but_keeps_the_parameters():
     assert opt.param_groups[0]["params"][0] is b
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda sd: sd["param_groups"].append({"params": [9], "lr": 0.1}), "2 parameter group(s), this optimizer has 1"),
-    (lambda sd: sd["param_groups"][0]["params"].append(5), "has 2 parameter(s) here but 3 in the state dict"),
-    (lambda sd: sd["state"].update({7: {}}), "state for parameter 7"),
-    (lambda sd: sd["state"][0].update(momentum_buffer=minidl.zeros(3, dtype=minidl.float64)), "shape (3,)"),
-    (lambda sd: sd.pop("param_groups"), "expected a dict with 'state'"),
-    (lambda sd: sd["param_groups"][0].update(lr=-1.0), "lr must be >= 0.0"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (
+            lambda sd: sd["param_groups"].append({"params": [9], "lr": 0.1}),
+            "2 parameter group(s), this optimizer has 1",
+        ),
+        (
+            lambda sd: sd["param_groups"][0]["params"].append(5),
+            "has 2 parameter(s) here but 3 in the state dict",
+        ),
+        (lambda sd: sd["state"].update({7: {}}), "state for parameter 7"),
+        (
+            lambda sd: sd["state"][0].update(momentum_buffer=minidl.zeros(3, dtype=minidl.float64)),
+            "shape (3,)",
+        ),
+        (lambda sd: sd.pop("param_groups"), "expected a dict with 'state'"),
+        (lambda sd: sd["param_groups"][0].update(lr=-1.0), "lr must be >= 0.0"),
+    ],
+)
 def test_load_state_dict_errors_leave_the_optimizer_unchanged(change, message):
     a, b = params([1.0, 2.0]), params([3.0, 4.0])
     opt = optim.SGD([a, b], lr=0.1, momentum=0.9)
@@ -432,39 +485,54 @@ def test_load_state_dict_refuses_a_non_dict():
 
 # -- bad input ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("make, exc, message", [
-    (lambda: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
-    (lambda: optim.SGD(params(), lr=0.1), TypeError, "single Tensor"),
-    (lambda: optim.SGD({params()}, lr=0.1), TypeError, "set"),
-    (lambda: optim.SGD({"params": [params()]}, lr=0.1), TypeError, "a list holding the dict"),
-    (lambda: optim.SGD(5, lr=0.1), TypeError, "iterable"),
-    (lambda: optim.SGD([params(), 3.0], lr=0.1), TypeError, "parameter 1 in parameter group 0 is a float"),
-    (lambda: optim.SGD([params() * 2], lr=0.1), ValueError, "non-leaf"),
-    (lambda: optim.SGD([{"params": []}], lr=0.1), ValueError, "no parameters"),
-    (lambda: optim.SGD([{"lr": 0.1}]), ValueError, "'params'"),
-    (lambda: optim.SGD([{"params": [params()]}, params()]), TypeError, "do not mix"),
-    (lambda: optim.SGD([params(), -1.0]), TypeError, "can only optimize tensors"),
-    (lambda: optim.SGD([params()], lr=-0.1), ValueError, "SGD: lr must be >= 0.0, got -0.1"),
-    (lambda: optim.SGD([params()], lr="fast"), TypeError, "lr must be a number"),
-    (lambda: optim.SGD([params()], lr=float("nan")), ValueError, "lr must be >= 0.0"),
-    (lambda: optim.SGD([params()], momentum=-0.5), ValueError, "momentum must be >= 0.0"),
-    (lambda: optim.SGD([params()], weight_decay=-1), ValueError, "weight_decay must be >= 0.0"),
-    (lambda: optim.SGD([params()], nesterov=True), ValueError, "nesterov momentum needs momentum > 0"),
-    (lambda: optim.SGD([params()], momentum=0.9, dampening=0.1, nesterov=True), ValueError, "dampening = 0"),
-    (lambda: optim.SGD([{"params": [params()], "lr": -1}], lr=0.1), ValueError,
-     "lr must be >= 0.0, got -1 in parameter group 0"),
-    (lambda: optim.Adam([params()], lr=-1e-3), ValueError, "Adam: lr must be >= 0.0"),
-    (lambda: optim.Adam([params()], betas=(1.0, 0.999)), ValueError, "betas[0] must be < 1.0, got 1.0"),
-    (lambda: optim.Adam([params()], betas=(0.9, -0.1)), ValueError, "betas[1] must be >= 0.0, got -0.1"),
-    (lambda: optim.Adam([params()], betas=0.9), TypeError, "betas must be a pair"),
-    (lambda: optim.Adam([params()], eps=-1e-8), ValueError, "eps must be >= 0.0"),
-    (lambda: optim.Adam([params()], weight_decay=-0.1), ValueError, "weight_decay must be >= 0.0"),
-    (lambda: optim.AdamW([params()], betas=(0.9, 1.5)), ValueError, "AdamW: betas[1] must be < 1.0"),
-    (lambda: optim.RMSprop([params()], lr=-1), ValueError, "RMSprop: lr must be >= 0.0"),
-    (lambda: optim.RMSprop([params()], alpha=-0.1), ValueError, "alpha must be >= 0.0"),
-    (lambda: optim.RMSprop([params()], eps=-1.0), ValueError, "eps must be >= 0.0"),
-    (lambda: optim.RMSprop([params()], momentum=-1.0), ValueError, "momentum must be >= 0.0"),
-])
+
+@pytest.mark.parametrize(
+    "make, exc, message",
+    [
+        (lambda: optim.SGD([], lr=0.1), ValueError, "empty parameter list"),
+        (lambda: optim.SGD(params(), lr=0.1), TypeError, "single Tensor"),
+        (lambda: optim.SGD({params()}, lr=0.1), TypeError, "set"),
+        (lambda: optim.SGD({"params": [params()]}, lr=0.1), TypeError, "a list holding the dict"),
+        (lambda: optim.SGD(5, lr=0.1), TypeError, "iterable"),
+        (
+            lambda: optim.SGD([params(), 3.0], lr=0.1),
+            TypeError,
+            "parameter 1 in parameter group 0 is a float",
+        ),
+        (lambda: optim.SGD([params() * 2], lr=0.1), ValueError, "non-leaf"),
+        (lambda: optim.SGD([{"params": []}], lr=0.1), ValueError, "no parameters"),
+        (lambda: optim.SGD([{"lr": 0.1}]), ValueError, "'params'"),
+        (lambda: optim.SGD([{"params": [params()]}, params()]), TypeError, "do not mix"),
+        (lambda: optim.SGD([params(), -1.0]), TypeError, "can only optimize tensors"),
+        (lambda: optim.SGD([params()], lr=-0.1), ValueError, "SGD: lr must be >= 0.0, got -0.1"),
+        (lambda: optim.SGD([params()], lr="fast"), TypeError, "lr must be a number"),
+        (lambda: optim.SGD([params()], lr=float("nan")), ValueError, "lr must be >= 0.0"),
+        (lambda: optim.SGD([params()], momentum=-0.5), ValueError, "momentum must be >= 0.0"),
+        (lambda: optim.SGD([params()], weight_decay=-1), ValueError, "weight_decay must be >= 0.0"),
+        (lambda: optim.SGD([params()], nesterov=True), ValueError, "nesterov momentum needs momentum > 0"),
+        (
+            lambda: optim.SGD([params()], momentum=0.9, dampening=0.1, nesterov=True),
+            ValueError,
+            "dampening = 0",
+        ),
+        (
+            lambda: optim.SGD([{"params": [params()], "lr": -1}], lr=0.1),
+            ValueError,
+            "lr must be >= 0.0, got -1 in parameter group 0",
+        ),
+        (lambda: optim.Adam([params()], lr=-1e-3), ValueError, "Adam: lr must be >= 0.0"),
+        (lambda: optim.Adam([params()], betas=(1.0, 0.999)), ValueError, "betas[0] must be < 1.0, got 1.0"),
+        (lambda: optim.Adam([params()], betas=(0.9, -0.1)), ValueError, "betas[1] must be >= 0.0, got -0.1"),
+        (lambda: optim.Adam([params()], betas=0.9), TypeError, "betas must be a pair"),
+        (lambda: optim.Adam([params()], eps=-1e-8), ValueError, "eps must be >= 0.0"),
+        (lambda: optim.Adam([params()], weight_decay=-0.1), ValueError, "weight_decay must be >= 0.0"),
+        (lambda: optim.AdamW([params()], betas=(0.9, 1.5)), ValueError, "AdamW: betas[1] must be < 1.0"),
+        (lambda: optim.RMSprop([params()], lr=-1), ValueError, "RMSprop: lr must be >= 0.0"),
+        (lambda: optim.RMSprop([params()], alpha=-0.1), ValueError, "alpha must be >= 0.0"),
+        (lambda: optim.RMSprop([params()], eps=-1.0), ValueError, "eps must be >= 0.0"),
+        (lambda: optim.RMSprop([params()], momentum=-1.0), ValueError, "momentum must be >= 0.0"),
+    ],
+)
 def test_bad_construction_is_a_clear_error(make, exc, message):
     with pytest.raises(exc) as info:
         make()
@@ -490,6 +558,7 @@ def test_optim_imports_no_numpy():
 
 
 # -- learning-rate schedules -------------------------------------------------------------------------
+
 
 def sgd_with_groups(lrs=(0.1,), **kwargs):
     return optim.SGD([{"params": [params([1.0])], "lr": lr} for lr in lrs], **kwargs)
@@ -523,7 +592,7 @@ def test_multistep_lr_counts_the_milestones_passed():
 
 
 def test_exponential_lr():
-    check_sequence(sched.ExponentialLR(sgd_with_groups((0.1, 1.0)), gamma=0.9), lambda b, t: b * 0.9 ** t)
+    check_sequence(sched.ExponentialLR(sgd_with_groups((0.1, 1.0)), gamma=0.9), lambda b, t: b * 0.9**t)
 
 
 def test_cosine_annealing_follows_the_cosine_down_and_back_up():
@@ -533,23 +602,29 @@ def test_cosine_annealing_follows_the_cosine_down_and_back_up():
 
 def test_lambda_lr_with_one_function_per_group():
     opt = sgd_with_groups((0.1, 0.2))
-    s = sched.LambdaLR(opt, [lambda t: 0.5 ** t, lambda t: 1 / (t + 1)])
+    s = sched.LambdaLR(opt, [lambda t: 0.5**t, lambda t: 1 / (t + 1)])
     got = lrs_over(s, 10)
-    assert got == [[pytest.approx(0.1 * 0.5 ** t), pytest.approx(0.2 / (t + 1))] for t in range(10)]
+    assert got == [[pytest.approx(0.1 * 0.5**t), pytest.approx(0.2 / (t + 1))] for t in range(10)]
 
 
-def one_cycle_by_hand(t, total, max_lr, pct=0.3, div=25.0, final_div=1e4, linear=False, three=False,
-                      base_m=0.85, max_m=0.95):
+def one_cycle_by_hand(
+    t, total, max_lr, pct=0.3, div=25.0, final_div=1e4, linear=False, three=False, base_m=0.85, max_m=0.95
+):
     """(lr, momentum) at step t, from the phase boundaries of PyTorch's documentation."""
+
     def anneal(a, b, f):
         return a + (b - a) * f if linear else b + (a - b) * (1 + math.cos(math.pi * f)) / 2
+
     start = max_lr / div
     end = start / final_div
     up = pct * total - 1
     if three:
         down = 2 * pct * total - 2
-        phases = [(0, up, start, max_lr, max_m, base_m), (up, down, max_lr, start, base_m, max_m),
-                  (down, total - 1, start, end, max_m, max_m)]
+        phases = [
+            (0, up, start, max_lr, max_m, base_m),
+            (up, down, max_lr, start, base_m, max_m),
+            (down, total - 1, start, end, max_m, max_m),
+        ]
     else:
         phases = [(0, up, start, max_lr, max_m, base_m), (up, total - 1, max_lr, end, base_m, max_m)]
     for i, (s0, s1, lr0, lr1, m0, m1) in enumerate(phases):
@@ -558,14 +633,26 @@ def one_cycle_by_hand(t, total, max_lr, pct=0.3, div=25.0, final_div=1e4, linear
             return anneal(lr0, lr1, f), anneal(m0, m1, f)
 
 
-@pytest.mark.parametrize("kwargs", [dict(), dict(anneal_strategy="linear"), dict(three_phase=True),
-                                    dict(pct_start=0.25, div_factor=10.0, final_div_factor=100.0)], ids=str)
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(),
+        dict(anneal_strategy="linear"),
+        dict(three_phase=True),
+        dict(pct_start=0.25, div_factor=10.0, final_div_factor=100.0),
+    ],
+    ids=str,
+)
 def test_one_cycle_lr_and_momentum(kwargs):
     opt = optim.SGD([params()], lr=0.1, momentum=0.9)
     s = sched.OneCycleLR(opt, max_lr=2.0, total_steps=20, **kwargs)
-    hand = dict(pct=kwargs.get("pct_start", 0.3), div=kwargs.get("div_factor", 25.0),
-                final_div=kwargs.get("final_div_factor", 1e4), linear=kwargs.get("anneal_strategy") == "linear",
-                three=kwargs.get("three_phase", False))
+    hand = dict(
+        pct=kwargs.get("pct_start", 0.3),
+        div=kwargs.get("div_factor", 25.0),
+        final_div=kwargs.get("final_div_factor", 1e4),
+        linear=kwargs.get("anneal_strategy") == "linear",
+        three=kwargs.get("three_phase", False),
+    )
     for t in range(20):
         lr, momentum = one_cycle_by_hand(t, 20, 2.0, **hand)
         assert opt.param_groups[0]["lr"] == pytest.approx(lr, rel=1e-12)
@@ -622,16 +709,20 @@ def test_chained_schedulers_multiply_their_factors():
     for _ in range(4):
         a.step()
         b.step()
-    assert opt.param_groups[0]["lr"] == pytest.approx(0.9 ** 4 * 0.5 ** 2)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.9**4 * 0.5**2)
 
 
-@pytest.mark.parametrize("make", [
-    lambda o: sched.StepLR(o, step_size=2, gamma=0.5),
-    lambda o: sched.MultiStepLR(o, milestones=[1, 4]),
-    lambda o: sched.CosineAnnealingLR(o, T_max=4, eta_min=0.001),
-    lambda o: sched.LambdaLR(o, lambda t: 1 / (1 + t)),
-    lambda o: sched.OneCycleLR(o, max_lr=1.0, total_steps=12),
-], ids=["StepLR", "MultiStepLR", "CosineAnnealingLR", "LambdaLR", "OneCycleLR"])
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda o: sched.StepLR(o, step_size=2, gamma=0.5),
+        lambda o: sched.MultiStepLR(o, milestones=[1, 4]),
+        lambda o: sched.CosineAnnealingLR(o, T_max=4, eta_min=0.001),
+        lambda o: sched.LambdaLR(o, lambda t: 1 / (1 + t)),
+        lambda o: sched.OneCycleLR(o, max_lr=1.0, total_steps=12),
+    ],
+    ids=["StepLR", "MultiStepLR", "CosineAnnealingLR", "LambdaLR", "OneCycleLR"],
+)
 def test_scheduler_state_dict_round_trip_continues_identically(make, tmp_path):
     straight_opt = optim.SGD([params()], lr=0.1, momentum=0.9)
     straight = make(straight_opt)
@@ -650,27 +741,46 @@ def test_scheduler_state_dict_round_trip_continues_identically(make, tmp_path):
     assert got == expected
 
 
-@pytest.mark.parametrize("make, exc, message", [
-    (lambda o: sched.StepLR("opt", step_size=1), TypeError, "expected an Optimizer"),
-    (lambda o: sched.StepLR(o, step_size=0), ValueError, "step_size must be a positive int"),
-    (lambda o: sched.StepLR(o, step_size=2.5), ValueError, "step_size must be a positive int"),
-    (lambda o: sched.StepLR(o, step_size=2, gamma=-0.1), ValueError, "gamma must be a number > 0"),
-    (lambda o: sched.MultiStepLR(o, milestones=[2, "x"]), ValueError, "milestones must be ints"),
-    (lambda o: sched.ExponentialLR(o, gamma=0), ValueError, "gamma must be a number > 0"),
-    (lambda o: sched.CosineAnnealingLR(o, T_max=0), ValueError, "T_max must be a positive int"),
-    (lambda o: sched.CosineAnnealingLR(o, T_max=5, eta_min=-1), ValueError, "eta_min"),
-    (lambda o: sched.LambdaLR(o, [lambda t: 1, lambda t: 1]), ValueError, "expected 1 lr_lambdas"),
-    (lambda o: sched.LambdaLR(o, 0.5), TypeError, "lr_lambda must be a function"),
-    (lambda o: sched.StepLR(o, step_size=1, last_epoch=3), KeyError, "no 'initial_lr'"),
-    (lambda o: sched.OneCycleLR(o, max_lr=1.0), ValueError, "give either total_steps"),
-    (lambda o: sched.OneCycleLR(o, max_lr=1.0, epochs=2), ValueError, "give either total_steps"),
-    (lambda o: sched.OneCycleLR(o, max_lr=1.0, total_steps=0), ValueError, "total_steps must be a positive int"),
-    (lambda o: sched.OneCycleLR(o, max_lr=1.0, epochs=0, steps_per_epoch=3), ValueError, "epochs must be"),
-    (lambda o: sched.OneCycleLR(o, max_lr=1.0, total_steps=10, pct_start=1.5), ValueError, "pct_start"),
-    (lambda o: sched.OneCycleLR(o, max_lr=1.0, total_steps=10, anneal_strategy="exp"), ValueError, "anneal_strategy"),
-    (lambda o: sched.OneCycleLR(o, max_lr=[1.0, 2.0], total_steps=10), ValueError, "max_lr has 2 values"),
-    (lambda o: sched.OneCycleLR(o, max_lr=-1.0, total_steps=10), ValueError, "max_lr must be a number > 0"),
-])
+@pytest.mark.parametrize(
+    "make, exc, message",
+    [
+        (lambda o: sched.StepLR("opt", step_size=1), TypeError, "expected an Optimizer"),
+        (lambda o: sched.StepLR(o, step_size=0), ValueError, "step_size must be a positive int"),
+        (lambda o: sched.StepLR(o, step_size=2.5), ValueError, "step_size must be a positive int"),
+        (lambda o: sched.StepLR(o, step_size=2, gamma=-0.1), ValueError, "gamma must be a number > 0"),
+        (lambda o: sched.MultiStepLR(o, milestones=[2, "x"]), ValueError, "milestones must be ints"),
+        (lambda o: sched.ExponentialLR(o, gamma=0), ValueError, "gamma must be a number > 0"),
+        (lambda o: sched.CosineAnnealingLR(o, T_max=0), ValueError, "T_max must be a positive int"),
+        (lambda o: sched.CosineAnnealingLR(o, T_max=5, eta_min=-1), ValueError, "eta_min"),
+        (lambda o: sched.LambdaLR(o, [lambda t: 1, lambda t: 1]), ValueError, "expected 1 lr_lambdas"),
+        (lambda o: sched.LambdaLR(o, 0.5), TypeError, "lr_lambda must be a function"),
+        (lambda o: sched.StepLR(o, step_size=1, last_epoch=3), KeyError, "no 'initial_lr'"),
+        (lambda o: sched.OneCycleLR(o, max_lr=1.0), ValueError, "give either total_steps"),
+        (lambda o: sched.OneCycleLR(o, max_lr=1.0, epochs=2), ValueError, "give either total_steps"),
+        (
+            lambda o: sched.OneCycleLR(o, max_lr=1.0, total_steps=0),
+            ValueError,
+            "total_steps must be a positive int",
+        ),
+        (
+            lambda o: sched.OneCycleLR(o, max_lr=1.0, epochs=0, steps_per_epoch=3),
+            ValueError,
+            "epochs must be",
+        ),
+        (lambda o: sched.OneCycleLR(o, max_lr=1.0, total_steps=10, pct_start=1.5), ValueError, "pct_start"),
+        (
+            lambda o: sched.OneCycleLR(o, max_lr=1.0, total_steps=10, anneal_strategy="exp"),
+            ValueError,
+            "anneal_strategy",
+        ),
+        (lambda o: sched.OneCycleLR(o, max_lr=[1.0, 2.0], total_steps=10), ValueError, "max_lr has 2 values"),
+        (
+            lambda o: sched.OneCycleLR(o, max_lr=-1.0, total_steps=10),
+            ValueError,
+            "max_lr must be a number > 0",
+        ),
+    ],
+)
 def test_bad_scheduler_arguments_are_clear_errors(make, exc, message):
     opt = optim.SGD([params()], lr=0.1)
     with pytest.raises(exc) as info:
@@ -710,9 +820,12 @@ def test_a_custom_optimizer_needs_only_its_update():
 
 # -- against PyTorch, when it is installed ---------------------------------------------------------
 
-TORCH_CASES = ([("SGD", c) for c in SGD_CASES] + [("Adam", c) for c in ADAM_CASES]
-               + [("AdamW", dict(lr=0.1, betas=(0.9, 0.5), weight_decay=0.3, amsgrad=True))]
-               + [("RMSprop", c) for c in RMSPROP_CASES])
+TORCH_CASES = (
+    [("SGD", c) for c in SGD_CASES]
+    + [("Adam", c) for c in ADAM_CASES]
+    + [("AdamW", dict(lr=0.1, betas=(0.9, 0.5), weight_decay=0.3, amsgrad=True))]
+    + [("RMSprop", c) for c in RMSPROP_CASES]
+)
 
 
 @pytest.mark.parametrize("name, kwargs", TORCH_CASES, ids=[f"{n}-{c}" for n, c in TORCH_CASES])
@@ -727,20 +840,29 @@ def test_against_torch(name, kwargs):
 
 
 SCHEDULER_CASES = [
-    ("StepLR", dict(step_size=3, gamma=0.5), 25), ("MultiStepLR", dict(milestones=[2, 5, 5, 9]), 25),
-    ("ExponentialLR", dict(gamma=0.9), 25), ("CosineAnnealingLR", dict(T_max=7, eta_min=0.01), 25),
+    ("StepLR", dict(step_size=3, gamma=0.5), 25),
+    ("MultiStepLR", dict(milestones=[2, 5, 5, 9]), 25),
+    ("ExponentialLR", dict(gamma=0.9), 25),
+    ("CosineAnnealingLR", dict(T_max=7, eta_min=0.01), 25),
     ("OneCycleLR", dict(max_lr=1.0, total_steps=20), 20),
     ("OneCycleLR", dict(max_lr=[1.0, 3.0], total_steps=20, three_phase=True, anneal_strategy="linear"), 20),
 ]
 
 
 @pytest.mark.parametrize("optimizer", ["SGD", "Adam"])
-@pytest.mark.parametrize("name, kwargs, steps", SCHEDULER_CASES, ids=[f"{n}-{c}" for n, c, _ in SCHEDULER_CASES])
+@pytest.mark.parametrize(
+    "name, kwargs, steps", SCHEDULER_CASES, ids=[f"{n}-{c}" for n, c, _ in SCHEDULER_CASES]
+)
 def test_schedulers_against_torch(name, kwargs, steps, optimizer):
     torch = pytest.importorskip("torch")
     opt = getattr(optim, optimizer)([{"params": [params()]}, {"params": [params()], "lr": 0.05}], lr=0.1)
-    topt = getattr(torch.optim, optimizer)([{"params": [torch.zeros(1, requires_grad=True)]},
-                                            {"params": [torch.zeros(1, requires_grad=True)], "lr": 0.05}], lr=0.1)
+    topt = getattr(torch.optim, optimizer)(
+        [
+            {"params": [torch.zeros(1, requires_grad=True)]},
+            {"params": [torch.zeros(1, requires_grad=True)], "lr": 0.05},
+        ],
+        lr=0.1,
+    )
     s = getattr(sched, name)(opt, **kwargs)
     ts = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)
     key = "betas" if optimizer == "Adam" else "momentum"

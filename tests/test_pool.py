@@ -10,6 +10,7 @@
 - hand-computed values, and PyTorch as a second oracle when it is installed;
 - bad input: a clear error for each, including bad indices handed straight to minidl._C.
 """
+
 import math
 
 import numpy as np
@@ -31,6 +32,7 @@ DTYPES = (np.float32, np.float64)
 # ---------------------------------------------------------------------------------------------
 # Window parameters
 
+
 def _out_size(size, k, s, p, d, ceil_mode):
     """Outputs along one axis, written out independently of geometry.pool2d_output_size."""
     span = size + 2 * p - d * (k - 1) - 1
@@ -51,16 +53,23 @@ def windows(draw, dilation=True):
     ceil_mode = draw(st.booleans())
     # Inputs from a little smaller than the window (allowed in ceil_mode and with padding) to a
     # few strides larger.
-    spatial = tuple(draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p - 1), d * (k - 1) + 1 + 6))
-                    for k, p, d in zip(kernel, padding, dil))
+    spatial = tuple(
+        draw(st.integers(max(1, d * (k - 1) + 1 - 2 * p - 1), d * (k - 1) + 1 + 6))
+        for k, p, d in zip(kernel, padding, dil)
+    )
     shape = (draw(st.integers(0, 3)), draw(st.integers(1, 3))) + spatial
-    assume(all(_out_size(n, k, s, p, d, ceil_mode) >= 1
-               for n, k, s, p, d in zip(spatial, kernel, stride, padding, dil)))
+    assume(
+        all(
+            _out_size(n, k, s, p, d, ceil_mode) >= 1
+            for n, k, s, p, d in zip(spatial, kernel, stride, padding, dil)
+        )
+    )
     return shape, kernel, stride, padding, dil, ceil_mode
 
 
 # ---------------------------------------------------------------------------------------------
 # The reference against a plain loop
+
 
 def _loop_max_pool(x, kernel, stride, padding, dilation, ceil_mode):
     n, c, h, w = x.shape
@@ -118,8 +127,9 @@ def test_reference_avg_pool_matches_loop(window, seed, count_include_pad):
     shape, kernel, stride, padding, _, ceil_mode = window
     x = pool_values(shape, np.float64, seed)
     y = reference.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad)
-    np.testing.assert_allclose(y, _loop_avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad),
-                               rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        y, _loop_avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad), rtol=1e-12, atol=1e-12
+    )
     # backward = transpose of the forward: <avg(x), g> == <x, avg_backward(g)> for every x, g
     g = pool_values(y.shape, np.float64, seed + 1)
     gx = reference.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad)
@@ -128,6 +138,7 @@ def test_reference_avg_pool_matches_loop(window, seed, count_include_pad):
 
 # ---------------------------------------------------------------------------------------------
 # Native against the reference
+
 
 @needs_native
 @given(windows(), st.sampled_from(DTYPES), st.integers(0, 2**32 - 1), st.booleans())
@@ -141,8 +152,9 @@ def test_native_max_pool_matches_reference(window, dtype, seed, ties):
     np.testing.assert_array_equal(idx, want_idx)  # ties: the first maximum, in both
     g = pool_values(y.shape, dtype, seed + 1)
     tol = dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
-    np.testing.assert_allclose(_C.max_pool2d_backward(g, idx, shape),
-                               reference.max_pool2d_backward(g, want_idx, shape), **tol)
+    np.testing.assert_allclose(
+        _C.max_pool2d_backward(g, idx, shape), reference.max_pool2d_backward(g, want_idx, shape), **tol
+    )
 
 
 @needs_native
@@ -155,9 +167,11 @@ def test_native_avg_pool_matches_reference(window, dtype, seed, count_include_pa
     tol = dict(rtol=1e-6, atol=1e-6) if dtype == np.float32 else dict(rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(y, want, **tol)
     g = pool_values(y.shape, dtype, seed + 1)
-    np.testing.assert_allclose(_C.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad),
-                               reference.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad),
-                               **tol)
+    np.testing.assert_allclose(
+        _C.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad),
+        reference.avg_pool2d_backward(g, shape, kernel, stride, padding, count_include_pad),
+        **tol,
+    )
 
 
 @needs_native
@@ -171,21 +185,30 @@ def test_native_fast_2x2_path_matches_reference(shape, dtype):
     np.testing.assert_array_equal(y, want_y)
     np.testing.assert_array_equal(idx, want_idx)
     g = pool_values(y.shape, dtype, 8)
-    np.testing.assert_array_equal(_C.max_pool2d_backward(g, idx, shape), reference.max_pool2d_backward(g, idx, shape))
-    np.testing.assert_array_equal(_C.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0)),
-                                  reference.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0)))
-    np.testing.assert_array_equal(_C.avg_pool2d_backward(g, shape, (2, 2), (2, 2), (0, 0)),
-                                  reference.avg_pool2d_backward(g, shape, (2, 2), (2, 2), (0, 0)))
+    np.testing.assert_array_equal(
+        _C.max_pool2d_backward(g, idx, shape), reference.max_pool2d_backward(g, idx, shape)
+    )
+    np.testing.assert_array_equal(
+        _C.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0)),
+        reference.avg_pool2d_forward(x, (2, 2), (2, 2), (0, 0)),
+    )
+    np.testing.assert_array_equal(
+        _C.avg_pool2d_backward(g, shape, (2, 2), (2, 2), (0, 0)),
+        reference.avg_pool2d_backward(g, shape, (2, 2), (2, 2), (0, 0)),
+    )
 
 
 @needs_native
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("kernel, stride, padding, dilation, ceil_mode", [
-    ((3, 3), (1, 1), (1, 1), (1, 1), False),
-    ((3, 3), (2, 2), (1, 1), (1, 1), True),
-    ((2, 5), (3, 3), (1, 2), (2, 1), False),
-    ((4, 2), (2, 3), (2, 0), (1, 3), True),
-])
+@pytest.mark.parametrize(
+    "kernel, stride, padding, dilation, ceil_mode",
+    [
+        ((3, 3), (1, 1), (1, 1), (1, 1), False),
+        ((3, 3), (2, 2), (1, 1), (1, 1), True),
+        ((2, 5), (3, 3), (1, 2), (2, 1), False),
+        ((4, 2), (2, 3), (2, 0), (1, 3), True),
+    ],
+)
 def test_native_matches_reference_on_wide_rows(kernel, stride, padding, dilation, ceil_mode, dtype):
     """Rows of many more outputs than one block of the kernels (16), with a partial last block;
     some -inf and NaN values. The hypothesis cases above stay within one block."""
@@ -202,11 +225,14 @@ def test_native_matches_reference_on_wide_rows(kernel, stride, padding, dilation
     for count_include_pad in (True, False):
         y = _C.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad)
         np.testing.assert_allclose(
-            y, reference.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad), **tol)
+            y, reference.avg_pool2d_forward(x, kernel, stride, padding, ceil_mode, count_include_pad), **tol
+        )
         g = rng.standard_normal(y.shape).astype(dtype)
         np.testing.assert_allclose(
             _C.avg_pool2d_backward(g, x.shape, kernel, stride, padding, count_include_pad),
-            reference.avg_pool2d_backward(g, x.shape, kernel, stride, padding, count_include_pad), **tol)
+            reference.avg_pool2d_backward(g, x.shape, kernel, stride, padding, count_include_pad),
+            **tol,
+        )
 
 
 @needs_native
@@ -218,8 +244,14 @@ def test_native_results_do_not_depend_on_threads():
         for threads in (1, 2):
             md.set_num_threads(threads)
             y, idx = _C.max_pool2d_forward(x, (3, 3), (2, 2), (1, 1), (1, 1), False)
-            results.append((y, idx, _C.max_pool2d_backward(y, idx, x.shape),
-                            _C.avg_pool2d_backward(y, x.shape, (3, 3), (2, 2), (1, 1), True)))
+            results.append(
+                (
+                    y,
+                    idx,
+                    _C.max_pool2d_backward(y, idx, x.shape),
+                    _C.avg_pool2d_backward(y, x.shape, (3, 3), (2, 2), (1, 1), True),
+                )
+            )
     finally:
         md.set_num_threads(previous)
     for first, second in zip(*results):
@@ -228,6 +260,7 @@ def test_native_results_do_not_depend_on_threads():
 
 # ---------------------------------------------------------------------------------------------
 # NaN, -inf, empty windows
+
 
 @pytest.mark.parametrize("setting", (["native"] if _C else []) + ["reference"])
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -271,7 +304,9 @@ def test_max_pool_of_minus_inf_and_all_padding_windows(setting):
         x = np.array([[[[1.0, 2.0]]]])
         y, idx = kernels.max_pool2d_forward(x, (1, 2), (1, 1), (0, 1), (1, 3))
         assert y.shape == (1, 1, 1, 1) and y[0, 0, 0, 0] == -np.inf and idx[0, 0, 0, 0] == -1
-        np.testing.assert_array_equal(kernels.max_pool2d_backward(np.ones_like(y), idx, x.shape), np.zeros_like(x))
+        np.testing.assert_array_equal(
+            kernels.max_pool2d_backward(np.ones_like(y), idx, x.shape), np.zeros_like(x)
+        )
 
 
 @pytest.mark.parametrize("setting", (["native"] if _C else []) + ["reference"])
@@ -292,6 +327,7 @@ def test_empty_batch_gives_empty_output(setting, dtype):
 
 # ---------------------------------------------------------------------------------------------
 # Ops: gradients, hand-computed values, PyTorch
+
 
 @st.composite
 def op_cases(draw, dilation=True):
@@ -333,8 +369,18 @@ def test_avg_pool2d_gradcheck(kernels, case, count_include_pad):
 
 
 @with_fixtures
-@given(st.integers(1, 2), st.integers(1, 2), st.integers(1, 9), st.integers(1, 4), st.integers(1, 3),
-       st.integers(0, 2), st.integers(1, 2), st.booleans(), st.booleans(), st.integers(0, 2**32 - 1))
+@given(
+    st.integers(1, 2),
+    st.integers(1, 2),
+    st.integers(1, 9),
+    st.integers(1, 4),
+    st.integers(1, 3),
+    st.integers(0, 2),
+    st.integers(1, 2),
+    st.booleans(),
+    st.booleans(),
+    st.integers(0, 2**32 - 1),
+)
 def test_pool1d_gradcheck(kernels, n, c, length, k, s, p, d, ceil_mode, unbatched, seed):
     p = min(p, k // 2)
     assume(_out_size(length, k, s, p, d, ceil_mode) >= 1)
@@ -348,10 +394,10 @@ def test_pool1d_gradcheck(kernels, n, c, length, k, s, p, d, ceil_mode, unbatche
 
 
 def test_pool_ops_by_hand(kernels):
-    x = md.tensor([[[[1.0, 2.0, 5.0, 0.0],
-                     [3.0, 4.0, 1.0, 6.0],
-                     [0.0, 1.0, 2.0, 3.0],
-                     [7.0, 1.0, 4.0, 2.0]]]], requires_grad=True)
+    x = md.tensor(
+        [[[[1.0, 2.0, 5.0, 0.0], [3.0, 4.0, 1.0, 6.0], [0.0, 1.0, 2.0, 3.0], [7.0, 1.0, 4.0, 2.0]]]],
+        requires_grad=True,
+    )
     y, idx = F.max_pool2d(x, 2, return_indices=True)
     assert y.tolist() == [[[[4.0, 6.0], [7.0, 4.0]]]]
     assert idx.tolist() == [[[[5, 7], [12, 14]]]] and idx.dtype == md.int64
@@ -369,7 +415,9 @@ def test_pool_ops_by_hand(kernels):
     # 1-d: indices are positions along L; unbatched (C, L) input keeps its rank
     y1, i1 = F.max_pool1d(md.tensor([[3.0, 1.0, 2.0, 5.0, 4.0]]), 2, return_indices=True)
     assert y1.tolist() == [[3.0, 5.0]] and i1.tolist() == [[0, 3]]
-    assert F.avg_pool1d(md.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]]), 2, ceil_mode=True).tolist() == [[[1.5, 3.5, 5.0]]]
+    assert F.avg_pool1d(md.tensor([[[1.0, 2.0, 3.0, 4.0, 5.0]]]), 2, ceil_mode=True).tolist() == [
+        [[1.5, 3.5, 5.0]]
+    ]
     assert F.max_pool2d(md.zeros(3, 5, 5), 2).shape == (3, 2, 2)
     assert F.max_pool2d(md.zeros(1, 1, 5, 5), 2, ceil_mode=True).shape == (1, 1, 3, 3)
 
@@ -398,6 +446,7 @@ def test_pool_ops_match_pytorch(kernels):
 
 # ---------------------------------------------------------------------------------------------
 # Bad input
+
 
 def test_op_errors():
     x = md.zeros(1, 1, 4, 4)

@@ -7,6 +7,7 @@
 - bad input: a clear error for each;
 - PyTorch, when installed, as a second oracle (skipped otherwise).
 """
+
 import math
 
 import numpy as np
@@ -16,7 +17,7 @@ from hypothesis import strategies as st
 
 import minidl as md
 import minidl.functional as F
-from minidl.backend import kernels, native, reference
+from minidl.backend import native, reference
 
 from strategies import assert_softmax_close, softmax_inputs
 
@@ -29,9 +30,16 @@ KERNELS = ("softmax_forward", "log_softmax_forward", "softmax_backward", "log_so
 # ---------------------------------------------------------------------------------------------
 # Kernels: native against reference
 
+
 @needs_native
-@given(rows=st.integers(0, 50), cols=st.integers(1, 300), dtype=st.sampled_from([np.float32, np.float64]),
-       name=st.sampled_from(KERNELS), scale=st.sampled_from([0.1, 3.0, 30.0]), seed=st.integers(0, 2**16))
+@given(
+    rows=st.integers(0, 50),
+    cols=st.integers(1, 300),
+    dtype=st.sampled_from([np.float32, np.float64]),
+    name=st.sampled_from(KERNELS),
+    scale=st.sampled_from([0.1, 3.0, 30.0]),
+    seed=st.integers(0, 2**16),
+)
 def test_native_matches_reference(rows, cols, dtype, name, scale, seed):
     args = softmax_inputs(name, rows, cols, dtype, np.random.default_rng(seed), scale)
     got = getattr(_C, name)(*args)
@@ -68,8 +76,9 @@ def test_native_exp_accuracy(dtype, max_ulp):
     assert out[0] == 0 and out[1] == 0 and out[2] == np.inf and np.isnan(out[3])
 
 
-IMPLEMENTATIONS = ([pytest.param(lambda: _C, id="native", marks=needs_native)]
-                   + [pytest.param(lambda: reference, id="reference")])
+IMPLEMENTATIONS = [pytest.param(lambda: _C, id="native", marks=needs_native)] + [
+    pytest.param(lambda: reference, id="reference")
+]
 
 
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS)
@@ -89,7 +98,10 @@ def test_kernels_stable_for_huge_logits(impl, dtype):
     # Row 0: shifted by the max 1e4 -> [0, -2e4, -1e4, -1]; the sum is 1 + e^-1.
     # Row 1: shifted by -1e4 + 2 -> [-2, 0, -2, -2]; the sum is 1 + 3 e^-2.
     s0, s1 = 1 + math.exp(-1), 1 + 3 * math.exp(-2)
-    want = [[1 / s0, 0, 0, math.exp(-1) / s0], [math.exp(-2) / s1, 1 / s1, math.exp(-2) / s1, math.exp(-2) / s1]]
+    want = [
+        [1 / s0, 0, 0, math.exp(-1) / s0],
+        [math.exp(-2) / s1, 1 / s1, math.exp(-2) / s1, math.exp(-2) / s1],
+    ]
     y = module.softmax_forward(x)
     assert np.isfinite(y).all()
     np.testing.assert_allclose(y, want, rtol=1e-6, atol=1e-30)
@@ -103,12 +115,13 @@ def test_kernels_stable_for_huge_logits(impl, dtype):
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS)
 def test_kernels_nan_and_minus_inf_rows(impl):
     module = impl()
-    x = np.array([[1.0, np.nan, 2.0], [-np.inf, -np.inf, -np.inf], [0.0, -np.inf, 0.0], [1.0, 2.0, 3.0]],
-                 np.float32)
+    x = np.array(
+        [[1.0, np.nan, 2.0], [-np.inf, -np.inf, -np.inf], [0.0, -np.inf, 0.0], [1.0, 2.0, 3.0]], np.float32
+    )
     for fn in (module.softmax_forward, module.log_softmax_forward):
         y = fn(x)
-        assert np.isnan(y[0]).all()   # a NaN reaches the whole row
-        assert np.isnan(y[1]).all()   # all -inf: NaN, as in PyTorch (documented in reference.py)
+        assert np.isnan(y[0]).all()  # a NaN reaches the whole row
+        assert np.isnan(y[1]).all()  # all -inf: NaN, as in PyTorch (documented in reference.py)
         assert not np.isnan(y[2:]).any()  # other rows untouched
     np.testing.assert_allclose(module.softmax_forward(x)[2], [0.5, 0, 0.5])
     assert module.log_softmax_forward(x)[2, 1] == -np.inf
@@ -116,6 +129,7 @@ def test_kernels_nan_and_minus_inf_rows(impl):
 
 # ---------------------------------------------------------------------------------------------
 # Kernels: the dispatcher's checks, and the native module's own
+
 
 @pytest.mark.parametrize("name", KERNELS)
 def test_dispatch_rejects_bad_arrays(kernels, name):
@@ -136,8 +150,11 @@ def test_dispatch_rejects_bad_arrays(kernels, name):
 def test_dispatch_accepts_non_contiguous(kernels):
     x = np.random.default_rng(0).standard_normal((6, 10))
     view = x[::2, ::3]
-    np.testing.assert_allclose(md.backend.kernels.softmax_forward(view),
-                               reference.softmax_forward(np.ascontiguousarray(view)), rtol=1e-12)
+    np.testing.assert_allclose(
+        md.backend.kernels.softmax_forward(view),
+        reference.softmax_forward(np.ascontiguousarray(view)),
+        rtol=1e-12,
+    )
 
 
 @needs_native
@@ -155,35 +172,52 @@ def test_native_module_checks_its_arguments():
 # ---------------------------------------------------------------------------------------------
 # softmax / log_softmax ops
 
+
 def _np_softmax(x, axis):
     e = np.exp(x - x.max(axis=axis, keepdims=True))
     return e / e.sum(axis=axis, keepdims=True)
 
 
-SHAPES_DIMS = [((5,), 0), ((3, 4), 1), ((3, 4), 0), ((2, 3, 4), 1), ((2, 3, 4), -1), ((2, 1, 3), 1),
-               ((), 0), ((4, 1), 0)]
+SHAPES_DIMS = [
+    ((5,), 0),
+    ((3, 4), 1),
+    ((3, 4), 0),
+    ((2, 3, 4), 1),
+    ((2, 3, 4), -1),
+    ((2, 1, 3), 1),
+    ((), 0),
+    ((4, 1), 0),
+]
 
 
 @pytest.mark.parametrize("shape, dim", SHAPES_DIMS)
 def test_softmax_ops_values(kernels, shape, dim):
     x = np.random.default_rng(0).standard_normal(shape)
     np.testing.assert_allclose(F.softmax(md.tensor(x), dim).numpy(), _np_softmax(x, dim), rtol=1e-12)
-    np.testing.assert_allclose(F.log_softmax(md.tensor(x), dim).numpy(), np.log(_np_softmax(x, dim)),
-                               rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        F.log_softmax(md.tensor(x), dim).numpy(), np.log(_np_softmax(x, dim)), rtol=1e-12, atol=1e-15
+    )
     np.testing.assert_allclose(md.tensor(x).softmax(dim).numpy(), _np_softmax(x, dim), rtol=1e-12)
 
 
 @pytest.mark.parametrize("shape, dim", SHAPES_DIMS)
 @pytest.mark.parametrize("op", [F.softmax, F.log_softmax])
 def test_softmax_ops_gradcheck(kernels, op, shape, dim):
-    x = md.randn(*shape, dtype=md.float64, requires_grad=True) if shape else \
-        md.tensor(0.3, dtype=md.float64, requires_grad=True)
+    x = (
+        md.randn(*shape, dtype=md.float64, requires_grad=True)
+        if shape
+        else md.tensor(0.3, dtype=md.float64, requires_grad=True)
+    )
     assert md.gradcheck(lambda a: op(a, dim), (x,))
     assert md.gradgradcheck(lambda a: op(a, dim), (x,))
 
 
-@given(shape=st.lists(st.integers(1, 4), min_size=1, max_size=3), data=st.data(),
-       transpose=st.booleans(), log=st.booleans())
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    data=st.data(),
+    transpose=st.booleans(),
+    log=st.booleans(),
+)
 def test_softmax_ops_gradcheck_drawn(shape, data, transpose, log):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
     op = F.log_softmax if log else F.softmax
@@ -225,6 +259,7 @@ def test_softmax_ops_bad_input():
 # ---------------------------------------------------------------------------------------------
 # Other activations
 
+
 def test_activation_values():
     x = np.array([-3.0, -0.5, 0.0, 0.5, 3.0, 40.0])
     t = md.tensor(x)
@@ -232,15 +267,22 @@ def test_activation_values():
     np.testing.assert_allclose(F.softplus(t).numpy(), np.where(x > 20, x, np.log1p(np.exp(x))), rtol=1e-12)
     erf = np.array([math.erf(v / math.sqrt(2)) for v in x])
     np.testing.assert_allclose(F.gelu(t).numpy(), 0.5 * x * (1 + erf), rtol=1e-12)
-    tanh = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))
+    tanh = np.tanh(math.sqrt(2 / math.pi) * (x + 0.044715 * x**3))
     np.testing.assert_allclose(F.gelu(t, approximate="tanh").numpy(), 0.5 * x * (1 + tanh), rtol=1e-12)
     assert F.gelu(md.tensor([1.0])).item() == pytest.approx(0.8413447460685429)  # 1 * Phi(1)
 
 
-@pytest.mark.parametrize("fn", [
-    lambda a: F.leaky_relu(a, 0.2), lambda a: F.softplus(a), lambda a: F.softplus(a * 30, beta=2, threshold=5),
-    lambda a: F.gelu(a), lambda a: F.gelu(a, approximate="tanh")], ids=["leaky", "softplus", "softplus-thr",
-                                                                        "gelu", "gelu-tanh"])
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda a: F.leaky_relu(a, 0.2),
+        lambda a: F.softplus(a),
+        lambda a: F.softplus(a * 30, beta=2, threshold=5),
+        lambda a: F.gelu(a),
+        lambda a: F.gelu(a, approximate="tanh"),
+    ],
+    ids=["leaky", "softplus", "softplus-thr", "gelu", "gelu-tanh"],
+)
 def test_activation_gradcheck(fn):
     x = md.randn(3, 4, dtype=md.float64, requires_grad=True)
     assert md.gradcheck(fn, (x,))
@@ -256,6 +298,7 @@ def test_activation_bad_input():
 
 # ---------------------------------------------------------------------------------------------
 # Losses: independent NumPy formulas, written with explicit loops over the targets
+
 
 def _np_log_softmax(x, axis):
     m = x.max(axis=axis, keepdims=True)
@@ -315,8 +358,9 @@ def test_cross_entropy_values_and_gradcheck(kernels, reduction, case, shape):
     w = None if weight is None else md.tensor(weight)
 
     def loss(a):
-        return F.cross_entropy(a, md.tensor(t), weight=w, ignore_index=ignore_index, reduction=reduction,
-                               label_smoothing=eps)
+        return F.cross_entropy(
+            a, md.tensor(t), weight=w, ignore_index=ignore_index, reduction=reduction, label_smoothing=eps
+        )
 
     got = loss(md.tensor(x))
     np.testing.assert_allclose(got.numpy(), want, rtol=1e-12, atol=1e-14)
@@ -332,16 +376,20 @@ def test_cross_entropy_hand_values(kernels):
     # Unbatched: input (C,), target ().
     x = np.array([1.0, 2.0, 3.0])
     assert F.cross_entropy(md.tensor(x), md.tensor(2)).item() == pytest.approx(
-        -x[2] + math.log(np.exp(x).sum()))
+        -x[2] + math.log(np.exp(x).sum())
+    )
     # Class weights: mean = sum(w_t * l) / sum(w_t).
-    got = F.cross_entropy(md.tensor([[0.0, 0.0], [0.0, 0.0]]), md.tensor([0, 1]),
-                          weight=md.tensor([1.0, 3.0])).item()
+    got = F.cross_entropy(
+        md.tensor([[0.0, 0.0], [0.0, 0.0]]), md.tensor([0, 1]), weight=md.tensor([1.0, 3.0])
+    ).item()
     assert got == pytest.approx(math.log(2))
     # Every target ignored: 0/0 = NaN under 'mean' (PyTorch agrees), 0 under 'sum'.
     assert math.isnan(F.cross_entropy(md.randn(2, 3), md.tensor([-100, -100])).item())
     assert F.cross_entropy(md.randn(2, 3), md.tensor([-100, -100]), reduction="sum").item() == 0.0
     # Label smoothing 1: the uniform target; with equal logits the loss is log C.
-    assert F.cross_entropy(md.zeros(1, 4), md.tensor([0]), label_smoothing=1.0).item() == pytest.approx(math.log(4))
+    assert F.cross_entropy(md.zeros(1, 4), md.tensor([0]), label_smoothing=1.0).item() == pytest.approx(
+        math.log(4)
+    )
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -357,8 +405,9 @@ def test_cross_entropy_probability_targets(kernels, reduction, smoothing):
     want = {"mean": per_sample.mean(), "sum": per_sample.sum(), "none": per_sample}[reduction]
 
     def loss(a):
-        return F.cross_entropy(a, md.tensor(p), weight=md.tensor(weight), reduction=reduction,
-                               label_smoothing=smoothing)
+        return F.cross_entropy(
+            a, md.tensor(p), weight=md.tensor(weight), reduction=reduction, label_smoothing=smoothing
+        )
 
     np.testing.assert_allclose(loss(md.tensor(x)).numpy(), want, rtol=1e-12)
     assert md.gradcheck(loss, (md.tensor(x, requires_grad=True),))
@@ -396,7 +445,7 @@ def test_mse_and_l1(kernels, reduction):
     np.testing.assert_allclose(F.mse_loss(md.tensor(a), md.tensor(b), reduction=reduction).numpy(), pick(sq))
     np.testing.assert_allclose(F.l1_loss(md.tensor(a), md.tensor(b), reduction=reduction).numpy(), pick(ab))
     assert F.mse_loss(md.tensor([1.0, 2.0]), md.tensor([3.0, 5.0])).item() == 6.5  # (4 + 9) / 2
-    x = md.tensor(a + 0.1, requires_grad=True)   # away from |x - y| = 0, where l1 has a kink
+    x = md.tensor(a + 0.1, requires_grad=True)  # away from |x - y| = 0, where l1 has a kink
     y = md.tensor(b, requires_grad=True)
     assert md.gradcheck(lambda u, v: F.mse_loss(u, v, reduction=reduction), (x, y))
     assert md.gradcheck(lambda u, v: F.l1_loss(u, v, reduction=reduction), (x, y))
@@ -415,10 +464,14 @@ def test_binary_cross_entropy(kernels, reduction):
     pick = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]
     got = F.binary_cross_entropy(md.tensor(p), md.tensor(t), weight=md.tensor(w), reduction=reduction)
     np.testing.assert_allclose(got.numpy(), pick(_np_bce(p, t, w)), rtol=1e-12)
-    assert md.gradcheck(lambda u, v: F.binary_cross_entropy(u, v, weight=md.tensor(w), reduction=reduction),
-                        (md.tensor(p, requires_grad=True), md.tensor(t, requires_grad=True)))
-    assert md.gradgradcheck(lambda u: F.binary_cross_entropy(u, md.tensor(t), reduction=reduction),
-                            (md.tensor(p, requires_grad=True),))
+    assert md.gradcheck(
+        lambda u, v: F.binary_cross_entropy(u, v, weight=md.tensor(w), reduction=reduction),
+        (md.tensor(p, requires_grad=True), md.tensor(t, requires_grad=True)),
+    )
+    assert md.gradgradcheck(
+        lambda u: F.binary_cross_entropy(u, md.tensor(t), reduction=reduction),
+        (md.tensor(p, requires_grad=True),),
+    )
 
 
 def test_binary_cross_entropy_clamps_logs():
@@ -447,11 +500,17 @@ def test_binary_cross_entropy_with_logits(kernels, reduction, with_pos_weight):
     pick = {"mean": np.mean, "sum": np.sum, "none": lambda v: v}[reduction]
 
     def loss(u, v):
-        return F.binary_cross_entropy_with_logits(u, v, weight=md.tensor(w), reduction=reduction,
-                                                  pos_weight=md.tensor(pw) if with_pos_weight else None)
+        return F.binary_cross_entropy_with_logits(
+            u,
+            v,
+            weight=md.tensor(w),
+            reduction=reduction,
+            pos_weight=md.tensor(pw) if with_pos_weight else None,
+        )
 
-    np.testing.assert_allclose(loss(md.tensor(x), md.tensor(t)).numpy(), pick(_np_bce_logits(x, t, w, pw)),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        loss(md.tensor(x), md.tensor(t)).numpy(), pick(_np_bce_logits(x, t, w, pw)), rtol=1e-10
+    )
     assert md.gradcheck(loss, (md.tensor(x, requires_grad=True), md.tensor(t, requires_grad=True)))
 
 
@@ -469,6 +528,7 @@ def test_binary_cross_entropy_with_logits_is_stable():
 # ---------------------------------------------------------------------------------------------
 # Losses: bad input
 
+
 def test_loss_bad_input():
     x = md.randn(3, 4)
     with pytest.raises(IndexError, match="cross_entropy: target 4 is out of range for 4 classes"):
@@ -481,7 +541,9 @@ def test_loss_bad_input():
         F.nll_loss(x, md.tensor([0.0, 1.0, 2.0]))
     with pytest.raises(TypeError, match="cross_entropy: class-index targets must be integers"):
         F.cross_entropy(x, md.tensor([True, False, True]))
-    with pytest.raises(ValueError, match="cross_entropy: target shape \\(2,\\) does not match input shape \\(3, 4\\)"):
+    with pytest.raises(
+        ValueError, match="cross_entropy: target shape \\(2,\\) does not match input shape \\(3, 4\\)"
+    ):
         F.cross_entropy(x, md.tensor([0, 1]))
     with pytest.raises(ValueError, match="expected target shape \\(2, 5\\)"):
         F.cross_entropy(md.randn(2, 3, 5), md.tensor(np.zeros((2, 4), np.int64)))
@@ -515,6 +577,7 @@ def test_losses_accept_numpy_targets():
 # ---------------------------------------------------------------------------------------------
 # PyTorch as a second oracle (for developers who have it; never a requirement)
 
+
 def test_against_pytorch(kernels):
     torch = pytest.importorskip("torch")
     tf = torch.nn.functional
@@ -535,9 +598,12 @@ def test_against_pytorch(kernels):
         for eps in (0.0, 0.2):
             a = md.tensor(x, requires_grad=True)
             b = torch.tensor(x, requires_grad=True)
-            la = F.cross_entropy(a, md.tensor(t), weight=md.tensor(w), reduction=reduction, label_smoothing=eps)
-            lb = tf.cross_entropy(b, torch.tensor(t), weight=torch.tensor(w), reduction=reduction,
-                                  label_smoothing=eps)
+            la = F.cross_entropy(
+                a, md.tensor(t), weight=md.tensor(w), reduction=reduction, label_smoothing=eps
+            )
+            lb = tf.cross_entropy(
+                b, torch.tensor(t), weight=torch.tensor(w), reduction=reduction, label_smoothing=eps
+            )
             np.testing.assert_allclose(la.detach().numpy(), lb.detach().numpy(), rtol=1e-10)
             la.sum().backward()
             lb.sum().backward()
@@ -548,24 +614,41 @@ def test_against_pytorch(kernels):
     logits = rng.standard_normal((4, 3)) * 4
     pw = rng.uniform(0.5, 2, 3)
     checks = [
-        (F.binary_cross_entropy(md.tensor(p), md.tensor(y)), tf.binary_cross_entropy(torch.tensor(p), torch.tensor(y))),
-        (F.binary_cross_entropy_with_logits(md.tensor(logits), md.tensor(y), pos_weight=md.tensor(pw)),
-         tf.binary_cross_entropy_with_logits(torch.tensor(logits), torch.tensor(y), pos_weight=torch.tensor(pw))),
+        (
+            F.binary_cross_entropy(md.tensor(p), md.tensor(y)),
+            tf.binary_cross_entropy(torch.tensor(p), torch.tensor(y)),
+        ),
+        (
+            F.binary_cross_entropy_with_logits(md.tensor(logits), md.tensor(y), pos_weight=md.tensor(pw)),
+            tf.binary_cross_entropy_with_logits(
+                torch.tensor(logits), torch.tensor(y), pos_weight=torch.tensor(pw)
+            ),
+        ),
         (F.gelu(md.tensor(logits)), tf.gelu(torch.tensor(logits))),
-        (F.softplus(md.tensor(logits * 10), beta=0.5, threshold=3), tf.softplus(torch.tensor(logits * 10), 0.5, 3)),
+        (
+            F.softplus(md.tensor(logits * 10), beta=0.5, threshold=3),
+            tf.softplus(torch.tensor(logits * 10), 0.5, 3),
+        ),
         (F.leaky_relu(md.tensor(logits)), tf.leaky_relu(torch.tensor(logits))),
     ]
     for ours, theirs in checks:
         np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("call, error, words", [
-    (lambda: F.leaky_relu([1.0, -1.0]), TypeError, "leaky_relu: expected a Tensor"),
-    (lambda: F.leaky_relu(md.ones(2), "a"), TypeError, "leaky_relu: negative_slope must be a number"),
-    (lambda: F.leaky_relu(md.tensor([1, -2])), TypeError, "leaky_relu: expected a floating-point tensor, got int64"),
-    (lambda: F.erf(3.0), TypeError, "erf: expected a Tensor"),
-    (lambda: F.erf(md.tensor([1, 2])), TypeError, "erf: expected a floating-point tensor, got int64"),
-])
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: F.leaky_relu([1.0, -1.0]), TypeError, "leaky_relu: expected a Tensor"),
+        (lambda: F.leaky_relu(md.ones(2), "a"), TypeError, "leaky_relu: negative_slope must be a number"),
+        (
+            lambda: F.leaky_relu(md.tensor([1, -2])),
+            TypeError,
+            "leaky_relu: expected a floating-point tensor, got int64",
+        ),
+        (lambda: F.erf(3.0), TypeError, "erf: expected a Tensor"),
+        (lambda: F.erf(md.tensor([1, 2])), TypeError, "erf: expected a floating-point tensor, got int64"),
+    ],
+)
 def test_leaky_relu_and_erf_refuse_bad_input(call, error, words):
     with pytest.raises(error, match=words):
         call()

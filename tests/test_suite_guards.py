@@ -1,5 +1,6 @@
 """The guards that keep the suite honest: which minidl it tests (tests/which_minidl.py) and the
 skip check CI runs (tests/skip_guard.py)."""
+
 import os
 import subprocess
 import sys
@@ -7,10 +8,11 @@ import textwrap
 from pathlib import Path
 
 import pytest
-import skip_guard
-import which_minidl
 
 import minidl
+
+import skip_guard
+import which_minidl
 
 TESTS = Path(__file__).resolve().parent
 
@@ -67,15 +69,18 @@ def test_allowed_skips_file_gives_a_reason_for_every_pattern():
 
 
 def _run_inner_suite(tmp_path, strict):
-    (tmp_path / "conftest.py").write_text(textwrap.dedent(f"""
+    (tmp_path / "conftest.py").write_text(
+        textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {str(TESTS)!r})
         import skip_guard
 
         def pytest_configure(config):
             skip_guard.register(config)
-    """))
-    (tmp_path / "test_inner.py").write_text(textwrap.dedent("""
+    """)
+    )
+    (tmp_path / "test_inner.py").write_text(
+        textwrap.dedent("""
         import pytest
 
         def test_runs():
@@ -86,10 +91,17 @@ def _run_inner_suite(tmp_path, strict):
 
         def test_oracle():
             pytest.importorskip("a_module_that_is_not_installed")
-    """))
+    """)
+    )
     env = dict(os.environ, MINIDL_STRICT_SKIPS="1" if strict else "0")
-    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(tmp_path)],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 @pytest.mark.parametrize("strict", [True, False])

@@ -1,14 +1,17 @@
 """The Tensor API: construction and dtypes, attributes, leaving minidl (numpy, item, __array__),
 printing, factories, conversions and in-place updates; PyTorch's semantics throughout."""
+
 import numpy as np
 import pytest
 
 import minidl
 
-
 # -- construction and dtypes -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.float16, np.int32, np.int64, np.uint8, np.bool_])
+
+@pytest.mark.parametrize(
+    "dtype", [np.float64, np.float32, np.float16, np.int32, np.int64, np.uint8, np.bool_]
+)
 def test_tensor_of_an_ndarray_keeps_its_dtype(dtype):
     a = np.arange(6).reshape(2, 3).astype(dtype)
     t = minidl.tensor(a)
@@ -18,9 +21,9 @@ def test_tensor_of_an_ndarray_keeps_its_dtype(dtype):
 
 
 def test_python_numbers_get_pytorch_dtypes():
-    assert minidl.tensor(1.5).dtype == minidl.float32          # the default dtype, not NumPy's float64
+    assert minidl.tensor(1.5).dtype == minidl.float32  # the default dtype, not NumPy's float64
     assert minidl.tensor([1.0, 2.0]).dtype == minidl.float32
-    assert minidl.tensor([1, 2.5]).dtype == minidl.float32     # mixed ints and floats: floating
+    assert minidl.tensor([1, 2.5]).dtype == minidl.float32  # mixed ints and floats: floating
     assert minidl.tensor(3).dtype == minidl.int64
     assert minidl.tensor([[1, 2], [3, 4]]).dtype == minidl.int64
     assert minidl.tensor([True, False]).dtype == minidl.bool_
@@ -69,6 +72,7 @@ def test_dtype_aliases():
 
 # -- attributes ------------------------------------------------------------------------------------
 
+
 def test_leaf_attributes():
     x = minidl.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], requires_grad=True)
     assert x.requires_grad and x.is_leaf
@@ -101,7 +105,7 @@ def test_requires_grad_can_be_set_on_leaves_only():
 def test_T_and_mT():
     a = np.arange(24.0).reshape(2, 3, 4)
     x = minidl.tensor(a)
-    np.testing.assert_array_equal(x.T.numpy(), a.T)                      # all dims reversed
+    np.testing.assert_array_equal(x.T.numpy(), a.T)  # all dims reversed
     np.testing.assert_array_equal(x.mT.numpy(), np.swapaxes(a, -1, -2))  # the last two swapped
     v = minidl.tensor([1.0, 2.0])
     np.testing.assert_array_equal(v.T.numpy(), [1.0, 2.0])
@@ -123,6 +127,7 @@ def test_iteration_and_python_conversions():
 
 
 # -- leaving minidl --------------------------------------------------------------------------------
+
 
 def test_numpy_shares_the_data():
     x = minidl.tensor([1.0, 2.0])
@@ -183,6 +188,7 @@ def test_repr():
 
 
 # -- factories -------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("factory, value", [(minidl.zeros, 0.0), (minidl.ones, 1.0)])
 def test_zeros_and_ones(factory, value):
@@ -245,6 +251,7 @@ def test_manual_seed_makes_draws_repeatable():
 
 # -- conversions -----------------------------------------------------------------------------------
 
+
 def test_to_dtype():
     x = minidl.tensor([1.5, 2.5])
     assert x.to(minidl.float32) is x and x.to("cpu") is x and x.float() is x
@@ -293,8 +300,15 @@ def test_inplace_ops_are_allowed_inside_no_grad(name):
     x = minidl.tensor([1.0, 2.0], requires_grad=True)
     with minidl.no_grad():
         assert INPLACE[name](x) is x
-    expected = {"add_": [2.0, 3.0], "sub_": [0.0, 1.0], "mul_": [2.0, 4.0], "div_": [0.5, 1.0],
-                "zero_": [0.0, 0.0], "fill_": [3.0, 3.0], "copy_": [5.0, 6.0]}[name]
+    expected = {
+        "add_": [2.0, 3.0],
+        "sub_": [0.0, 1.0],
+        "mul_": [2.0, 4.0],
+        "div_": [0.5, 1.0],
+        "zero_": [0.0, 0.0],
+        "fill_": [3.0, 3.0],
+        "copy_": [5.0, 6.0],
+    }[name]
     np.testing.assert_array_equal(x.detach().numpy(), expected)
     assert x.requires_grad and x.is_leaf
 
@@ -317,14 +331,25 @@ def test_optimizer_style_update_changes_the_data_in_place():
 
 # -- the operator table ----------------------------------------------------------------------------
 
+
 def test_methods_and_functions_agree():
     a = np.array([[0.5, -1.0, 2.0], [1.5, 0.25, -0.75]])
     x = minidl.tensor(a)
     pairs = [
-        (x.exp(), minidl.exp(x)), (x.abs(), abs(x)), (x.neg(), -x), (x.clamp(-0.5, 0.5), minidl.clip(x, -0.5, 0.5)),
-        (x.add(1), x + 1), (x.sub(1), x - 1), (x.mul(2), 2 * x), (x.div(2), x / 2), (x.pow(2), x ** 2),
-        (x.sum(1), minidl.sum(x, dim=1)), (x.reshape(3, 2), minidl.reshape(x, (3, 2))),
-        (x.transpose(0, 1), minidl.transpose(x, 0, 1)), (x.matmul(x.T), x @ x.T), (+x, x),
+        (x.exp(), minidl.exp(x)),
+        (x.abs(), abs(x)),
+        (x.neg(), -x),
+        (x.clamp(-0.5, 0.5), minidl.clip(x, -0.5, 0.5)),
+        (x.add(1), x + 1),
+        (x.sub(1), x - 1),
+        (x.mul(2), 2 * x),
+        (x.div(2), x / 2),
+        (x.pow(2), x**2),
+        (x.sum(1), minidl.sum(x, dim=1)),
+        (x.reshape(3, 2), minidl.reshape(x, (3, 2))),
+        (x.transpose(0, 1), minidl.transpose(x, 0, 1)),
+        (x.matmul(x.T), x @ x.T),
+        (+x, x),
     ]
     for left, right in pairs:
         np.testing.assert_array_equal(left.numpy(), right.numpy())

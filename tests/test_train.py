@@ -4,6 +4,7 @@ Short seeded runs that must learn (accuracy far above the 10 % of guessing), the
 to end into a temporary folder, reproducibility, and a clear error for each kind of bad input. The
 full-length recipes and their accuracy targets are in ``benchmarks/train.py``.
 """
+
 import json
 import re
 
@@ -36,6 +37,7 @@ def data_root(tmp_path_factory):
 
 # -- models -------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("dataset, shape", [("mnist1d", (1, 40)), ("digits", (1, 8, 8))])
 @pytest.mark.parametrize("name", ["mlp", "cnn"])
 def test_models_map_a_batch_to_ten_scores(dataset, shape, name):
@@ -57,6 +59,7 @@ def test_unknown_model_is_a_clear_error():
 
 # -- learning -----------------------------------------------------------------------------------
 
+
 def test_mnist1d_cnn_learns_in_a_few_epochs(data_root, tmp_path):
     # Six epochs (240 Adam steps) take the CNN from 10 % (chance) to about 75 %.
     result = run(TrainConfig(epochs=6, data_root=data_root, out=str(tmp_path), quiet=True), log=None)
@@ -66,15 +69,17 @@ def test_mnist1d_cnn_learns_in_a_few_epochs(data_root, tmp_path):
 
 
 def test_digits_mlp_learns(tmp_path):
-    result = run(TrainConfig(dataset="digits", model="mlp", epochs=10, out=str(tmp_path), quiet=True),
-                 log=None)
+    result = run(
+        TrainConfig(dataset="digits", model="mlp", epochs=10, out=str(tmp_path), quiet=True), log=None
+    )
     assert result.final_accuracy >= 0.90
 
 
 def test_same_seed_same_run_other_seed_other_run(data_root, tmp_path):
     def history(seed, name):
-        config = TrainConfig(model="mlp", epochs=2, seed=seed, data_root=data_root,
-                             out=str(tmp_path / name), quiet=True)
+        config = TrainConfig(
+            model="mlp", epochs=2, seed=seed, data_root=data_root, out=str(tmp_path / name), quiet=True
+        )
         return [(r["train_loss"], r["test_accuracy"]) for r in run(config, log=None).history]
 
     first = history(0, "a")
@@ -84,14 +89,31 @@ def test_same_seed_same_run_other_seed_other_run(data_root, tmp_path):
 
 # -- the command line ---------------------------------------------------------------------------
 
+
 def test_train_then_eval_from_the_command_line(data_root, tmp_path, capsys):
     out = tmp_path / "run"
-    code = cli.main(["train", "--model", "mlp", "--epochs", "3", "--batch-size", "50", "--seed", "3",
-                     "--data-root", data_root, "--out", str(out)])
+    code = cli.main(
+        [
+            "train",
+            "--model",
+            "mlp",
+            "--epochs",
+            "3",
+            "--batch-size",
+            "50",
+            "--seed",
+            "3",
+            "--data-root",
+            data_root,
+            "--out",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
-    lines = re.findall(r"^epoch (\d)/3  train loss \d+\.\d{4}  test acc \d+\.\d\d%  \(\d+\.\d s\)$",
-                       printed, re.MULTILINE)
+    lines = re.findall(
+        r"^epoch (\d)/3  train loss \d+\.\d{4}  test acc \d+\.\d\d%  \(\d+\.\d s\)$", printed, re.MULTILINE
+    )
     assert lines == ["1", "2", "3"]
     for name in ("checkpoint.npz", "metrics.json", "curves.png"):
         assert (out / name).stat().st_size > 0
@@ -114,24 +136,43 @@ def test_train_then_eval_from_the_command_line(data_root, tmp_path, capsys):
 
 
 def test_quiet_prints_only_the_result(data_root, tmp_path, capsys):
-    code = cli.main(["train", "--dataset", "digits", "--model", "cnn", "--epochs", "1", "--quiet",
-                     "--optimizer", "sgd", "--lr", "0.05", "--out", str(tmp_path)])
+    code = cli.main(
+        [
+            "train",
+            "--dataset",
+            "digits",
+            "--model",
+            "cnn",
+            "--epochs",
+            "1",
+            "--quiet",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "0.05",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out.strip().splitlines()
     assert len(printed) == 1 and printed[0].startswith("final test accuracy")
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["--epochs", "-1"], "argument --epochs: expected a positive integer, got '-1'"),
-    (["--epochs", "two"], "argument --epochs: expected a positive integer"),
-    (["--lr", "0"], "argument --lr: expected a positive number"),
-    (["--batch-size", "0"], "argument --batch-size: expected a positive integer"),
-    (["--seed", "-5"], "argument --seed: expected a non-negative integer"),
-    (["--dataset", "imagenet"], "argument --dataset: invalid choice: 'imagenet'"),
-    (["--model", "rnn"], "argument --model: invalid choice: 'rnn'"),
-    (["--optimizer", "lbfgs"], "argument --optimizer: invalid choice: 'lbfgs'"),
-    (["--device", "tpu"], "argument --device: expected cpu, cuda or cuda:N, got 'tpu'"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--epochs", "-1"], "argument --epochs: expected a positive integer, got '-1'"),
+        (["--epochs", "two"], "argument --epochs: expected a positive integer"),
+        (["--lr", "0"], "argument --lr: expected a positive number"),
+        (["--batch-size", "0"], "argument --batch-size: expected a positive integer"),
+        (["--seed", "-5"], "argument --seed: expected a non-negative integer"),
+        (["--dataset", "imagenet"], "argument --dataset: invalid choice: 'imagenet'"),
+        (["--model", "rnn"], "argument --model: invalid choice: 'rnn'"),
+        (["--optimizer", "lbfgs"], "argument --optimizer: invalid choice: 'lbfgs'"),
+        (["--device", "tpu"], "argument --device: expected cpu, cuda or cuda:N, got 'tpu'"),
+    ],
+)
 def test_bad_arguments_are_usage_errors(argv, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train"] + argv)
@@ -168,12 +209,15 @@ def test_help_states_the_real_defaults():
     assert f"{DEFAULT_EPOCHS} epochs" in train.description
 
 
-@pytest.mark.parametrize("settings, message", [
-    (dict(epochs=0), "epochs must be a positive integer"),
-    (dict(lr=float("nan")), "lr must be a positive number"),
-    (dict(dataset="cifar"), "dataset must be one of mnist1d, digits"),
-    (dict(device="gpu"), "device must be 'cpu', 'cuda' or 'cuda:N'"),
-])
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        (dict(epochs=0), "epochs must be a positive integer"),
+        (dict(lr=float("nan")), "lr must be a positive number"),
+        (dict(dataset="cifar"), "dataset must be one of mnist1d, digits"),
+        (dict(device="gpu"), "device must be 'cpu', 'cuda' or 'cuda:N'"),
+    ],
+)
 def test_config_checks_its_values(settings, message):
     with pytest.raises(ValueError, match=re.escape(message)):
         TrainConfig(**settings)

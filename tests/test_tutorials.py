@@ -1,5 +1,6 @@
 """Every tutorial chapter runs to the end as a script, writes something to look at, and opens as a
 notebook (see tutorials/README.md for the conventions these tests hold the chapters to)."""
+
 import os
 import re
 import subprocess
@@ -28,17 +29,31 @@ def test_chapter_runs_as_a_script(chapter, tmp_path, tutorial_data):
     env = dict(os.environ, MINIDL_TUTORIAL_OUT=str(out), MINIDL_DATA=str(tutorial_data), MPLBACKEND="Agg")
     env.pop("MINIDL_DEVICE", None)  # chapters choose their device themselves
     try:
-        done = subprocess.run([sys.executable, str(chapter)], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=TIMEOUT_S)
+        done = subprocess.run(
+            [sys.executable, str(chapter)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+        )
     except subprocess.TimeoutExpired as err:
         tail = (err.stderr or b"")[-3000:]
         pytest.fail(f"{chapter.name} did not finish in {TIMEOUT_S} s; stderr tail:\n{tail}", pytrace=False)
     if done.returncode != 0:
-        pytest.fail(f"{chapter.name} exited with code {done.returncode}; stderr tail:\n{done.stderr[-3000:]}",
-                    pytrace=False)
-    written = [p for p in out.rglob("*") if p.is_file() and p.suffix.lower() in OUTPUT_SUFFIXES] if out.exists() else []
-    assert written, (f"{chapter.name} wrote nothing to MINIDL_TUTORIAL_OUT ({out}); every chapter ends with "
-                     f"something to look at (a PNG, SVG, DOT or text file)")
+        pytest.fail(
+            f"{chapter.name} exited with code {done.returncode}; stderr tail:\n{done.stderr[-3000:]}",
+            pytrace=False,
+        )
+    written = (
+        [p for p in out.rglob("*") if p.is_file() and p.suffix.lower() in OUTPUT_SUFFIXES]
+        if out.exists()
+        else []
+    )
+    assert written, (
+        f"{chapter.name} wrote nothing to MINIDL_TUTORIAL_OUT ({out}); every chapter ends with "
+        f"something to look at (a PNG, SVG, DOT or text file)"
+    )
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=[c.stem for c in CHAPTERS])
@@ -62,7 +77,8 @@ def test_chapters_are_numbered_contiguously_from_01():
     assert numbers, "no tutorial chapters found in tutorials/"
     assert numbers == list(range(1, len(numbers) + 1)), (
         f"tutorial chapters must be numbered 01, 02, ... without gaps or repeats; found "
-        f"{[c.name for c in CHAPTERS]}")
+        f"{[c.name for c in CHAPTERS]}"
+    )
 
 
 def test_readme_lists_every_chapter():

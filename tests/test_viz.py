@@ -1,5 +1,6 @@
 """minidl.viz: the DOT text of an autograd graph, rendering it with or without Graphviz, and the
 setup every tutorial chapter starts from (chapter_setup)."""
+
 import re
 import shutil
 import warnings
@@ -12,8 +13,10 @@ from minidl import viz
 
 def _nodes(dot):
     """{node id: label} from DOT text."""
-    return {m.group(1): m.group(2).replace("\\n", "\n")
-            for m in re.finditer(r'^\s*(n\d+) \[label="((?:[^"\\]|\\.)*)"', dot, re.M)}
+    return {
+        m.group(1): m.group(2).replace("\\n", "\n")
+        for m in re.finditer(r'^\s*(n\d+) \[label="((?:[^"\\]|\\.)*)"', dot, re.M)
+    }
 
 
 def _edges(dot):
@@ -35,7 +38,9 @@ def test_sum_of_product_plus_input():
         "n4": "(2, 3) float32\nrequires_grad=True",
     }
     # arrows go from inputs to the op that used them; `a` (n3) feeds both Mul and Add
-    assert sorted(_edges(dot)) == sorted([("n1", "n0"), ("n2", "n1"), ("n3", "n1"), ("n3", "n2"), ("n4", "n2")])
+    assert sorted(_edges(dot)) == sorted(
+        [("n1", "n0"), ("n2", "n1"), ("n3", "n1"), ("n3", "n2"), ("n4", "n2")]
+    )
     assert dot.startswith('digraph "autograd" {') and dot.rstrip().endswith("}")
     # leaves are boxes, ops ellipses, the output highlighted
     assert re.search(r"n3 \[.*shape=box", dot) and re.search(r"n2 \[.*shape=ellipse", dot)
@@ -47,7 +52,11 @@ def test_leaf_names_in_every_form():
     a = md.randn(3, requires_grad=True)
     b = md.randn(3, requires_grad=True)
     y = (a * b).sum()
-    for names in ({"a": a, "b": b, "loss": y}, {a: "a", b: "b", y: "loss"}, {id(a): "a", id(b): "b", id(y): "loss"}):
+    for names in (
+        {"a": a, "b": b, "loss": y},
+        {a: "a", b: "b", y: "loss"},
+        {id(a): "a", id(b): "b", id(y): "loss"},
+    ):
         nodes = _nodes(viz.to_dot(y, names=names))
         assert nodes["n0"].startswith("loss\nSumBackward")
         assert nodes["n2"] == "a\n(3,) float32\nrequires_grad=True"
@@ -59,7 +68,7 @@ def test_leaf_names_in_every_form():
 def test_quotes_in_names_are_escaped():
     a = md.randn(2, requires_grad=True)
     dot = viz.to_dot(a.sum(), names={'say "hi"\\': a})
-    assert r'say \"hi\"\\' in dot
+    assert r"say \"hi\"\\" in dot
 
 
 def test_inputs_without_grad_are_not_drawn_and_repeated_inputs_are():

@@ -11,6 +11,7 @@ The suite must test what was built, never a source tree without its native modul
 - with neither, the run stops with the commands that build the module, unless
   ``MINIDL_ALLOW_NO_NATIVE=1`` asks on purpose for a run on the NumPy reference kernels alone.
 """
+
 from __future__ import annotations
 
 import filecmp
@@ -22,9 +23,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "minidl"
 NATIVE_SUFFIXES = importlib.machinery.EXTENSION_SUFFIXES
-BUILD_HINT = ("build it with  pip install -e \".[dev]\"  (editable: the tests use the tree), or "
-              "pip install \".[dev]\"  (the tests use the installed copy); set MINIDL_ALLOW_NO_NATIVE=1 "
-              "only for a deliberate run on the reference kernels alone")
+BUILD_HINT = (
+    'build it with  pip install -e ".[dev]"  (editable: the tests use the tree), or '
+    'pip install ".[dev]"  (the tests use the installed copy); set MINIDL_ALLOW_NO_NATIVE=1 '
+    "only for a deliberate run on the reference kernels alone"
+)
 
 
 def allow_no_native() -> bool:
@@ -75,13 +78,17 @@ def choose() -> str | None:
         stale = _stale_files(installed)
         if stale:
             shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
-            return (f"the source tree {SOURCE} has no native module, and the installed minidl at "
-                    f"{installed} is not this tree's code ({shown} differ): reinstall with  "
-                    f"pip install \".[dev]\"  or use  pip install -e \".[dev]\"")
+            return (
+                f"the source tree {SOURCE} has no native module, and the installed minidl at "
+                f"{installed} is not this tree's code ({shown} differ): reinstall with  "
+                f'pip install ".[dev]"  or use  pip install -e ".[dev]"'
+            )
         sys.path[:] = [entry for entry in sys.path if not _is_tree(entry)]
         return None
     if allow_no_native():
         return None
     where = f"; the installed copy at {installed} has none either" if installed is not None else ""
-    return (f"minidl._C (the C++ kernels) is not built: the tests would import {SOURCE}, which has "
-            f"no _C module{where}. {BUILD_HINT}")
+    return (
+        f"minidl._C (the C++ kernels) is not built: the tests would import {SOURCE}, which has "
+        f"no _C module{where}. {BUILD_HINT}"
+    )

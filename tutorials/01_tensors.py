@@ -129,8 +129,13 @@ except TypeError as err:
 # %%
 i = md.tensor([1, 2])
 f = md.tensor([0.5, 0.5])
-for code, value in [("int64 * 2", i * 2), ("int64 / 2", i / 2), ("float32 * 2.0", f * 2.0),
-                    ("int64 + float32", i + f), ("int64.float() + float32", i.float() + f)]:
+for code, value in [
+    ("int64 * 2", i * 2),
+    ("int64 / 2", i / 2),
+    ("float32 * 2.0", f * 2.0),
+    ("int64 + float32", i + f),
+    ("int64.float() + float32", i.float() + f),
+]:
     print(f"{code:24s} -> {value.dtype}")
 
 # %% [markdown]
@@ -145,6 +150,7 @@ for code, value in [("int64 * 2", i * 2), ("int64 / 2", i / 2), ("float32 * 2.0"
 #    (without copying) to match the other.
 #
 # Let us write the rule ourselves, then check it against minidl on a few examples.
+
 
 # %%
 def broadcast_shape(*shapes):
@@ -164,8 +170,15 @@ def show(shape):
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
-examples = [((3, 4), (4,)), ((3, 1), (1, 4)), ((5, 1, 7), (3, 1)), ((2, 3), ()),
-            ((8, 1, 6, 1), (7, 1, 5)), ((3, 2), (3,)), ((2, 3, 4), (3, 1))]
+examples = [
+    ((3, 4), (4,)),
+    ((3, 1), (1, 4)),
+    ((5, 1, 7), (3, 1)),
+    ((2, 3), ()),
+    ((8, 1, 6, 1), (7, 1, 5)),
+    ((3, 2), (3,)),
+    ((2, 3, 4), (3, 1)),
+]
 print(f"{'a':>14s} {'b':>12s}   {'our rule':>14s}   {'minidl':>14s}")
 for sa, sb in examples:
     ours = broadcast_shape(sa, sb)
@@ -193,10 +206,20 @@ print("col", col.shape, "* row", row.shape, "->", table.shape)
 print(table)
 
 x = md.randn(4, 3)
-centred = x - x.mean(dim=1, keepdim=True)       # (4, 3) - (4, 1)
-print(f"\nlargest |row mean| after centring: {centred.mean(dim=1).abs().max().item():.1e} (0 up to float32 rounding)")
-print("shapes: unsqueeze(0) ->", x.unsqueeze(0).shape, " reshape(2, 6) ->", x.reshape(2, 6).shape,
-      " .T ->", x.T.shape, " expand ->", md.ones(1, 3).expand(4, 3).shape)
+centred = x - x.mean(dim=1, keepdim=True)  # (4, 3) - (4, 1)
+print(
+    f"\nlargest |row mean| after centring: {centred.mean(dim=1).abs().max().item():.1e} (0 up to float32 rounding)"
+)
+print(
+    "shapes: unsqueeze(0) ->",
+    x.unsqueeze(0).shape,
+    " reshape(2, 6) ->",
+    x.reshape(2, 6).shape,
+    " .T ->",
+    x.T.shape,
+    " expand ->",
+    md.ones(1, 3).expand(4, 3).shape,
+)
 
 # %% [markdown]
 # ## 5. Indexing
@@ -208,11 +231,24 @@ print("shapes: unsqueeze(0) ->", x.unsqueeze(0).shape, " reshape(2, 6) ->", x.re
 # %%
 x = md.arange(12).reshape(3, 4)
 print(x)
-for code in ["x[1]", "x[:, 1]", "x[-1, ::2]", "x[1:, 1:3]", "x[None].shape", "x[..., None].shape",
-             "x[[0, 2]]", "x[x > 6]", "x[(x >= 2) & (x < 5)]"]:
+for code in [
+    "x[1]",
+    "x[:, 1]",
+    "x[-1, ::2]",
+    "x[1:, 1:3]",
+    "x[None].shape",
+    "x[..., None].shape",
+    "x[[0, 2]]",
+    "x[x > 6]",
+    "x[(x >= 2) & (x < 5)]",
+]:
     print(f"{code:20s} -> {eval(code)}")
-print("x[1] shares memory with x:", np.shares_memory(x[1].data, x.data),
-      "  x[[1]] does:", np.shares_memory(x[[1]].data, x.data))
+print(
+    "x[1] shares memory with x:",
+    np.shares_memory(x[1].data, x.data),
+    "  x[[1]] does:",
+    np.shares_memory(x[[1]].data, x.data),
+)
 
 # %% [markdown]
 # ## 6. Devices
@@ -258,10 +294,15 @@ a = np.arange(6.0).reshape(2, 3)
 shared = md.from_numpy(a)
 copied = md.tensor(a)
 a[0, 0] = 100.0
-print("after a[0, 0] = 100:  from_numpy sees", shared[0, 0].item(), "   tensor() copy sees", copied[0, 0].item())
+print(
+    "after a[0, 0] = 100:  from_numpy sees", shared[0, 0].item(), "   tensor() copy sees", copied[0, 0].item()
+)
 print("t.numpy() is the same array:", shared.numpy() is a, "   np.asarray(t) too:", np.asarray(shared) is a)
-print("NumPy functions read tensors through __array__:", np.linalg.norm(md.full((2,), 3.0)),
-      np.concatenate([md.ones(2), md.zeros(1)]))
+print(
+    "NumPy functions read tensors through __array__:",
+    np.linalg.norm(md.full((2,), 3.0)),
+    np.concatenate([md.ones(2), md.zeros(1)]),
+)
 
 w = md.randn(3, requires_grad=True)
 try:
@@ -295,8 +336,13 @@ with open(os.path.join(OUT, "01_summary.txt"), "w") as fh:
 
 # %%
 fig, axes = plt.subplots(1, 5, figsize=(12, 3.2), gridspec_kw={"width_ratios": [1, 0.3, 7, 0.3, 7]})
-panels = [(col.numpy(), "col (5, 1)"), (None, "×"), (row.expand(5, 7).numpy(), "row (1, 7), broadcast to (5, 7)"),
-          (None, "="), (table.numpy(), "col * row  (5, 7)")]
+panels = [
+    (col.numpy(), "col (5, 1)"),
+    (None, "×"),
+    (row.expand(5, 7).numpy(), "row (1, 7), broadcast to (5, 7)"),
+    (None, "="),
+    (table.numpy(), "col * row  (5, 7)"),
+]
 for ax, (values, title) in zip(axes, panels):
     ax.set_xticks([])
     ax.set_yticks([])

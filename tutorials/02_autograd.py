@@ -65,12 +65,16 @@ def draw(tensor, name, **kwargs):
         written = md.viz.render(tensor, os.path.join(OUT, name + ".svg"), **kwargs)
     if "ipykernel" in sys.modules and written.endswith(".svg"):  # in a notebook: show it too
         from IPython.display import SVG, display
+
         display(SVG(filename=written))
     return written
 
 
-print("Graphviz installed:", HAVE_GRAPHVIZ,
-      "" if HAVE_GRAPHVIZ else "-> graphs are written as .dot text (apt-get install graphviz for SVGs)")
+print(
+    "Graphviz installed:",
+    HAVE_GRAPHVIZ,
+    "" if HAVE_GRAPHVIZ else "-> graphs are written as .dot text (apt-get install graphviz for SVGs)",
+)
 
 # %% [markdown]
 # ## 1. The chain rule by hand
@@ -106,7 +110,7 @@ y = md.tensor(yv, dtype=md.float64, requires_grad=True)
 a = x * y
 b = x.sin()
 zt = a + b
-L = zt ** 2
+L = zt**2
 L.backward()
 
 print(f"L = {L.item():.6f}")
@@ -181,6 +185,7 @@ print(inspect.getsource(_count_dependencies))
 # The propagation we write again, minus the engine's extras (freeing saved tensors, dtype casts,
 # `create_graph`, error messages):
 
+
 # %%
 def tiny_backward(loss):
     """Return ({leaf: gradient}, [node names in the order their backward ran])."""
@@ -194,7 +199,7 @@ def tiny_backward(loss):
         while ready:
             vertex = ready.pop()
             grad = pending.pop(vertex, None)
-            if isinstance(vertex, md.Tensor):        # a leaf: its gradient is complete
+            if isinstance(vertex, md.Tensor):  # a leaf: its gradient is complete
                 leaf_grads[vertex] = grad
                 continue
             order.append(vertex.name())
@@ -207,7 +212,7 @@ def tiny_backward(loss):
                 if g is not None:
                     g = g if isinstance(g, md.Tensor) else md.tensor(g)
                     if g.shape != meta[0]:
-                        g = sum_to(g, meta[0])          # undo broadcasting
+                        g = sum_to(g, meta[0])  # undo broadcasting
                     pending[edge] = pending[edge] + g if edge in pending else g
                 deps[edge] -= 1
                 if deps[edge] == 0:
@@ -219,14 +224,16 @@ md.manual_seed(0)
 W = md.randn(3, 2, dtype=md.float64, requires_grad=True)
 bias = md.randn(2, dtype=md.float64, requires_grad=True)
 inputs = md.randn(4, 3, dtype=md.float64)
-loss = ((inputs @ W + bias).tanh() * (inputs @ W)).mean()   # W used twice, bias broadcast over 4 rows
+loss = ((inputs @ W + bias).tanh() * (inputs @ W)).mean()  # W used twice, bias broadcast over 4 rows
 
 ours, order = tiny_backward(loss)
 print("backward ran in this order:", " -> ".join(order))
 loss.backward()
 for name, t in [("W", W), ("bias", bias)]:
-    print(f"{name:5s} tiny_backward == engine: {np.allclose(ours[t].numpy(), t.grad.numpy())}   "
-          f"grad shape {t.grad.shape}")
+    print(
+        f"{name:5s} tiny_backward == engine: {np.allclose(ours[t].numpy(), t.grad.numpy())}   "
+        f"grad shape {t.grad.shape}"
+    )
 
 # %% [markdown]
 # Notice that `bias` has shape `(2,)` but was added to a `(4, 2)` matrix: its gradient came back
@@ -241,9 +248,9 @@ for name, t in [("W", W), ("bias", bias)]:
 
 # %%
 x = md.tensor([1.0, 2.0, 3.0], requires_grad=True)
-h = x * 2          # non-leaf
+h = x * 2  # non-leaf
 h.retain_grad()
-k = h.exp()        # non-leaf, not retained
+k = h.exp()  # non-leaf, not retained
 out = k.sum()
 out.backward()
 for name, t in [("x", x), ("h", h), ("k", k)]:
@@ -263,10 +270,10 @@ for name, t in [("x", x), ("h", h), ("k", k)]:
 # %%
 w = md.tensor([1.0, -2.0], requires_grad=True)
 for step in range(2):
-    loss = (w * w).sum()          # d/dw = 2w = [2, -4]
+    loss = (w * w).sum()  # d/dw = 2w = [2, -4]
     loss.backward()
     print(f"after backward #{step + 1}: w.grad = {w.grad}")
-w.grad = None                     # reset, as optimizer.zero_grad() does
+w.grad = None  # reset, as optimizer.zero_grad() does
 print("after w.grad = None:", w.grad)
 
 loss = (w * w).sum()
@@ -298,7 +305,7 @@ try:
 except RuntimeError as err:
     print("w.sub_ outside no_grad:", err)
 with md.no_grad():
-    w.sub_(0.1 * w.grad)           # one step of gradient descent
+    w.sub_(0.1 * w.grad)  # one step of gradient descent
     probe = w * 3
 print("after the step:", w, "  recorded inside no_grad?", probe.grad_fn is not None)
 print("w.detach():", w.detach(), "  is_grad_enabled now:", md.is_grad_enabled())
@@ -316,6 +323,7 @@ print("w.detach():", w.detach(), "  is_grad_enabled now:", md.is_grad_enabled())
 # `Softplus.apply(x)` runs forward and, because `x` requires grad, turns `ctx` into the output's
 # `grad_fn`. Here is softplus, log(1 + eˣ), a smooth ReLU whose derivative is the sigmoid:
 
+
 # %%
 class Softplus(md.Function):
     @staticmethod
@@ -326,7 +334,7 @@ class Softplus(md.Function):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * x.sigmoid()      # d/dx log(1 + e^x) = e^x / (1 + e^x)
+        return grad * x.sigmoid()  # d/dx log(1 + e^x) = e^x / (1 + e^x)
 
 
 def softplus(x):
@@ -336,10 +344,11 @@ def softplus(x):
 x = md.linspace(-4, 4, 201, requires_grad=True)
 s = softplus(x)
 print("s.grad_fn:", s.grad_fn, "  (its name comes from the class: Softplus + 'Backward')")
-s.sum().backward()                 # the sum's gradient is 1 everywhere, so x.grad = softplus'(x)
+s.sum().backward()  # the sum's gradient is 1 everywhere, so x.grad = softplus'(x)
 print("max |x.grad - sigmoid(x)| =", (x.grad - x.detach().sigmoid()).abs().max().item())
-print("gradcheck (chapter 3) agrees:",
-      md.gradcheck(softplus, md.randn(5, dtype=md.float64, requires_grad=True)))
+print(
+    "gradcheck (chapter 3) agrees:", md.gradcheck(softplus, md.randn(5, dtype=md.float64, requires_grad=True))
+)
 
 # %% [markdown]
 # Our op is a node like any other. Use it inside a bigger expression and draw the graph;

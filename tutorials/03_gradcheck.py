@@ -99,6 +99,7 @@ for (dtype, scheme), err in errors.items():
 # The same idea gives the whole gradient of a function of many inputs: nudge one element at a
 # time (that is what `gradcheck` does). Here, by hand, for f(x) = Σ tanh(xᵢ)·xᵢ in float64:
 
+
 # %%
 def numeric_gradient(fn, x, eps=1e-6):
     """Central differences, one element at a time (x is changed in place and restored)."""
@@ -159,24 +160,25 @@ for name, (func, args) in checks.items():
 # passes the first and, for the second, says where and by how much: the analytic values are
 # exactly 2/3 of the numeric ones.
 
+
 # %%
 class Cube(md.Function):
     @staticmethod
     def forward(ctx, x):
         ctx.save_for_backward(x)
-        return x ** 3
+        return x**3
 
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * 3 * x * x          # d(x^3)/dx = 3 x^2
+        return grad * 3 * x * x  # d(x^3)/dx = 3 x^2
 
 
 class BuggyCube(Cube):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return grad * 2 * x * x          # BUG: d(x^3)/dx = 3 x^2
+        return grad * 2 * x * x  # BUG: d(x^3)/dx = 3 x^2
 
 
 x = md.randn(4, dtype=md.float64, requires_grad=True)
@@ -192,15 +194,18 @@ except md.GradcheckError as err:
 # the incoming gradient is all ones, and the bug hides. This is why gradcheck weights the output by
 # a *random* `v`.
 
+
 # %%
 class ForgetfulCube(Cube):
     @staticmethod
     def backward(ctx, grad):
         (x,) = ctx.saved_tensors
-        return 3 * x * x                 # BUG: should be grad * 3 x^2
+        return 3 * x * x  # BUG: should be grad * 3 x^2
 
 
 x = md.randn(4, dtype=md.float64, requires_grad=True)
+
+
 def summed(t):
     return ForgetfulCube.apply(t).sum()
 
@@ -219,7 +224,7 @@ print("gradcheck (random weights v):", md.gradcheck(ForgetfulCube.apply, x, rais
 # checked in float32: a warning, and a failure that is not tanh's fault.
 
 # %%
-x32 = md.randn(6, requires_grad=True)                      # float32
+x32 = md.randn(6, requires_grad=True)  # float32
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     ok32 = md.gradcheck(lambda t: t.tanh(), x32, raise_exception=False)
@@ -246,6 +251,7 @@ print("float64:", md.gradcheck(lambda t: t.tanh(), x64))
 # %% [markdown]
 # `Cube` from section 3 is written in tensor ops. Its twin below keeps the same forward and computes
 # the same 3x² in NumPy:
+
 
 # %%
 class NumpyCube(Cube):
@@ -279,11 +285,15 @@ print("Hessian-vector product matches 6 x v:", np.allclose(hv.numpy(), 6 * x.det
 
 # %%
 fig, ax = plt.subplots(figsize=(7, 4.6))
-styles = {("float32", "forward"): ("tab:red", "--"), ("float32", "central"): ("tab:red", "-"),
-          ("float64", "forward"): ("tab:blue", "--"), ("float64", "central"): ("tab:blue", "-")}
+styles = {
+    ("float32", "forward"): ("tab:red", "--"),
+    ("float32", "central"): ("tab:red", "-"),
+    ("float64", "forward"): ("tab:blue", "--"),
+    ("float64", "central"): ("tab:blue", "-"),
+}
 for key, err in errors.items():
     color, line = styles[key]
-    shown = np.maximum(err, 1e-17)           # an exact hit would be log(0)
+    shown = np.maximum(err, 1e-17)  # an exact hit would be log(0)
     ax.loglog(steps, shown, line, color=color, label=f"{key[0]} {key[1]}")
     best = int(np.argmin(err))
     ax.plot(steps[best], shown[best], "o", color=color)

@@ -138,7 +138,12 @@ for _ in range(101):
     loss.backward()
     opt.step()
 print(f"after 101 steps: loss {loss.item():.4f}")
-print("weight:", np.round(model.weight.detach().numpy().ravel(), 3), " bias:", np.round(model.bias.detach().numpy(), 3))
+print(
+    "weight:",
+    np.round(model.weight.detach().numpy().ravel(), 3),
+    " bias:",
+    np.round(model.bias.detach().numpy(), 3),
+)
 
 # %% [markdown]
 # Same answer, and the loop no longer knows how many parameters the model has. That is what lets
@@ -158,7 +163,12 @@ print("weight:", np.round(model.weight.detach().numpy().ravel(), 3), " bias:", n
 
 # %%
 z = md.tensor([[2.0, 0.0]])
-print("softmax of (2, 0):", md.softmax(z, dim=1).numpy().round(4), "  sigmoid(2):", round(md.sigmoid(md.tensor(2.0)).item(), 4))
+print(
+    "softmax of (2, 0):",
+    md.softmax(z, dim=1).numpy().round(4),
+    "  sigmoid(2):",
+    round(md.sigmoid(md.tensor(2.0)).item(), 4),
+)
 
 # %% [markdown]
 # ### Why `log_softmax`, not `log(softmax(z))`
@@ -276,6 +286,7 @@ print("parameters: logistic", n_params(logistic_model()), " MLP", n_params(mlp_m
 # what Adam does differently from SGD). Accuracy is measured with recording off (`md.no_grad()`)
 # and the model in eval mode; `argmax` over the logits is the predicted class.
 
+
 # %%
 def accuracy(model, dataset):
     model.eval()
@@ -314,8 +325,10 @@ for name, build in (("logistic", logistic_model), ("MLP", mlp_model)):
     t0 = time.perf_counter()
     results[name] = train(model, EPOCHS)
     h = results[name]
-    print(f"{name:8s} {EPOCHS} epochs in {time.perf_counter() - t0:4.1f} s: train loss {h['loss'][-1]:.3f}, "
-          f"train acc {100 * h['train_acc'][-1]:.1f} %, test acc {100 * h['test_acc'][-1]:.1f} %")
+    print(
+        f"{name:8s} {EPOCHS} epochs in {time.perf_counter() - t0:4.1f} s: train loss {h['loss'][-1]:.3f}, "
+        f"train acc {100 * h['train_acc'][-1]:.1f} %, test acc {100 * h['test_acc'][-1]:.1f} %"
+    )
 
 # %% [markdown]
 # ## 5. What we got
@@ -327,8 +340,10 @@ paper = {"logistic": 32, "MLP": 68}
 print(f"{'model':10s} {'params':>7s} {'train acc':>10s} {'test acc':>9s} {'best test':>10s} {'paper':>6s}")
 for name, h in results.items():
     params = n_params(logistic_model() if name == "logistic" else mlp_model())
-    print(f"{name:10s} {params:7d} {100 * h['train_acc'][-1]:9.1f}% {100 * h['test_acc'][-1]:8.1f}% "
-          f"{100 * max(h['test_acc']):9.1f}% {paper[name]:5d}%")
+    print(
+        f"{name:10s} {params:7d} {100 * h['train_acc'][-1]:9.1f}% {100 * h['test_acc'][-1]:8.1f}% "
+        f"{100 * max(h['test_acc']):9.1f}% {paper[name]:5d}%"
+    )
 print(f"{'chance':10s} {'':7s} {'':10s} {10.0:8.1f}%")
 
 epochs = np.arange(1, EPOCHS + 1)
@@ -341,7 +356,9 @@ for (name, h), color in zip(results.items(), ("C0", "C1")):
 ax_acc.axhline(10, color="gray", lw=0.8, ls="--")
 ax_acc.text(1, 11, "chance", color="gray", fontsize=8)
 ax_loss.set(xlabel="epoch", ylabel="mean training cross-entropy", title="training loss", yscale="log")
-ax_acc.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy (dashed: the paper's test accuracy)", ylim=(0, 100))
+ax_acc.set(
+    xlabel="epoch", ylabel="accuracy (%)", title="accuracy (dashed: the paper's test accuracy)", ylim=(0, 100)
+)
 ax_loss.legend()
 ax_acc.legend(fontsize=8, loc="center right")
 fig.tight_layout()

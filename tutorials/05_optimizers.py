@@ -97,12 +97,13 @@ md.set_num_threads(1)  # tiny matrices: one thread is faster (see chapter 4, and
 # the gradient. Let us check that on `optim.Adam` itself, with gradients a million times apart,
 # next to plain SGD and the momentum rule written out by hand:
 
+
 # %%
 def one_parameter(values):
     return md.tensor(values, requires_grad=True)
 
 
-g = md.tensor([3.0, -1e-6, 200.0])      # a gradient whose coordinates differ wildly in size
+g = md.tensor([3.0, -1e-6, 200.0])  # a gradient whose coordinates differ wildly in size
 
 p = one_parameter([0.0, 0.0, 0.0])
 opt = optim.Adam([p], lr=0.1)
@@ -145,6 +146,7 @@ print("momentum, two steps:     ", p.detach().numpy(), "  by hand:", -0.1 * b1 -
 # the path's colour marks where it ends, and the star is the minimum. The loop is the usual one: loss, `zero_grad`,
 # `backward`, `step`.
 
+
 # %%
 def quadratic(p):
     return 0.5 * (p[0] ** 2 + 20 * p[1] ** 2)
@@ -174,17 +176,33 @@ def optimize(make_optimizer, f, start, steps, noise=0.0, seed=0):
 
 problems = {
     "quadratic  ½(x² + 20y²)": dict(
-        f=quadratic, start=[-4.5, 1.5], steps=60, xlim=(-5, 1.5), ylim=(-2, 2), minimum=(0, 0),
-        runs={"GD  (lr 0.09)": (lambda ps: optim.SGD(ps, lr=0.09), 0.0),
-              "SGD (lr 0.05, noisy gradient)": (lambda ps: optim.SGD(ps, lr=0.05), 3.0),
-              "momentum (lr 0.03, μ 0.8)": (lambda ps: optim.SGD(ps, lr=0.03, momentum=0.8), 0.0),
-              "Adam (lr 0.3)": (lambda ps: optim.Adam(ps, lr=0.3), 0.0)}),
+        f=quadratic,
+        start=[-4.5, 1.5],
+        steps=60,
+        xlim=(-5, 1.5),
+        ylim=(-2, 2),
+        minimum=(0, 0),
+        runs={
+            "GD  (lr 0.09)": (lambda ps: optim.SGD(ps, lr=0.09), 0.0),
+            "SGD (lr 0.05, noisy gradient)": (lambda ps: optim.SGD(ps, lr=0.05), 3.0),
+            "momentum (lr 0.03, μ 0.8)": (lambda ps: optim.SGD(ps, lr=0.03, momentum=0.8), 0.0),
+            "Adam (lr 0.3)": (lambda ps: optim.Adam(ps, lr=0.3), 0.0),
+        },
+    ),
     "Rosenbrock": dict(
-        f=rosenbrock, start=[-1.5, 2.0], steps=1000, xlim=(-2, 2), ylim=(-1, 3), minimum=(1, 1),
-        runs={"GD  (lr 1e-3)": (lambda ps: optim.SGD(ps, lr=1e-3), 0.0),
-              "SGD (lr 1e-3, noisy gradient)": (lambda ps: optim.SGD(ps, lr=1e-3), 10.0),
-              "momentum (lr 1e-3, μ 0.9)": (lambda ps: optim.SGD(ps, lr=1e-3, momentum=0.9), 0.0),
-              "Adam (lr 0.05)": (lambda ps: optim.Adam(ps, lr=0.05), 0.0)}),
+        f=rosenbrock,
+        start=[-1.5, 2.0],
+        steps=1000,
+        xlim=(-2, 2),
+        ylim=(-1, 3),
+        minimum=(1, 1),
+        runs={
+            "GD  (lr 1e-3)": (lambda ps: optim.SGD(ps, lr=1e-3), 0.0),
+            "SGD (lr 1e-3, noisy gradient)": (lambda ps: optim.SGD(ps, lr=1e-3), 10.0),
+            "momentum (lr 1e-3, μ 0.9)": (lambda ps: optim.SGD(ps, lr=1e-3, momentum=0.9), 0.0),
+            "Adam (lr 0.05)": (lambda ps: optim.Adam(ps, lr=0.05), 0.0),
+        },
+    ),
 }
 
 paths = {}
@@ -194,7 +212,9 @@ for title, prob in problems.items():
         path = optimize(make, prob["f"], prob["start"], prob["steps"], noise)
         paths[title, name] = path
         end = path[-1]
-        print(f"    {name:32s} ends at ({end[0]:7.3f}, {end[1]:7.3f})   f = {float(prob['f'](md.tensor(end))):.2e}")
+        print(
+            f"    {name:32s} ends at ({end[0]:7.3f}, {end[1]:7.3f})   f = {float(prob['f'](md.tensor(end))):.2e}"
+        )
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 5.2))
@@ -203,7 +223,7 @@ for ax, (title, prob) in zip(axes, problems.items()):
     xs = np.linspace(*prob["xlim"], 300)
     ys = np.linspace(*prob["ylim"], 300)
     X, Y = np.meshgrid(xs, ys)
-    Z = prob["f"](md.tensor(np.stack([X, Y]))).numpy()   # the same function, on a whole grid at once
+    Z = prob["f"](md.tensor(np.stack([X, Y]))).numpy()  # the same function, on a whole grid at once
     ax.contour(X, Y, Z, levels=np.logspace(-1.5, 3.5, 21), colors="0.7", linewidths=0.6)  # log-spaced levels
     # drawn last-to-first, so the short paths (GD) are not hidden under the long ones
     for (name, _), color in reversed(list(zip(prob["runs"].items(), colors))):
@@ -212,9 +232,16 @@ for ax, (title, prob) in zip(axes, problems.items()):
         ax.plot(*path[-1], "o", color=color, ms=9, mec="k")
     ax.plot(*prob["start"], "ko", ms=5)
     ax.plot(*prob["minimum"], "k*", ms=12)
-    ax.set(title=f"{title}: {prob['steps']} steps", xlim=prob["xlim"], ylim=prob["ylim"], xlabel="x", ylabel="y")
+    ax.set(
+        title=f"{title}: {prob['steps']} steps", xlim=prob["xlim"], ylim=prob["ylim"], xlabel="x", ylabel="y"
+    )
     handles, labels = ax.get_legend_handles_labels()
-    ax.legend(handles[::-1], labels[::-1], fontsize=8, loc="upper right" if prob["f"] is quadratic else "lower right")
+    ax.legend(
+        handles[::-1],
+        labels[::-1],
+        fontsize=8,
+        loc="upper right" if prob["f"] is quadratic else "lower right",
+    )
 fig.tight_layout()
 path = os.path.join(OUT, "optimizer_paths.png")
 fig.savefig(path, dpi=100)
@@ -264,12 +291,12 @@ STEPS_PER_EPOCH = len(DataLoader(train_set, batch_size=100))
 
 
 def train_mlp(make_optimizer, make_scheduler=None):
-    md.manual_seed(0)                      # same initial weights for every optimizer ...
+    md.manual_seed(0)  # same initial weights for every optimizer ...
     model = mnist1d_mlp()
     opt = make_optimizer(model.parameters())
     scheduler = make_scheduler(opt) if make_scheduler else None
     loss_fn = nn.CrossEntropyLoss()
-    loader = DataLoader(train_set, batch_size=100, shuffle=True, seed=0)   # ... and same batches
+    loader = DataLoader(train_set, batch_size=100, shuffle=True, seed=0)  # ... and same batches
     losses = []
     for _ in range(EPOCHS):
         for x, y in loader:
@@ -278,7 +305,7 @@ def train_mlp(make_optimizer, make_scheduler=None):
             loss.backward()
             opt.step()
             if scheduler is not None:
-                scheduler.step()           # OneCycleLR moves on after every batch
+                scheduler.step()  # OneCycleLR moves on after every batch
             losses.append(loss.item())
     return np.array(losses), test_accuracy(model)
 
@@ -290,15 +317,19 @@ runs = {
     "momentum (lr 0.3, μ 0.9)": (lambda ps: optim.SGD(ps, lr=0.3, momentum=0.9), None),
     "momentum + OneCycleLR (max lr 0.3)": (
         lambda ps: optim.SGD(ps, lr=0.3, momentum=0.9),
-        lambda opt: optim.lr_scheduler.OneCycleLR(opt, max_lr=0.3, total_steps=EPOCHS * STEPS_PER_EPOCH)),
+        lambda opt: optim.lr_scheduler.OneCycleLR(opt, max_lr=0.3, total_steps=EPOCHS * STEPS_PER_EPOCH),
+    ),
 }
 curves = {}
 for name, (make_optimizer, make_scheduler) in runs.items():
     t0 = time.perf_counter()
     losses, acc = train_mlp(make_optimizer, make_scheduler)
     curves[name] = (losses, acc)
-    print(f"{name:36s} last-epoch loss {losses[-STEPS_PER_EPOCH:].mean():.3f}   "
-          f"test accuracy {100 * acc:.1f} %   ({time.perf_counter() - t0:.1f} s)")
+    print(
+        f"{name:36s} last-epoch loss {losses[-STEPS_PER_EPOCH:].mean():.3f}   "
+        f"test accuracy {100 * acc:.1f} %   ({time.perf_counter() - t0:.1f} s)"
+    )
+
 
 # %%
 def smooth(values, width=20):
@@ -308,13 +339,24 @@ def smooth(values, width=20):
 
 
 fig, ax = plt.subplots(figsize=(8, 4.8))
-for (name, (losses, acc)), color, style in zip(curves.items(), ("C7", "C0", "C2", "C3", "C1"),
-                                              ("-", "-", "-", "--", "-")):
+for (name, (losses, acc)), color, style in zip(
+    curves.items(), ("C7", "C0", "C2", "C3", "C1"), ("-", "-", "-", "--", "-")
+):
     ax.plot(losses, color=color, alpha=0.12, lw=0.8)
-    ax.plot(np.arange(len(smooth(losses))) + 10, smooth(losses), color=color, lw=1.8, ls=style,
-            label=f"{name}: test acc {100 * acc:.1f} %")
-ax.set(yscale="log", xlabel="step (batch of 100)", ylabel="training loss (cross-entropy)",
-       title=f"MNIST-1D MLP, {EPOCHS} epochs: same model, data and batches; only the updates differ")
+    ax.plot(
+        np.arange(len(smooth(losses))) + 10,
+        smooth(losses),
+        color=color,
+        lw=1.8,
+        ls=style,
+        label=f"{name}: test acc {100 * acc:.1f} %",
+    )
+ax.set(
+    yscale="log",
+    xlabel="step (batch of 100)",
+    ylabel="training loss (cross-entropy)",
+    title=f"MNIST-1D MLP, {EPOCHS} epochs: same model, data and batches; only the updates differ",
+)
 ax.legend(fontsize=9)
 fig.tight_layout()
 path = os.path.join(OUT, "optimizer_mnist1d.png")
@@ -361,7 +403,7 @@ def record(make_scheduler, lr=0.1):
     for _ in range(TOTAL):
         lrs.append(opt.param_groups[0]["lr"])
         momenta.append(opt.param_groups[0]["momentum"])
-        opt.step()            # no gradients: a no-op, but the order of calls is the real one
+        opt.step()  # no gradients: a no-op, but the order of calls is the real one
         scheduler.step()
     return np.array(lrs), np.array(momenta)
 
@@ -369,7 +411,9 @@ def record(make_scheduler, lr=0.1):
 schedules = {
     "StepLR(step_size=150, gamma=0.5)": lambda opt: optim.lr_scheduler.StepLR(opt, step_size=150, gamma=0.5),
     f"CosineAnnealingLR(T_max={TOTAL})": lambda opt: optim.lr_scheduler.CosineAnnealingLR(opt, T_max=TOTAL),
-    f"OneCycleLR(max_lr=0.1, total_steps={TOTAL})": lambda opt: optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=TOTAL),
+    f"OneCycleLR(max_lr=0.1, total_steps={TOTAL})": lambda opt: optim.lr_scheduler.OneCycleLR(
+        opt, max_lr=0.1, total_steps=TOTAL
+    ),
 }
 recorded = {name: record(make) for name, make in schedules.items()}
 

@@ -55,19 +55,25 @@ from minidl.backend import kernels, native, reference
 OUT = md.viz.chapter_setup(seed=0).out
 rng = np.random.default_rng(0)
 
-C = native.cpu_module()          # the compiled module minidl._C, or None
+C = native.cpu_module()  # the compiled module minidl._C, or None
 HAVE_NATIVE = C is not None
 if HAVE_NATIVE:
-    print(f"minidl._C is built: micro-kernel {C.simd()}, OpenMP {C.openmp_enabled()}, "
-          f"{C.get_num_threads()} threads\n  {C.build_info()}")
+    print(
+        f"minidl._C is built: micro-kernel {C.simd()}, OpenMP {C.openmp_enabled()}, "
+        f"{C.get_num_threads()} threads\n  {C.build_info()}"
+    )
 else:
-    print("NOTE: minidl._C is not built, so this run can only show the NumPy reference kernels.\n"
-          f"      Why: {native.load_error('_C')}\n"
-          "      Build it with `pip install -e .` (a C++17 compiler is needed) and run this chapter again.")
+    print(
+        "NOTE: minidl._C is not built, so this run can only show the NumPy reference kernels.\n"
+        f"      Why: {native.load_error('_C')}\n"
+        "      Build it with `pip install -e .` (a C++17 compiler is needed) and run this chapter again."
+    )
 print("the kernels `@` uses right now:", kernels.active_kernels())
 if hasattr(os, "getloadavg"):
-    print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} "
-          "(other programs running on the cores make every timing below noisier)")
+    print(
+        f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} "
+        "(other programs running on the cores make every timing below noisier)"
+    )
 
 # %% [markdown]
 # Every timing until section 7 runs on **one thread**, for our kernels (`md.set_num_threads(1)`)
@@ -93,6 +99,7 @@ blas_limit = threadpool_limits(limits=1) if threadpool_limits else None
 # an M×K by a K×N matrix is M·N·K multiply-adds, 2·M·N·K floating-point operations. `show` prints
 # a few numbered lines of a source file of this repository, starting at the first line that
 # contains a given text, so the excerpts below are always the current code.
+
 
 # %%
 def best_time(fn, min_calls=3, max_calls=200, budget=0.15):
@@ -138,10 +145,12 @@ def show(path, start, lines):
     for number in range(first, min(first + lines, len(text))):
         print(f"{number + 1:5d} | {text[number]}")
 
+
 # %% [markdown]
 # ## 1. The triple loop
 #
 # C = A·B means C[i, j] = Σₚ A[i, p]·B[p, j]. Written literally in Python, on lists of floats:
+
 
 # %%
 def matmul_loops(A, B):
@@ -164,7 +173,9 @@ for n in (16, 32, 64):
     seconds = best_time(lambda: matmul_loops(A_list, B_list), min_calls=1, budget=0.05)
     loop_speed[n] = gflops(n, n, n, seconds)
     error = np.abs(np.array(matmul_loops(A_list, B_list)) - A.astype(np.float64) @ B).max()
-    print(f"n = {n:3d}: {seconds * 1e3:7.2f} ms   {loop_speed[n]:.4f} GFLOP/s   (max error vs NumPy {error:.1e})")
+    print(
+        f"n = {n:3d}: {seconds * 1e3:7.2f} ms   {loop_speed[n]:.4f} GFLOP/s   (max error vs NumPy {error:.1e})"
+    )
 
 # %% [markdown]
 # A few hundredths of a GFLOP/s: each multiply-add is a trip through the interpreter (look up
@@ -216,30 +227,30 @@ print(inspect.getsource(reference.matmul))
 # multiples of the block sizes):
 
 # %%
-MR, NR, KC, MC, NC = 4, 8, 16, 8, 16   # the C++ kernel uses 12, 32, 256, 240, 2048 (float32, AVX-512)
+MR, NR, KC, MC, NC = 4, 8, 16, 8, 16  # the C++ kernel uses 12, 32, 256, 240, 2048 (float32, AVX-512)
 
 
 def pack_a(A, i0, mc, p0, kc):
     """Rows i0..i0+mc, columns p0..p0+kc of A as MR-tall panels: shape (panels, kc, MR), zero-padded."""
     rows = -(-mc // MR) * MR
     block = np.zeros((rows, kc), A.dtype)
-    block[:mc] = A[i0:i0 + mc, p0:p0 + kc]
-    return block.reshape(rows // MR, MR, kc).transpose(0, 2, 1).copy()   # step p: MR adjacent values
+    block[:mc] = A[i0 : i0 + mc, p0 : p0 + kc]
+    return block.reshape(rows // MR, MR, kc).transpose(0, 2, 1).copy()  # step p: MR adjacent values
 
 
 def pack_b(B, p0, kc, j0, nc):
     """Rows p0..p0+kc, columns j0..j0+nc of B as NR-wide panels: shape (panels, kc, NR), zero-padded."""
     cols = -(-nc // NR) * NR
     block = np.zeros((kc, cols), B.dtype)
-    block[:, :nc] = B[p0:p0 + kc, j0:j0 + nc]
-    return block.reshape(kc, cols // NR, NR).transpose(1, 0, 2).copy()   # step p: NR adjacent values
+    block[:, :nc] = B[p0 : p0 + kc, j0 : j0 + nc]
+    return block.reshape(kc, cols // NR, NR).transpose(1, 0, 2).copy()  # step p: NR adjacent values
 
 
 def micro_kernel(a_panel, b_panel):
     """One MR x NR tile: kc rank-1 updates. In C++ `tile` is 24 registers and never touches memory."""
     tile = np.zeros((MR, NR), a_panel.dtype)
     for p in range(len(a_panel)):
-        tile += np.outer(a_panel[p], b_panel[p])   # MR*NR multiply-adds from MR + NR loaded values
+        tile += np.outer(a_panel[p], b_panel[p])  # MR*NR multiply-adds from MR + NR loaded values
     return tile
 
 
@@ -247,20 +258,20 @@ def blocked_matmul(A, B):
     M, K = A.shape
     N = B.shape[1]
     C = np.zeros((M, N), A.dtype)
-    for jc in range(0, N, NC):                                    # a KC x NC block of B: L3
+    for jc in range(0, N, NC):  # a KC x NC block of B: L3
         nc = min(NC, N - jc)
         for pc in range(0, K, KC):
             kc = min(KC, K - pc)
             b_panels = pack_b(B, pc, kc, jc, nc)
-            for ic in range(0, M, MC):                            # an MC x KC block of A: L2
+            for ic in range(0, M, MC):  # an MC x KC block of A: L2
                 mc = min(MC, M - ic)
                 a_panels = pack_a(A, ic, mc, pc, kc)
-                for jr, b_panel in enumerate(b_panels):           # one KC x NR panel of B: L1
-                    for ir, a_panel in enumerate(a_panels):       # panels of A stream past it
-                        tile = micro_kernel(a_panel, b_panel)     # the tile of C: registers
+                for jr, b_panel in enumerate(b_panels):  # one KC x NR panel of B: L1
+                    for ir, a_panel in enumerate(a_panels):  # panels of A stream past it
+                        tile = micro_kernel(a_panel, b_panel)  # the tile of C: registers
                         r0, c0 = ic + ir * MR, jc + jr * NR
                         rows, cols = min(MR, M - r0), min(NR, N - c0)
-                        C[r0:r0 + rows, c0:c0 + cols] += tile[:rows, :cols]   # later K blocks add
+                        C[r0 : r0 + rows, c0 : c0 + cols] += tile[:rows, :cols]  # later K blocks add
     return C
 
 
@@ -323,11 +334,17 @@ show("csrc/bindings_cpu.cpp", "py::gil_scoped_release release;", 4)
 a = rng.standard_normal((1, 3, 4)).astype(np.float32)
 b = rng.standard_normal((1, 4, 2)).astype(np.float32)
 if HAVE_NATIVE:
-    print("_C.matmul(a, b):", C.matmul(a, b, False, False).shape, "== a @ b:",
-          np.allclose(C.matmul(a, b, False, False), a @ b, atol=1e-5))
-    for label, args in (("float32 @ float64", (a, b.astype(np.float64))),
-                        ("a non-contiguous view", (a[:, :, ::2], b[:, :2])),
-                        ("inner sizes 4 and 3", (a, b[:, :3]))):
+    print(
+        "_C.matmul(a, b):",
+        C.matmul(a, b, False, False).shape,
+        "== a @ b:",
+        np.allclose(C.matmul(a, b, False, False), a @ b, atol=1e-5),
+    )
+    for label, args in (
+        ("float32 @ float64", (a, b.astype(np.float64))),
+        ("a non-contiguous view", (a[:, :, ::2], b[:, :2])),
+        ("inner sizes 4 and 3", (a, b[:, :3])),
+    ):
         try:
             C.matmul(*args, False, False)
         except (TypeError, ValueError) as err:
@@ -346,10 +363,12 @@ else:
 # %%
 print(inspect.getsource(kernels._implementation))
 x = rng.standard_normal((1, 5, 3)).astype(np.float32)
-view = x.transpose(0, 2, 1)                        # (1, 3, 5), not C-contiguous
+view = x.transpose(0, 2, 1)  # (1, 3, 5), not C-contiguous
 array, flag = kernels._matmul_operand(view, False)
-print(f"a transposed view: contiguous {view.flags.c_contiguous}; the gate passes an array of shape "
-      f"{array.shape} that shares memory with the original: {np.shares_memory(array, x)}, trans flag {flag}")
+print(
+    f"a transposed view: contiguous {view.flags.c_contiguous}; the gate passes an array of shape "
+    f"{array.shape} that shares memory with the original: {np.shares_memory(array, x)}, trans flag {flag}"
+)
 try:
     kernels.matmul(a, b[:, :3])
 except ValueError as err:
@@ -373,8 +392,10 @@ w = md.randn(n, n)
 with md.use_kernels("reference"):
     t_ref = best_time(lambda: x @ w)
 t_auto = best_time(lambda: x @ w)
-print(f"{n}x{n} @ {n}x{n}:  reference {t_ref * 1e3:6.2f} ms ({gflops(n, n, n, t_ref):5.1f} GFLOP/s)   "
-      f"{kernels.active_kernels()} {t_auto * 1e3:6.2f} ms ({gflops(n, n, n, t_auto):5.1f} GFLOP/s)")
+print(
+    f"{n}x{n} @ {n}x{n}:  reference {t_ref * 1e3:6.2f} ms ({gflops(n, n, n, t_ref):5.1f} GFLOP/s)   "
+    f"{kernels.active_kernels()} {t_auto * 1e3:6.2f} ms ({gflops(n, n, n, t_auto):5.1f} GFLOP/s)"
+)
 
 if not HAVE_NATIVE:
     print("(without minidl._C, 'auto' means the reference kernels too: both timings are of the same code)")
@@ -383,8 +404,10 @@ for size in (512, 100):
     with md.use_kernels("reference"):
         ys_ref = (xs @ ws).numpy()
     ys = (xs @ ws).numpy()
-    print(f"n = {size}: largest |{kernels.active_kernels()} - reference| = {np.abs(ys - ys_ref).max():.2e}"
-          f"   (largest |value| {np.abs(ys_ref).max():.1f})")
+    print(
+        f"n = {size}: largest |{kernels.active_kernels()} - reference| = {np.abs(ys - ys_ref).max():.2e}"
+        f"   (largest |value| {np.abs(ys_ref).max():.1f})"
+    )
 
 # %% [markdown]
 # ## 6. GFLOP/s against size
@@ -404,8 +427,10 @@ for size in (512, 100):
 
 # %%
 SIZES = [16, 32, 64, 128, 256, 512, 768, 1024]
-operands = {n: (rng.standard_normal((1, n, n)).astype(np.float32),
-                rng.standard_normal((1, n, n)).astype(np.float32)) for n in SIZES}
+operands = {
+    n: (rng.standard_normal((1, n, n)).astype(np.float32), rng.standard_normal((1, n, n)).astype(np.float32))
+    for n in SIZES
+}
 
 
 def run_native(a, b):
@@ -429,7 +454,9 @@ for n in SIZES:
     for name, fn in implementations.items():
         speed[name][n] = gflops(n, n, n, best_time(lambda: fn(a, b)))
 
-print(f"{'n':>6s} " + "".join(f"{name:>14s}" for name in implementations) + "   (GFLOP/s, float32, one thread)")
+print(
+    f"{'n':>6s} " + "".join(f"{name:>14s}" for name in implementations) + "   (GFLOP/s, float32, one thread)"
+)
 for n in SIZES:
     print(f"{n:6d} " + "".join(f"{speed[name][n]:14.1f}" for name in implementations))
 
@@ -440,8 +467,13 @@ for name in implementations:
     color, marker = styles[name]
     ax.plot(SIZES, [speed[name][n] for n in SIZES], marker, color=color, label=f"{name}, 1 thread")
 ax.plot(list(loop_speed), list(loop_speed.values()), "x:", color="C3", label="Python triple loop")
-ax.set(xscale="log", yscale="log", xlabel="n  (n×n @ n×n, float32)", ylabel="GFLOP/s  (2n³ / best time)",
-       title="matrix product speed on one core" + ("" if HAVE_NATIVE else " (minidl._C not built)"))
+ax.set(
+    xscale="log",
+    yscale="log",
+    xlabel="n  (n×n @ n×n, float32)",
+    ylabel="GFLOP/s  (2n³ / best time)",
+    title="matrix product speed on one core" + ("" if HAVE_NATIVE else " (minidl._C not built)"),
+)
 ax.set_xticks(SIZES)
 ax.set_xticklabels([str(n) for n in SIZES])
 ax.minorticks_off()
@@ -472,12 +504,14 @@ print("wrote", path)
 
 # %%
 if blas_limit is not None:
-    blas_limit.restore_original_limits()   # OpenBLAS back to its own thread count
+    blas_limit.restore_original_limits()  # OpenBLAS back to its own thread count
 if HAVE_NATIVE:
     rows = []
     for n in (48, 64, 256, 512, 1024):
-        a, b = operands.get(n) or (rng.standard_normal((1, n, n)).astype(np.float32),
-                                   rng.standard_normal((1, n, n)).astype(np.float32))
+        a, b = operands.get(n) or (
+            rng.standard_normal((1, n, n)).astype(np.float32),
+            rng.standard_normal((1, n, n)).astype(np.float32),
+        )
         times = {}
         for threads in (1, 2):
             md.set_num_threads(threads)
@@ -486,7 +520,7 @@ if HAVE_NATIVE:
     md.set_num_threads(DEFAULT_THREADS)
     print(f"{'n':>6s} {'threads used':>13s} {'1 thread':>12s} {'2 threads':>12s} {'speed-up':>9s}")
     for n, t1, t2 in rows:
-        used = min(2, max(1, n ** 3 // 2 ** 16))   # threads_for(), with kMinWorkPerThread = 2^16
+        used = min(2, max(1, n**3 // 2**16))  # threads_for(), with kMinWorkPerThread = 2^16
         print(f"{n:6d} {used:13d} {t1 * 1e3:9.3f} ms {t2 * 1e3:9.3f} ms {t1 / t2:8.2f}x")
     if hasattr(os, "getloadavg"):
         print(f"(load average now {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores)")

@@ -89,10 +89,13 @@ def conv1d_by_hand(x, w, stride=1, padding=0):
 for stride, padding in [(1, 0), (1, 1), (2, 1)]:
     mine = conv1d_by_hand(signal, edge, stride, padding)
     # minidl's conv1d takes batches of multi-channel signals: x (N, C_in, L), w (C_out, C_in, k)
-    theirs = F.conv1d(md.tensor(signal).reshape(1, 1, -1), md.tensor(edge).reshape(1, 1, -1),
-                      stride=stride, padding=padding)
-    print(f"stride {stride} padding {padding}: {mine.astype(int)}  matches conv1d: "
-          f"{np.allclose(mine, theirs.numpy().ravel())}")
+    theirs = F.conv1d(
+        md.tensor(signal).reshape(1, 1, -1), md.tensor(edge).reshape(1, 1, -1), stride=stride, padding=padding
+    )
+    print(
+        f"stride {stride} padding {padding}: {mine.astype(int)}  matches conv1d: "
+        f"{np.allclose(mine, theirs.numpy().ravel())}"
+    )
 
 # %% [markdown]
 # `conv1d` has no code of its own: it adds a height-1 axis and calls `conv2d`
@@ -110,6 +113,7 @@ for stride, padding in [(1, 0), (1, 1), (2, 1)]:
 #
 # Here it is on a 5 x 5 image holding the numbers 0..24, so you can read each window in its column:
 
+
 # %%
 def im2col(x, kh, kw, stride=1, padding=0):
     """x (C, H, W) -> cols (C*kh*kw, OH*OW), and (OH, OW). One column per window."""
@@ -120,7 +124,7 @@ def im2col(x, kh, kw, stride=1, padding=0):
     cols = np.empty((C * kh * kw, OH * OW), dtype=x.dtype)
     for r in range(OH):
         for s in range(OW):
-            window = xp[:, r * stride:r * stride + kh, s * stride:s * stride + kw]
+            window = xp[:, r * stride : r * stride + kh, s * stride : s * stride + kw]
             cols[:, r * OW + s] = window.reshape(-1)
     return cols, (OH, OW)
 
@@ -151,7 +155,9 @@ with md.use_kernels("reference"):
 y_default = F.conv2d(xt, Wt, stride=2, padding=1).numpy()[0]
 print("output shape", y_mine.shape)
 print(f"im2col vs reference kernels: max |diff| = {np.abs(y_mine - y_ref).max():.2e}")
-print(f"im2col vs {md.backend.active_kernels()} kernels:    max |diff| = {np.abs(y_mine - y_default).max():.2e}")
+print(
+    f"im2col vs {md.backend.active_kernels()} kernels:    max |diff| = {np.abs(y_mine - y_default).max():.2e}"
+)
 
 # %% [markdown]
 # ## 3. The backward kernels
@@ -172,11 +178,11 @@ print(f"im2col vs {md.backend.active_kernels()} kernels:    max |diff| = {np.abs
 # `conv2d_backward_weight`; in C++ they are im2col/col2im around a product with `W^T` or `cols^T`).
 
 # %%
-x = md.tensor(rng.standard_normal((1, 3, 6, 6)), requires_grad=True)     # float64
+x = md.tensor(rng.standard_normal((1, 3, 6, 6)), requires_grad=True)  # float64
 W = md.tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
-y = F.conv2d(x, W)                                                       # (1, 4, 4, 4)
+y = F.conv2d(x, W)  # (1, 4, 4, 4)
 g = md.tensor(rng.standard_normal(y.shape))
-(y * g).sum().backward()                                                 # so dL/dy = g
+(y * g).sum().backward()  # so dL/dy = g
 
 with md.no_grad():
     # grad-weight: the 3 input channels as a batch of 1-channel images, the 4 gradient planes as
@@ -185,8 +191,12 @@ with md.no_grad():
     # grad-input: g padded by 2, filters flipped in space, channels swapped: (3, 4, 3, 3)
     W_flipped = md.tensor(W.detach().numpy()[:, :, ::-1, ::-1].transpose(1, 0, 2, 3).copy())
     gx = F.conv2d(g, W_flipped, padding=2)
-print(f"grad-weight as a correlation of x with g:  max |diff| = {np.abs(gW.numpy() - W.grad.numpy()).max():.1e}")
-print(f"grad-input as a transposed convolution:    max |diff| = {np.abs(gx.numpy() - x.grad.numpy()).max():.1e}")
+print(
+    f"grad-weight as a correlation of x with g:  max |diff| = {np.abs(gW.numpy() - W.grad.numpy()).max():.1e}"
+)
+print(
+    f"grad-input as a transposed convolution:    max |diff| = {np.abs(gx.numpy() - x.grad.numpy()).max():.1e}"
+)
 
 # %% [markdown]
 # With stride and padding the formulas get more indices but stay convolutions (a stride-2
@@ -196,7 +206,7 @@ print(f"grad-input as a transposed convolution:    max |diff| = {np.abs(gx.numpy
 
 # %%
 x = md.randn(2, 4, 7, 6, dtype=md.float64, requires_grad=True)
-W = md.randn(6, 2, 3, 2, dtype=md.float64, requires_grad=True)           # groups=2: 4 = 2 x 2 channels
+W = md.randn(6, 2, 3, 2, dtype=md.float64, requires_grad=True)  # groups=2: 4 = 2 x 2 channels
 b = md.randn(6, dtype=md.float64, requires_grad=True)
 conv = lambda x, W, b: F.conv2d(x, W, b, stride=(2, 1), padding=1, dilation=(1, 2), groups=2)
 for setting in ("reference", md.backend.active_kernels()):
@@ -213,15 +223,16 @@ for setting in ("reference", md.backend.active_kernels()):
 # spreads it evenly, `1 / (kh * kw)` to each input of the window.
 
 # %%
-x = md.tensor([[1., 5., 2., 0.],
-               [3., 4., 8., 1.],
-               [0., 2., 1., 1.],
-               [6., 1., 3., 9.]]).reshape(1, 1, 4, 4)
+x = md.tensor(
+    [[1.0, 5.0, 2.0, 0.0], [3.0, 4.0, 8.0, 1.0], [0.0, 2.0, 1.0, 1.0], [6.0, 1.0, 3.0, 9.0]]
+).reshape(1, 1, 4, 4)
 for name, pool in [("max_pool2d", F.max_pool2d), ("avg_pool2d", F.avg_pool2d)]:
-    leaf = x.detach().requires_grad_()   # a fresh leaf for each pooling
-    y = pool(leaf, 2)                  # 2 x 2 windows, stride 2 (the default stride is the kernel)
+    leaf = x.detach().requires_grad_()  # a fresh leaf for each pooling
+    y = pool(leaf, 2)  # 2 x 2 windows, stride 2 (the default stride is the kernel)
     y.sum().backward()
-    print(f"{name}(x, 2) =\n{y.detach().numpy()[0, 0]}\ngradient of its sum w.r.t. x =\n{leaf.grad.numpy()[0, 0]}\n")
+    print(
+        f"{name}(x, 2) =\n{y.detach().numpy()[0, 0]}\ngradient of its sum w.r.t. x =\n{leaf.grad.numpy()[0, 0]}\n"
+    )
 
 # %% [markdown]
 # ## 5. Convolutional networks
@@ -244,10 +255,22 @@ for name, build in [("MNIST-1D MLP", mnist1d_mlp), ("MNIST-1D CNN", mnist1d_cnn)
     model = build()
     n_weights = sum(p.numel() for p in model.parameters())
     start = time.perf_counter()
-    history = fit(model, md.optim.Adam(model.parameters(), lr=1e-2), train1d, test1d,
-                  epochs=EPOCHS_1D, batch_size=100, log=None, progress=False)
-    results[name] = (n_weights, accuracy(model, train1d), history[-1]["test_accuracy"],
-                     time.perf_counter() - start)
+    history = fit(
+        model,
+        md.optim.Adam(model.parameters(), lr=1e-2),
+        train1d,
+        test1d,
+        epochs=EPOCHS_1D,
+        batch_size=100,
+        log=None,
+        progress=False,
+    )
+    results[name] = (
+        n_weights,
+        accuracy(model, train1d),
+        history[-1]["test_accuracy"],
+        time.perf_counter() - start,
+    )
 cnn1d = model
 print(cnn1d)
 
@@ -262,10 +285,22 @@ train_digits, test_digits = md.data.Digits(train=True), md.data.Digits(train=Fal
 md.manual_seed(0)
 cnn2d = digits_cnn()
 start = time.perf_counter()
-history = fit(cnn2d, md.optim.Adam(cnn2d.parameters(), lr=1e-2), train_digits, test_digits,
-              epochs=8, batch_size=64, log=None, progress=False)
-results["digits CNN"] = (sum(p.numel() for p in cnn2d.parameters()), accuracy(cnn2d, train_digits),
-                         history[-1]["test_accuracy"], time.perf_counter() - start)
+history = fit(
+    cnn2d,
+    md.optim.Adam(cnn2d.parameters(), lr=1e-2),
+    train_digits,
+    test_digits,
+    epochs=8,
+    batch_size=64,
+    log=None,
+    progress=False,
+)
+results["digits CNN"] = (
+    sum(p.numel() for p in cnn2d.parameters()),
+    accuracy(cnn2d, train_digits),
+    history[-1]["test_accuracy"],
+    time.perf_counter() - start,
+)
 
 print(f"{'model':14s} {'weights':>8s} {'train acc':>10s} {'test acc':>9s} {'time':>7s}")
 for name, (n, train_acc, test_acc, seconds) in results.items():
@@ -285,9 +320,9 @@ for name, (n, train_acc, test_acc, seconds) in results.items():
 signal, label = test1d[0]
 with md.no_grad():
     cnn1d.eval()
-    feature_maps = cnn1d[1](cnn1d[0](signal.reshape(1, 1, 40))).numpy()[0]   # Conv1d then ReLU: (25, 19)
-filters1d = cnn1d[0].weight.detach().numpy()[:, 0, :]                          # (25, 5)
-filters2d = cnn2d[0].weight.detach().numpy()[:, 0]                              # (16, 3, 3)
+    feature_maps = cnn1d[1](cnn1d[0](signal.reshape(1, 1, 40))).numpy()[0]  # Conv1d then ReLU: (25, 19)
+filters1d = cnn1d[0].weight.detach().numpy()[:, 0, :]  # (25, 5)
+filters2d = cnn2d[0].weight.detach().numpy()[:, 0]  # (16, 3, 3)
 
 fig = plt.figure(figsize=(13, 8), layout="constrained")
 left, right = fig.subfigures(1, 2, width_ratios=[1.4, 1])
@@ -327,9 +362,11 @@ CIFAR = os.environ.get("MINIDL_CIFAR10", os.path.join("data", "cifar-10-batches-
 CIFAR_STEPS = 300
 # (CIFAR10 also accepts the folder that contains cifar-10-batches-py)
 if not any(os.path.isfile(os.path.join(CIFAR, sub, "data_batch_1")) for sub in ("", "cifar-10-batches-py")):
-    print(f"CIFAR-10 skipped: no files at {os.path.abspath(CIFAR)}. To run this part, unpack "
-          f"cifar-10-python.tar.gz so that data_batch_1..5 and test_batch lie in that folder, "
-          f"or set MINIDL_CIFAR10 to the folder that holds them.")
+    print(
+        f"CIFAR-10 skipped: no files at {os.path.abspath(CIFAR)}. To run this part, unpack "
+        f"cifar-10-python.tar.gz so that data_batch_1..5 and test_batch lie in that folder, "
+        f"or set MINIDL_CIFAR10 to the folder that holds them."
+    )
 else:
     T = md.data.transforms
     augment = T.Compose([T.RandomCrop(32, padding=4), T.RandomHorizontalFlip()])
@@ -337,10 +374,18 @@ else:
     cifar_test = md.data.Subset(md.data.CIFAR10(CIFAR, train=False), range(2000))
     md.manual_seed(0)
     cifar_cnn = nn.Sequential(
-        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),    # 32 -> 16
-        nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 16 -> 8
-        nn.Conv2d(64, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 8 -> 4
-        nn.Flatten(), nn.Linear(64 * 4 * 4, 10))
+        nn.Conv2d(3, 32, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 32 -> 16
+        nn.Conv2d(32, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 16 -> 8
+        nn.Conv2d(64, 64, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 8 -> 4
+        nn.Flatten(),
+        nn.Linear(64 * 4 * 4, 10),
+    )
     optimizer = md.optim.Adam(cifar_cnn.parameters(), lr=2e-3)
     loader = md.data.DataLoader(cifar_train, batch_size=64, shuffle=True, seed=0)
     start, step = time.perf_counter(), 0
@@ -356,8 +401,10 @@ else:
                 print(f"step {step}: loss {loss.item():.3f} ({time.perf_counter() - start:.0f} s)")
             if step == CIFAR_STEPS:
                 break
-    print(f"CIFAR-10: {CIFAR_STEPS} steps of 64 images in {time.perf_counter() - start:.0f} s, "
-          f"test accuracy on 2000 test images {100 * accuracy(cifar_cnn, cifar_test):.1f}%")
+    print(
+        f"CIFAR-10: {CIFAR_STEPS} steps of 64 images in {time.perf_counter() - start:.0f} s, "
+        f"test accuracy on 2000 test images {100 * accuracy(cifar_cnn, cifar_test):.1f}%"
+    )
 
 # %% [markdown]
 # ## Exercises

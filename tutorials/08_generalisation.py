@@ -66,7 +66,7 @@ rng = np.random.default_rng(0)
 # %%
 N_TRAIN, EPOCHS, BATCH, LR = 1000, 50, 50, 3e-3
 subset = rng.permutation(4000)[:N_TRAIN]
-train_plain = Subset(MNIST1D(root=DATA, train=True), subset)     # for measuring: never augmented
+train_plain = Subset(MNIST1D(root=DATA, train=True), subset)  # for measuring: never augmented
 test_set = MNIST1D(root=DATA, train=False)
 
 
@@ -88,7 +88,7 @@ def evaluate(model, dataset):
     """(accuracy, mean cross-entropy) of ``model`` on ``dataset``, in eval mode, without a graph."""
     model.eval()
     with md.no_grad():
-        x, y = dataset.__getitems__(np.arange(len(dataset)))     # the whole set as one batch
+        x, y = dataset.__getitems__(np.arange(len(dataset)))  # the whole set as one batch
         logits = model(x)
         loss = F.cross_entropy(logits, y).item()
         acc = (logits.argmax(dim=1) == y).float().mean().item()
@@ -100,7 +100,7 @@ def train(model, optimizer, train_set, epochs=EPOCHS):
     loader = DataLoader(train_set, batch_size=BATCH, shuffle=True, seed=0)
     history = {"train_acc": [], "test_acc": [], "train_loss": [], "test_loss": []}
     for _ in range(epochs):
-        model.train()                                   # dropout on, batch norm uses batch statistics
+        model.train()  # dropout on, batch norm uses batch statistics
         for x, y in loader:
             loss = F.cross_entropy(model(x), y)
             optimizer.zero_grad()
@@ -119,9 +119,12 @@ runs = {}  # name -> history
 def run(name, model, optimizer, train_set=train_plain):
     start = time.perf_counter()
     runs[name] = history = train(model, optimizer, train_set)
-    print(f"{name:24s} train acc {100 * history['train_acc'][-1]:5.1f}%  test acc "
-          f"{100 * history['test_acc'][-1]:5.1f}%  test loss {history['test_loss'][-1]:.2f}  "
-          f"({time.perf_counter() - start:.1f} s)")
+    print(
+        f"{name:24s} train acc {100 * history['train_acc'][-1]:5.1f}%  test acc "
+        f"{100 * history['test_acc'][-1]:5.1f}%  test loss {history['test_loss'][-1]:.2f}  "
+        f"({time.perf_counter() - start:.1f} s)"
+    )
+
 
 # %% [markdown]
 # ## 1. Overfitting
@@ -137,8 +140,10 @@ model = make_mlp()
 run("baseline", model, md.optim.Adam(model.parameters(), lr=LR))
 base = runs["baseline"]
 best = int(np.argmin(base["test_loss"]))
-print(f"test loss was lowest after epoch {best + 1} ({base['test_loss'][best]:.2f}); "
-      f"at the end it is {base['test_loss'][-1]:.2f}")
+print(
+    f"test loss was lowest after epoch {best + 1} ({base['test_loss'][best]:.2f}); "
+    f"at the end it is {base['test_loss'][-1]:.2f}"
+)
 
 # %% [markdown]
 # ## 2. L2 regularisation and weight decay
@@ -168,7 +173,9 @@ opt_b = md.optim.SGD(b.parameters(), lr=0.1, weight_decay=lam)
 opt_b.zero_grad()
 F.cross_entropy(b(x), y).backward()
 opt_b.step()
-diff = max(np.abs(p.detach().numpy() - q.detach().numpy()).max() for p, q in zip(a.parameters(), b.parameters()))
+diff = max(
+    np.abs(p.detach().numpy() - q.detach().numpy()).max() for p, q in zip(a.parameters(), b.parameters())
+)
 print(f"penalty in the loss vs SGD(weight_decay={lam}): max |difference| of the new weights = {diff:.1e}")
 
 # %% [markdown]
@@ -232,6 +239,7 @@ run("batch norm", model, md.optim.Adam(model.parameters(), lr=LR))
 # `RandomCrop` does (`minidl/data/transforms.py`); randomness comes from minidl's generator so that
 # `md.manual_seed` makes it repeatable.
 
+
 # %%
 class RandomShift:
     """Shift a signal (..., L) by a random whole number of steps in [-max_shift, max_shift], filling with zeros."""
@@ -239,17 +247,17 @@ class RandomShift:
     def __init__(self, max_shift):
         self.max_shift = max_shift
 
-    def apply_batch(self, x):                                   # x: (N, C, L)
+    def apply_batch(self, x):  # x: (N, C, L)
         signals = x.numpy()
         n, _, length = signals.shape
         m = self.max_shift
         shifts = md.random.generator().integers(-m, m + 1, size=n)
         padded = np.pad(signals, ((0, 0), (0, 0), (m, m)))
         # sample i reads padded[i, :, m - shift_i : m - shift_i + L]: its signal moved right by shift_i
-        positions = (m - shifts)[:, None] + np.arange(length)     # (N, L)
+        positions = (m - shifts)[:, None] + np.arange(length)  # (N, L)
         return md.tensor(np.take_along_axis(padded, positions[:, None, :], axis=2))
 
-    def __call__(self, x):                                      # one sample (C, L)
+    def __call__(self, x):  # one sample (C, L)
         return self.apply_batch(x.unsqueeze(0))[0]
 
 
@@ -257,7 +265,7 @@ shift = RandomShift(8)
 train_shifted = Subset(MNIST1D(root=DATA, train=True, transform=shift), subset)
 example = train_plain[0][0]
 md.manual_seed(2)
-shifted_examples = [train_shifted[0][0] for _ in range(4)]    # the same sample drawn four times
+shifted_examples = [train_shifted[0][0] for _ in range(4)]  # the same sample drawn four times
 
 md.manual_seed(0)
 model = make_mlp()
@@ -272,8 +280,12 @@ run("shift augmentation", model, md.optim.Adam(model.parameters(), lr=LR), train
 # %%
 md.manual_seed(0)
 model = make_mlp(dropout=0.5)
-run("shift + dropout + decay", model, md.optim.AdamW(model.parameters(), lr=LR, weight_decay=1.0),
-    train_set=train_shifted)
+run(
+    "shift + dropout + decay",
+    model,
+    md.optim.AdamW(model.parameters(), lr=LR, weight_decay=1.0),
+    train_set=train_shifted,
+)
 
 # %% [markdown]
 # The gap is almost gone — but because the training accuracy fell to the test accuracy, not
@@ -294,8 +306,10 @@ run("shift + dropout + decay", model, md.optim.AdamW(model.parameters(), lr=LR, 
 print(f"{'':24s} {'train acc':>9s} {'test acc':>9s} {'gap':>6s} {'best test':>9s}")
 for name, h in runs.items():
     train_acc, test_acc = 100 * h["train_acc"][-1], 100 * h["test_acc"][-1]
-    print(f"{name:24s} {train_acc:8.1f}% {test_acc:8.1f}% {train_acc - test_acc:5.1f}  "
-          f"{100 * max(h['test_acc']):8.1f}%")
+    print(
+        f"{name:24s} {train_acc:8.1f}% {test_acc:8.1f}% {train_acc - test_acc:5.1f}  "
+        f"{100 * max(h['test_acc']):8.1f}%"
+    )
 
 epochs = np.arange(1, EPOCHS + 1)
 fig, axes = plt.subplots(2, 3, figsize=(13, 7), sharex=True, sharey=True, layout="constrained")
@@ -325,7 +339,7 @@ ax_loss.set_title("test loss: overfitting shows as a rise")
 ax_loss.legend(fontsize=8)
 ax_shift.plot(example.numpy().ravel(), "k", linewidth=2)
 for i, s in enumerate(shifted_examples, start=1):
-    ax_shift.plot(s.numpy().ravel() - 5 * i)                     # drawn one below the other
+    ax_shift.plot(s.numpy().ravel() - 5 * i)  # drawn one below the other
 ax_shift.set_yticks([-5 * i for i in range(5)], ["original"] + [f"draw {i}" for i in range(1, 5)])
 ax_shift.set_title("one training signal as RandomShift(8) hands it out, four times")
 ax_shift.set_xlabel("position")

@@ -77,8 +77,10 @@ if GPU:
     print("CUDA devices:        ", md.cuda.device_count())
 else:
     print("why not:             ", md.cuda.unavailable_reason())
-    print("-> this chapter runs on the CPU only: the GPU cells print what they would show, and the "
-          "timings below are CPU timings. Run it on a machine with a GPU and CuPy to see both.")
+    print(
+        "-> this chapter runs on the CPU only: the GPU cells print what they would show, and the "
+        "timings below are CPU timings. Run it on a machine with a GPU and CuPy to see both."
+    )
 if md.get_default_device().type == "cuda" and not GPU:
     # MINIDL_DEVICE=cuda was set on a machine that cannot honour it: say so and carry on on the CPU.
     print("MINIDL_DEVICE asks for cuda, which is not usable here; using the CPU")
@@ -110,9 +112,11 @@ if GPU:
     xg = x.to("cuda")
     print("x.to('cuda') ->", xg.device, "| back:", xg.to("cpu").device)
 else:
-    for what, attempt in [("x.to('cuda')", lambda: x.to("cuda")),
-                          ("md.set_default_device('cuda')", lambda: md.set_default_device("cuda")),
-                          ("nn.Linear(4, 2).to('cuda')", lambda: nn.Linear(4, 2).to("cuda"))]:
+    for what, attempt in [
+        ("x.to('cuda')", lambda: x.to("cuda")),
+        ("md.set_default_device('cuda')", lambda: md.set_default_device("cuda")),
+        ("nn.Linear(4, 2).to('cuda')", lambda: nn.Linear(4, 2).to("cuda")),
+    ]:
         try:
             attempt()
         except RuntimeError as err:
@@ -136,13 +140,15 @@ optimizer = md.optim.Adam(model.parameters(), lr=1e-2)
 start = time.perf_counter()
 for epoch in range(2):
     for x, y in md.data.DataLoader(train_set, batch_size=100, shuffle=True, seed=epoch):
-        x, y = x.to(DEVICE), y.to(DEVICE)          # the only device-specific line
+        x, y = x.to(DEVICE), y.to(DEVICE)  # the only device-specific line
         loss = F.cross_entropy(model(x), y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-print(f"2 epochs on {DEVICE}: last loss {loss.item():.3f}, parameters on {next(model.parameters()).device}, "
-      f"{time.perf_counter() - start:.1f} s")
+print(
+    f"2 epochs on {DEVICE}: last loss {loss.item():.3f}, parameters on {next(model.parameters()).device}, "
+    f"{time.perf_counter() - start:.1f} s"
+)
 
 # %% [markdown]
 # ## 3. One op, one device
@@ -162,9 +168,11 @@ if GPU:
         print("RuntimeError:", err)
     print("fixed:", (a_cpu.to("cuda") + b_gpu).device)
 else:
-    print("(no GPU here, so no CUDA tensor to mix with; on a GPU machine `md.ones(2, 3) + "
-          "md.ones(2, 3, device='cuda')` raises a RuntimeError that names the op, both devices and "
-          "both shapes, and says to move one tensor with .to())")
+    print(
+        "(no GPU here, so no CUDA tensor to mix with; on a GPU machine `md.ones(2, 3) + "
+        "md.ones(2, 3, device='cuda')` raises a RuntimeError that names the op, both devices and "
+        "both shapes, and says to move one tensor with .to())"
+    )
 
 # %% [markdown]
 # ## 4. When does the GPU win?
@@ -179,6 +187,7 @@ else:
 # GPU ops are *asynchronous*: the call returns when the work is queued, not when it is done. A
 # timer must therefore wait for the GPU (`md.cuda.synchronize()`) before it reads the clock.
 
+
 # %%
 def seconds_per_call(fn, device, rounds=7, round_seconds=0.004):
     """The time of one call of fn(): the fastest of ``rounds`` rounds, each the mean over enough
@@ -186,10 +195,10 @@ def seconds_per_call(fn, device, rounds=7, round_seconds=0.004):
     whatever else the machine was doing.)"""
     sync = md.cuda.synchronize if device == "cuda" else (lambda: None)
     fn()
-    sync()                               # warm-up: CuPy compiles its kernels on first use
+    sync()  # warm-up: CuPy compiles its kernels on first use
     start = time.perf_counter()
     fn()
-    sync()                               # one timed call, to choose the calls per round
+    sync()  # one timed call, to choose the calls per round
     calls = max(1, int(round_seconds / max(time.perf_counter() - start, 1e-7)))
     best = float("inf")
     for _ in range(rounds):
@@ -242,8 +251,13 @@ for n in SIZES:
 print(f"{'':6s}" + "".join(f" | {label:^19s}" for label, _, _ in targets))
 print(f"{'n':>6s}" + "".join(f" | {'ms':>9s} {'GFLOP/s':>9s}" for _ in targets))
 for i, n in enumerate(SIZES):
-    print(f"{n:6d}" + "".join(f" | {1e3 * matmul_times[label][i]:9.3f} {2 * n ** 3 / matmul_times[label][i] / 1e9:9.1f}"
-                              for label, _, _ in targets))
+    print(
+        f"{n:6d}"
+        + "".join(
+            f" | {1e3 * matmul_times[label][i]:9.3f} {2 * n**3 / matmul_times[label][i] / 1e9:9.1f}"
+            for label, _, _ in targets
+        )
+    )
 
 # %% [markdown]
 # ### Training steps
@@ -257,8 +271,9 @@ BATCHES = [8, 32, 128, 512, 2048]
 step_times = {label: [] for label, _, _ in targets}
 for label, device, threads in targets:
     md.manual_seed(0)
-    mlp = nn.Sequential(nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                        nn.Linear(512, 10)).to(device)
+    mlp = nn.Sequential(
+        nn.Linear(256, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(), nn.Linear(512, 10)
+    ).to(device)
     sgd = md.optim.SGD(mlp.parameters(), lr=0.01)
     for batch in BATCHES:
         xb, yb = md.randn(batch, 256, device=device), md.randint(0, 10, size=(batch,), device=device)
@@ -274,14 +289,22 @@ for label, device, threads in targets:
 print(f"{'':6s}" + "".join(f" | {label:^19s}" for label, _, _ in targets))
 print(f"{'batch':>6s}" + "".join(f" | {'ms/step':>8s} {'samples/s':>10s}" for _ in targets))
 for i, batch in enumerate(BATCHES):
-    print(f"{batch:6d}" + "".join(f" | {1e3 * step_times[label][i]:8.2f} {batch / step_times[label][i]:10,.0f}"
-                                  for label, _, _ in targets))
+    print(
+        f"{batch:6d}"
+        + "".join(
+            f" | {1e3 * step_times[label][i]:8.2f} {batch / step_times[label][i]:10,.0f}"
+            for label, _, _ in targets
+        )
+    )
 if GPU:
     for name, sizes, times in [("matmul n", SIZES, matmul_times), ("batch", BATCHES, step_times)]:
         cpu_best = np.min([times[label] for label, device, _ in targets if device == "cpu"], axis=0)
         wins = [size for size, c, g in zip(sizes, cpu_best, times["cuda"]) if g < c]
-        print(f"the GPU beats the CPU from {name} = {wins[0]}" if wins
-              else f"the GPU never beats the CPU at these {name} sizes")
+        print(
+            f"the GPU beats the CPU from {name} = {wins[0]}"
+            if wins
+            else f"the GPU never beats the CPU at these {name} sizes"
+        )
 
 # %%
 fig, (ax_mm, ax_step) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")

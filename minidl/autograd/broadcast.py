@@ -5,6 +5,7 @@ The gradient that comes back has the stretched shape (3, 4), and every stretched
 element contributes to that element's gradient, so it must be *summed* back to (3, 1) and (4,).
 The engine does this once, for every op, with ``sum_to``: no op reduces its own gradients.
 """
+
 from collections.abc import Sequence
 
 from ..backend.device import xp_of

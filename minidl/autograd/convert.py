@@ -1,4 +1,5 @@
 """Changing a tensor's dtype or device, differentiably: the gradient goes back the same way."""
+
 from typing import Any
 
 import numpy

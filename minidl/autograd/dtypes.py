@@ -4,6 +4,7 @@ They are NumPy's dtype objects, so ``t.dtype == t.numpy().dtype`` and every NumP
 over. New floating tensors made from Python numbers or lists get the default dtype (float32, as in
 PyTorch), not NumPy's float64.
 """
+
 import numpy
 from numpy.typing import DTypeLike
 

@@ -12,6 +12,7 @@
 5. Unless ``retain_graph=True``, each node frees what it saved as soon as it has run, so memory
    does not grow over a training loop, and a second backward through it is a clear error.
 """
+
 from collections.abc import Sequence
 
 import numpy
@@ -24,8 +25,13 @@ from .function import Context
 from .tensor import Tensor
 
 
-def backward(outputs: Sequence[Tensor], gradients: Sequence[Tensor | None], retain_graph: bool | None = None,
-             create_graph: bool = False, inputs: Tensor | Sequence[Tensor] | None = None) -> None:
+def backward(
+    outputs: Sequence[Tensor],
+    gradients: Sequence[Tensor | None],
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    inputs: Tensor | Sequence[Tensor] | None = None,
+) -> None:
     """Accumulate gradients into the ``.grad`` of the leaves (or of ``inputs`` only, if given)."""
     if retain_graph is None:
         retain_graph = create_graph
@@ -35,9 +41,14 @@ def backward(outputs: Sequence[Tensor], gradients: Sequence[Tensor | None], reta
         _accumulate(leaf, g, create_graph)
 
 
-def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
-         grad_outputs: Tensor | Sequence[Tensor | None] | None = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple[Tensor | None, ...]:
+def grad(
+    outputs: Tensor | Sequence[Tensor],
+    inputs: Tensor | Sequence[Tensor],
+    grad_outputs: Tensor | Sequence[Tensor | None] | None = None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool = False,
+) -> tuple[Tensor | None, ...]:
     """d(outputs)/d(inputs), returned as a tuple instead of stored in ``.grad``.
 
     ``grad_outputs`` are the gradients of some scalar with respect to ``outputs`` (ones for scalar
@@ -55,8 +66,10 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
     for i, t in enumerate(inputs):
         g = found.get(t)
         if g is None and not allow_unused:
-            raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
-                               f"pass allow_unused=True to get None for it")
+            raise RuntimeError(
+                f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                f"pass allow_unused=True to get None for it"
+            )
         if g is not None and not create_graph:
             g = g.detach()
         result.append(g)
@@ -64,6 +77,7 @@ def grad(outputs: Tensor | Sequence[Tensor], inputs: Tensor | Sequence[Tensor],
 
 
 # ---------------------------------------------------------------------------------------------
+
 
 def _as_list(x, what, allow_none=False):
     items = list(x) if isinstance(x, (list, tuple)) else [x]
@@ -77,18 +91,22 @@ def _initial_gradient(out, gradient):
     if not out.requires_grad:
         raise RuntimeError(
             f"backward: the tensor of shape {out.shape} does not require grad and has no grad_fn; "
-            "it was not computed from any tensor with requires_grad=True (or was computed under no_grad)")
+            "it was not computed from any tensor with requires_grad=True (or was computed under no_grad)"
+        )
     if gradient is None:
         if out.data.size != 1:
             raise RuntimeError(
                 f"backward: a gradient can be created implicitly only for a scalar output, but the output "
-                f"has shape {out.shape}; call .sum() first or pass gradient= of shape {out.shape}")
+                f"has shape {out.shape}; call .sum() first or pass gradient= of shape {out.shape}"
+            )
         with on_device_of(out.data):  # CuPy allocates on the current GPU
             return Tensor._make(xp_of(out.data).ones_like(out.data))
     if not isinstance(gradient, Tensor):
         gradient = Tensor(gradient, dtype=out.dtype, device=out.device)
     if gradient.shape != out.shape:
-        raise RuntimeError(f"backward: gradient has shape {gradient.shape} but the output has shape {out.shape}")
+        raise RuntimeError(
+            f"backward: gradient has shape {gradient.shape} but the output has shape {out.shape}"
+        )
     return gradient
 
 
@@ -152,7 +170,8 @@ def _run(outputs, gradients, retain_graph, create_graph, targets):
             if node.released:
                 raise RuntimeError(
                     f"backward through {node!r} a second time: its saved values were freed by the first "
-                    "backward(). Pass retain_graph=True to the first call if you need to go back twice")
+                    "backward(). Pass retain_graph=True to the first call if you need to go back twice"
+                )
             input_grads = _call_backward(node, g) if g is not None else (None,) * len(node.edges)
             if node.retained_output is not None and g is not None:
                 out = node.retained_output()
@@ -179,8 +198,10 @@ def _call_backward(node, g):
     if not isinstance(result, tuple):
         result = (result,)
     if len(result) != len(node.edges):
-        raise RuntimeError(f"{node.function.__name__}.backward returned {len(result)} gradient(s), "
-                           f"but forward took {len(node.edges)} argument(s)")
+        raise RuntimeError(
+            f"{node.function.__name__}.backward returned {len(result)} gradient(s), "
+            f"but forward took {len(node.edges)} argument(s)"
+        )
     return tuple(r if r is None or isinstance(r, Tensor) else Tensor._make(r) for r in result)
 
 
@@ -191,8 +212,10 @@ def _conform(node, g, meta):
         try:
             g = sum_to(g, shape)
         except ValueError:
-            raise RuntimeError(f"{node.function.__name__}.backward returned a gradient of shape {g.shape} "
-                               f"for an input of shape {shape}") from None
+            raise RuntimeError(
+                f"{node.function.__name__}.backward returned a gradient of shape {g.shape} "
+                f"for an input of shape {shape}"
+            ) from None
     if g.dtype != dtype:
         g = cast(g, dtype)
     return g

@@ -23,6 +23,7 @@ produced the output: ``y.grad_fn is ctx``. The node remembers where each input's
 recording off, so that costs nothing; with ``create_graph=True`` it runs with recording on, and the
 gradient becomes differentiable in its turn (second derivatives, Hessian-vector products).
 """
+
 import numbers
 import weakref
 
@@ -78,10 +79,12 @@ class Context:
             raise TypeError(
                 f"{self.function.__name__}.forward: ctx.{name} = <{type(value).__name__}> keeps saved "
                 f"data as an attribute; use ctx.save_for_backward(...) (or ctx.save_output() for the "
-                f"op's own output), so that it is freed after backward and checked for in-place changes")
+                f"op's own output), so that it is freed after backward and checked for in-place changes"
+            )
         if name in _RESERVED:
-            raise AttributeError(f"{self.function.__name__}.forward: ctx.{name} belongs to the graph; "
-                                 f"pick another name")
+            raise AttributeError(
+                f"{self.function.__name__}.forward: ctx.{name} belongs to the graph; pick another name"
+            )
         self.__dict__[name] = value
 
     def save_for_backward(self, *values):
@@ -97,8 +100,10 @@ class Context:
             elif v is None or isinstance(v, _NUMBERS) or _is_array(v):
                 versions.append(None)
             else:
-                raise TypeError(f"{self.function.__name__}: save_for_backward takes tensors, arrays, "
-                                f"numbers or None, got {type(v).__name__}")
+                raise TypeError(
+                    f"{self.function.__name__}: save_for_backward takes tensors, arrays, "
+                    f"numbers or None, got {type(v).__name__}"
+                )
         d = self.__dict__
         d["_saved"] = values
         d["_versions"] = versions
@@ -123,7 +128,8 @@ class Context:
         if self.released:
             raise RuntimeError(
                 f"{self.name()}: its saved tensors were freed by an earlier backward(); "
-                "call backward(retain_graph=True) the first time to keep them")
+                "call backward(retain_graph=True) the first time to keep them"
+            )
         saved = self._saved
         for t, version in zip(saved, self._versions):
             if version is not None and t._version != version:
@@ -135,7 +141,8 @@ class Context:
             f"one of the tensors needed for gradient computation has been modified by an in-place "
             f"operation: {self.name()} saved a{'n' if what == 'output' else ''} {what} of shape "
             f"{t.shape} at version {version}, now at version {t._version}; do the in-place change "
-            f"after backward(), or on a copy (t.clone())")
+            f"after backward(), or on a copy (t.clone())"
+        )
 
     def retain_grad_of(self, output):
         """Fill ``output.grad`` (this node's own result) during backward: ``Tensor.retain_grad``.
@@ -158,8 +165,9 @@ class Context:
 
 
 # What the engine and Function.apply write on a node, straight into its __dict__.
-_GRAPH_FIELDS = frozenset(("function", "edges", "input_meta", "needs_input_grad", "released",
-                           "retained_output"))
+_GRAPH_FIELDS = frozenset(
+    ("function", "edges", "input_meta", "needs_input_grad", "released", "retained_output")
+)
 _NUMBERS = (numbers.Number, numpy.generic)
 # Values that are never saved data, and names a forward cannot take (the graph's, and properties)
 _PLAIN = frozenset((int, float, bool, str, tuple, type(None), dict, list))
@@ -168,9 +176,11 @@ _RESERVED = _GRAPH_FIELDS | {"output", "saved_tensors", "_saved", "_versions", "
 
 def _is_array(value):
     """True for NumPy and CuPy arrays: ``shape`` and ``dtype`` without being a dtype or scalar."""
-    return (type(value) is numpy.ndarray
-            or (hasattr(value, "dtype") and hasattr(value, "shape")
-                and not isinstance(value, (numpy.generic, numpy.dtype, Tensor))))
+    return type(value) is numpy.ndarray or (
+        hasattr(value, "dtype")
+        and hasattr(value, "shape")
+        and not isinstance(value, (numpy.generic, numpy.dtype, Tensor))
+    )
 
 
 def _check_same_device(function, args):
@@ -184,10 +194,12 @@ def _check_same_device(function, args):
             first = a
         # Array types tell CPU from GPU cheaply; GPU arrays also carry which GPU (cuda:0, cuda:1).
         elif type(a.data) is not type(first.data) or (
-                type(a.data) is not numpy.ndarray and a.device != first.device):
+            type(a.data) is not numpy.ndarray and a.device != first.device
+        ):
             raise RuntimeError(
                 f"{function.__name__}: expected all tensors on one device, got {first.device} "
-                f"{tuple(first.shape)} and {a.device} {tuple(a.shape)}; move one with .to()")
+                f"{tuple(first.shape)} and {a.device} {tuple(a.shape)}; move one with .to()"
+            )
     return first
 
 
@@ -216,11 +228,12 @@ class Function:
         if isinstance(out, Tensor):
             out = out.data
         if isinstance(out, (tuple, list)):
-            raise TypeError(f"{cls.__name__}.forward must return one tensor or array, got a {type(out).__name__}")
+            raise TypeError(
+                f"{cls.__name__}.forward must return one tensor or array, got a {type(out).__name__}"
+            )
         result = Tensor._make(out)
         if record and result.dtype.kind == "f":  # integer results (indices, counts) carry no gradient
-            node["edges"] = tuple(_edge(a) if needs else None
-                                  for a, needs in zip(args, ctx.needs_input_grad))
+            node["edges"] = tuple(_edge(a) if needs else None for a, needs in zip(args, ctx.needs_input_grad))
             node["input_meta"] = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
             result._requires_grad = True
             result.grad_fn = ctx

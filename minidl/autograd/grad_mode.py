@@ -3,6 +3,7 @@
 Inside ``no_grad`` no graph is recorded: ops compute their result and forget how. Evaluation loops
 and optimizer updates run there. Both work as context managers and as function decorators.
 """
+
 import functools
 
 _enabled = True
@@ -31,16 +32,19 @@ class _GradMode:
         def wrapper(*args, **kwargs):
             with self.__class__():
                 return func(*args, **kwargs)
+
         return wrapper
 
 
 class no_grad(_GradMode):
     """Record nothing inside this block (or decorated function)."""
+
     mode = False
 
 
 class enable_grad(_GradMode):
     """Record operations again, even inside ``no_grad``."""
+
     mode = True
 
 

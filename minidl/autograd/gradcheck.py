@@ -9,6 +9,7 @@ where L = sum(v * f(x)) for a fixed random v, so one backward pass checks a whol
 product. They must agree within ``atol + rtol * |numeric|``. This only works in float64: in
 float32 the rounding error of f (~1e-7 relative) divided by 2*eps swamps the difference.
 """
+
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -26,8 +27,15 @@ class GradcheckError(AssertionError):
     """The analytic gradient disagrees with the numeric one; the message lists the worst entries."""
 
 
-def gradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1e-3,
-              raise_exception: bool = True, seed: int = 0) -> bool:
+def gradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
     """True if backward() of ``fn(*inputs)`` matches central finite differences for every input
     that requires grad; otherwise raise ``GradcheckError`` (or return False).
 
@@ -46,8 +54,11 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, seed, record):
         raise ValueError("gradcheck: no input requires grad; create the inputs with requires_grad=True")
     for i in wrt:
         if inputs[i].dtype != float64:
-            warnings.warn(f"gradcheck: input {i} is {inputs[i].dtype}, not float64; finite differences "
-                          f"in low precision are unreliable and may fail a correct gradient", stacklevel=2)
+            warnings.warn(
+                f"gradcheck: input {i} is {inputs[i].dtype}, not float64; finite differences "
+                f"in low precision are unreliable and may fail a correct gradient",
+                stacklevel=2,
+            )
 
     outputs = _float_outputs(fn(*inputs))
     rng = numpy.random.default_rng(seed)
@@ -59,7 +70,9 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, seed, record):
         numeric = _numeric(fn, inputs, i, weights, eps, record)
         a = _host(analytic[slot])
         if a.shape != numeric.shape:
-            raise GradcheckError(f"gradcheck: gradient of input {i} has shape {a.shape}, expected {numeric.shape}")
+            raise GradcheckError(
+                f"gradcheck: gradient of input {i} has shape {a.shape}, expected {numeric.shape}"
+            )
         excess = numpy.abs(a - numeric) - (atol + rtol * numpy.abs(numeric))
         for row in numpy.argwhere(excess > 0):  # argwhere, unlike nonzero, accepts 0-d inputs
             idx = tuple(int(k) for k in row)
@@ -69,26 +82,38 @@ def _check(fn, inputs, eps, atol, rtol, raise_exception, seed, record):
     if not raise_exception:
         return False
     failures.sort(key=lambda f: -f[0])
-    lines = [f"  input {i}, index {idx}: analytic {an:.8g}, numeric {nu:.8g}"
-             for _, i, idx, an, nu in failures[:8]]
+    lines = [
+        f"  input {i}, index {idx}: analytic {an:.8g}, numeric {nu:.8g}" for _, i, idx, an, nu in failures[:8]
+    ]
     raise GradcheckError(
         f"gradcheck: backward disagrees with finite differences at {len(failures)} entr"
         f"{'y' if len(failures) == 1 else 'ies'} (atol={atol}, rtol={rtol}, eps={eps}); worst:\n"
-        + "\n".join(lines))
+        + "\n".join(lines)
+    )
 
 
-def gradgradcheck(fn: Callable[..., Any], inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
-                  rtol: float = 1e-3, raise_exception: bool = True, seed: int = 0) -> bool:
+def gradgradcheck(
+    fn: Callable[..., Any],
+    inputs: Any,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    raise_exception: bool = True,
+    seed: int = 0,
+) -> bool:
     """gradcheck of the gradient itself: checks the backward of the backward (create_graph=True)."""
     inputs = tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
     wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
     outputs = _float_outputs(fn(*inputs))
     rng = numpy.random.default_rng(seed + 1)
-    weights = [Tensor._make(to_device(rng.standard_normal(o.shape).astype(o.dtype), o.device)) for o in outputs]
+    weights = [
+        Tensor._make(to_device(rng.standard_normal(o.shape).astype(o.dtype), o.device)) for o in outputs
+    ]
 
     def first_derivative(*xs):
-        grads = engine.grad(_float_outputs(fn(*xs)), [xs[i] for i in wrt], weights,
-                            create_graph=True, allow_unused=True)
+        grads = engine.grad(
+            _float_outputs(fn(*xs)), [xs[i] for i in wrt], weights, create_graph=True, allow_unused=True
+        )
         # a gradient that does not require grad is constant in the inputs (or was detached by a
         # wrong backward): it stays, so finite differences can tell which of the two it is
         return tuple(g for g in grads if g is not None)

@@ -14,6 +14,7 @@ are the ops of ``minidl.functional``, attached to this class in one table,
 ``minidl/functional/methods.py``. That keeps this file about *what a tensor is*, and keeps
 ``autograd`` from importing ``functional``.
 """
+
 import contextlib
 import numbers
 import operator
@@ -56,8 +57,10 @@ def _from_python(data, dtype=None):
     except ValueError as err:  # ragged lists
         raise ValueError(f"tensor: cannot build a tensor from {type(data).__name__}: {err}") from None
     if array.dtype == object or array.dtype.kind in "USV":
-        raise TypeError(f"tensor: expected numbers, lists of numbers or arrays, got {type(data).__name__} "
-                        f"that NumPy reads as {array.dtype}")
+        raise TypeError(
+            f"tensor: expected numbers, lists of numbers or arrays, got {type(data).__name__} "
+            f"that NumPy reads as {array.dtype}"
+        )
     if dtype is not None:
         return array  # cast once, by the caller, from full precision: not via float32 first
     if array.dtype.kind == "f":
@@ -103,11 +106,15 @@ class Tensor:
     def requires_grad(self, flag: bool) -> None:
         flag = bool(flag)
         if flag and not dtypes.is_floating(self.data.dtype):
-            raise TypeError(f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
-                            f"convert first, e.g. t.float()")
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}; "
+                f"convert first, e.g. t.float()"
+            )
         if self.grad_fn is not None and not flag:
-            raise RuntimeError("requires_grad can only be changed on leaf tensors; use .detach() "
-                               "to get a tensor outside the graph")
+            raise RuntimeError(
+                "requires_grad can only be changed on leaf tensors; use .detach() "
+                "to get a tensor outside the graph"
+            )
         self._requires_grad = flag
 
     def requires_grad_(self, requires_grad: bool = True) -> "Tensor":
@@ -131,8 +138,13 @@ class Tensor:
             return
         self.grad_fn.retain_grad_of(self)
 
-    def backward(self, gradient: "Tensor | None" = None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs: "Tensor | Sequence[Tensor] | None" = None) -> None:
+    def backward(
+        self,
+        gradient: "Tensor | None" = None,
+        retain_graph: bool | None = None,
+        create_graph: bool = False,
+        inputs: "Tensor | Sequence[Tensor] | None" = None,
+    ) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad``.
 
         gradient: d(loss)/d(self), same shape as self; may be omitted for a scalar.
@@ -140,8 +152,10 @@ class Tensor:
         the backward pass itself so the gradients can be differentiated again.
         """
         from . import engine
-        engine.backward([self], [gradient], retain_graph=retain_graph, create_graph=create_graph,
-                        inputs=inputs)
+
+        engine.backward(
+            [self], [gradient], retain_graph=retain_graph, create_graph=create_graph, inputs=inputs
+        )
 
     # -- what the array is ------------------------------------------------------------------
 
@@ -191,8 +205,10 @@ class Tensor:
     def numpy(self) -> numpy.ndarray:
         """The data as a NumPy array (shared, not copied, for CPU tensors)."""
         if self._requires_grad:
-            raise RuntimeError("numpy(): this tensor requires grad; call t.detach().numpy() to "
-                               "take the values without the graph")
+            raise RuntimeError(
+                "numpy(): this tensor requires grad; call t.detach().numpy() to "
+                "take the values without the graph"
+            )
         if not isinstance(self.data, _NUMPY_ARRAY):
             raise TypeError(f"numpy(): the tensor is on {self.device}; call t.cpu().numpy()")
         return self.data
@@ -207,8 +223,10 @@ class Tensor:
     def item(self) -> Any:
         """The single value of a one-element tensor, as a Python number."""
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted to a Python number, "
-                             f"got shape {self.shape}")
+            raise ValueError(
+                f"item(): only one-element tensors can be converted to a Python number, "
+                f"got shape {self.shape}"
+            )
         return self.data.reshape(()).item()
 
     def tolist(self) -> Any:
@@ -222,8 +240,10 @@ class Tensor:
 
     def __bool__(self):
         if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
-                               f"use .any() or .all()")
+            raise RuntimeError(
+                f"the truth value of a tensor with {self.data.size} elements is ambiguous; "
+                f"use .any() or .all()"
+            )
         return bool(self.item())
 
     __hash__ = object.__hash__  # tensors are dict keys by identity, although == is elementwise
@@ -241,6 +261,7 @@ class Tensor:
             else:
                 dtype = a
         from .convert import to_tensor
+
         return to_tensor(self, dtype=dtype, device=device)
 
     def is_contiguous(self) -> bool:
@@ -254,6 +275,7 @@ class Tensor:
     def clone(self) -> "Tensor":
         """A copy with its own memory; gradients flow through it to ``self``."""
         from .convert import clone
+
         return clone(self)
 
     def cpu(self) -> "Tensor":
@@ -281,9 +303,12 @@ class Tensor:
 
     def _check_inplace(self, op):
         from .grad_mode import is_grad_enabled
+
         if is_grad_enabled() and (self._requires_grad or self.grad_fn is not None):
-            raise RuntimeError(f"{op}: in-place change of a tensor that requires grad; do it inside "
-                               f"`with minidl.no_grad():` (as optimizers do)")
+            raise RuntimeError(
+                f"{op}: in-place change of a tensor that requires grad; do it inside "
+                f"`with minidl.no_grad():` (as optimizers do)"
+            )
 
     def _here(self):
         """Run an in-place update on this tensor's own GPU: CuPy launches on the *current* GPU,
@@ -297,13 +322,17 @@ class Tensor:
         same device: an in-place update never copies between devices behind the user's back."""
         if isinstance(other, Tensor):
             if other.device != self.device:
-                raise RuntimeError(f"{op}: expected both tensors on one device, got {self.device} "
-                                   f"{self.shape} and {other.device} {other.shape}; move one with .to()")
+                raise RuntimeError(
+                    f"{op}: expected both tensors on one device, got {self.device} "
+                    f"{self.shape} and {other.device} {other.shape}; move one with .to()"
+                )
             return other.data
         if isinstance(other, _NUMPY_ARRAY) and type(self.data) is not _NUMPY_ARRAY:
             # a NumPy array into GPU memory: the same rule, said in terms of arrays
-            raise RuntimeError(f"{op}: cannot update a tensor on {self.device} with a NumPy array "
-                               f"{tuple(other.shape)}; make it a tensor on {self.device} first")
+            raise RuntimeError(
+                f"{op}: cannot update a tensor on {self.device} with a NumPy array "
+                f"{tuple(other.shape)}; make it a tensor on {self.device} first"
+            )
         return other
 
     def _update(self, op: str, other: Any, write: Callable[[Any, Any], Any]) -> "Tensor":
@@ -326,6 +355,7 @@ class Tensor:
     def copy_(self, src: Any) -> "Tensor":
         """Copy ``src`` (a tensor on this device, an array or a number broadcasting to
         ``self.shape``) into this tensor's memory."""
+
         def write(data, src):
             # the shape without converting src: numpy.shape would pull a GPU array to the host
             shape = tuple(src.shape) if hasattr(src, "shape") else numpy.shape(src)
@@ -336,6 +366,7 @@ class Tensor:
             if not fits:
                 raise ValueError(f"copy_: cannot copy shape {shape} into shape {self.shape}")
             data[...] = src
+
         return self._update("copy_", src, write)
 
     def add_(self, other: "Tensor | float", alpha: float = 1) -> "Tensor":
@@ -354,8 +385,9 @@ class Tensor:
 
     def __repr__(self):
         data = _device.to_device(self.data, "cpu")
-        body = numpy.array2string(data, separator=", ", prefix="tensor(", precision=4,
-                                  threshold=200, edgeitems=3)
+        body = numpy.array2string(
+            data, separator=", ", prefix="tensor(", precision=4, threshold=200, edgeitems=3
+        )
         extras = []
         if self.device.type != "cpu":
             extras.append(f"device='{self.device}'")
@@ -380,4 +412,3 @@ def _check_dim(dim, ndim, op):
     if not -n <= dim < n:
         raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimension(s)")
     return int(dim) % n
-

@@ -3,6 +3,7 @@
 Ops in ``minidl/functional`` call these instead of importing CuPy themselves, so that this folder
 stays the only Python code that knows which array library is which.
 """
+
 import math
 
 import numpy
@@ -17,6 +18,7 @@ def scatter_add(out, index, values):
         numpy.add.at(out, index, values)
     else:
         import cupyx  # CuPy's unbuffered scatter-add, the twin of numpy.add.at
+
         cupyx.scatter_add(out, index, values)
     return out
 
@@ -26,6 +28,7 @@ def erf(a):
     importable, else Python's math.erf element by element (exact, but ~100 ns an element)."""
     if xp_of(a) is not numpy:
         import cupyx.scipy.special  # part of CuPy
+
         return cupyx.scipy.special.erf(a)
     try:
         from scipy.special import erf as scipy_erf

@@ -12,6 +12,7 @@ Only ``kernels.py`` calls these, through its CUDA dispatch table, after checking
 and devices, making every input C-contiguous and making the inputs' GPU current (where CuPy
 allocates the outputs); nothing here checks again.
 """
+
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,11 +62,13 @@ def matmul(a, b, trans_a=False, trans_b=False):
     m, k = (a.shape[2], a.shape[1]) if trans_a else (a.shape[1], a.shape[2])
     n = b.shape[1] if trans_b else b.shape[2]
     batch = 0 if 0 in (batch_a, batch_b) else max(batch_a, batch_b)
-    return _launch("matmul", (a, b), (_empty(a, (batch, m, n)),),
-                   batch_a, batch_b, m, n, k, bool(trans_a), bool(trans_b))
+    return _launch(
+        "matmul", (a, b), (_empty(a, (batch, m, n)),), batch_a, batch_b, m, n, k, bool(trans_a), bool(trans_b)
+    )
 
 
 # Softmax family: (rows, cols) -> (rows, cols)
+
 
 def softmax_forward(x):
     return _launch("softmax_forward", (x,), (_empty(x, x.shape),), *x.shape)
@@ -85,43 +88,93 @@ def log_softmax_backward(grad_out, y):
 
 # Pooling: x (N, C, H, W) -> y (N, C, OH, OW)
 
+
 def max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode=False):
-    out = tuple(pool2d_output_size(*axis, ceil_mode) for axis in zip(x.shape[2:], kernel, stride, padding, dilation))
+    out = tuple(
+        pool2d_output_size(*axis, ceil_mode) for axis in zip(x.shape[2:], kernel, stride, padding, dilation)
+    )
     y = _empty(x, x.shape[:2] + out)
     indices = _empty(x, y.shape, dtype=xp_of(x).int64)
-    return _launch("max_pool2d_forward", (x,), (y, indices), x.shape, kernel, stride, padding, dilation,
-                   bool(ceil_mode))
+    return _launch(
+        "max_pool2d_forward", (x,), (y, indices), x.shape, kernel, stride, padding, dilation, bool(ceil_mode)
+    )
 
 
 def max_pool2d_backward(grad_out, indices, input_shape):
-    return _launch("max_pool2d_backward", (grad_out, indices), (_empty(grad_out, input_shape),),
-                   tuple(input_shape), tuple(grad_out.shape[2:]))
+    return _launch(
+        "max_pool2d_backward",
+        (grad_out, indices),
+        (_empty(grad_out, input_shape),),
+        tuple(input_shape),
+        tuple(grad_out.shape[2:]),
+    )
 
 
 def avg_pool2d_forward(x, kernel, stride, padding, ceil_mode=False, count_include_pad=True):
     out = tuple(pool2d_output_size(*axis, 1, ceil_mode) for axis in zip(x.shape[2:], kernel, stride, padding))
-    return _launch("avg_pool2d_forward", (x,), (_empty(x, x.shape[:2] + out),), x.shape, kernel, stride,
-                   padding, bool(ceil_mode), bool(count_include_pad))
+    return _launch(
+        "avg_pool2d_forward",
+        (x,),
+        (_empty(x, x.shape[:2] + out),),
+        x.shape,
+        kernel,
+        stride,
+        padding,
+        bool(ceil_mode),
+        bool(count_include_pad),
+    )
 
 
 def avg_pool2d_backward(grad_out, input_shape, kernel, stride, padding, count_include_pad=True):
-    return _launch("avg_pool2d_backward", (grad_out,), (_empty(grad_out, input_shape),), tuple(input_shape),
-                   tuple(grad_out.shape[2:]), kernel, stride, padding, bool(count_include_pad))
+    return _launch(
+        "avg_pool2d_backward",
+        (grad_out,),
+        (_empty(grad_out, input_shape),),
+        tuple(input_shape),
+        tuple(grad_out.shape[2:]),
+        kernel,
+        stride,
+        padding,
+        bool(count_include_pad),
+    )
 
 
 # conv2d: x (N, C_in, H, W), weight (C_out, C_in/groups, kh, kw), y (N, C_out, OH, OW)
 
+
 def conv2d_forward(x, weight, stride, padding, dilation, groups):
-    out = tuple(conv2d_output_size(*axis) for axis in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation))
+    out = tuple(
+        conv2d_output_size(*axis) for axis in zip(x.shape[2:], weight.shape[2:], stride, padding, dilation)
+    )
     y = _empty(x, (x.shape[0], weight.shape[0]) + out)
-    return _launch("conv2d_forward", (x, weight), (y,), x.shape, weight.shape, stride, padding, dilation, groups)
+    return _launch(
+        "conv2d_forward", (x, weight), (y,), x.shape, weight.shape, stride, padding, dilation, groups
+    )
 
 
 def conv2d_backward_input(grad_out, weight, input_shape, stride, padding, dilation, groups):
-    return _launch("conv2d_backward_input", (grad_out, weight), (_empty(grad_out, input_shape),),
-                   tuple(input_shape), weight.shape, stride, padding, dilation, groups)
+    return _launch(
+        "conv2d_backward_input",
+        (grad_out, weight),
+        (_empty(grad_out, input_shape),),
+        tuple(input_shape),
+        weight.shape,
+        stride,
+        padding,
+        dilation,
+        groups,
+    )
 
 
 def conv2d_backward_weight(grad_out, x, weight_shape, stride, padding, dilation, groups):
-    return _launch("conv2d_backward_weight", (grad_out, x), (_empty(x, weight_shape),), x.shape,
-                   tuple(weight_shape), stride, padding, dilation, groups)
+    return _launch(
+        "conv2d_backward_weight",
+        (grad_out, x),
+        (_empty(x, weight_shape),),
+        x.shape,
+        tuple(weight_shape),
+        stride,
+        padding,
+        dilation,
+        groups,
+    )

@@ -5,6 +5,7 @@ chooses between the two libraries; everything above asks ``xp_for(device)`` or `
 The default device comes from ``MINIDL_DEVICE`` (``cpu`` unless set) and can be changed with
 ``minidl.set_default_device``.
 """
+
 import contextlib
 import os
 
@@ -150,8 +151,10 @@ def to_device(array, device):
         return _cupy.asnumpy(array)
     xp = xp_for(device)
     if device.index >= xp.cuda.runtime.getDeviceCount():
-        raise RuntimeError(f"cannot use device '{device}': CuPy sees {xp.cuda.runtime.getDeviceCount()} "
-                           f"GPU(s), numbered from 0")
+        raise RuntimeError(
+            f"cannot use device '{device}': CuPy sees {xp.cuda.runtime.getDeviceCount()} "
+            f"GPU(s), numbered from 0"
+        )
     with xp.cuda.Device(device.index):
         if source.type == "cuda":
             # cupy.asarray would hand back the same array, still on its own GPU; copy() copies to
@@ -162,6 +165,7 @@ def to_device(array, device):
 
 # ---------------------------------------------------------------------------------------------
 # The default device
+
 
 def _initial_device():
     spec = os.environ.get("MINIDL_DEVICE", "cpu").strip() or "cpu"

@@ -8,6 +8,7 @@ the output with ``conv2d_output_size`` / ``pool2d_output_size``, and so do ``ref
 ``cuda_kernels.py``. ``csrc/geometry.h`` holds the C++ twins of the two size functions under the same
 names. Plain ints and tuples only: nothing here touches an array.
 """
+
 import numbers
 from collections.abc import Sequence
 
@@ -31,8 +32,7 @@ def int_tuple(op: str, name: str, value: IntOrInts, n: int) -> tuple[int, ...]:
         items *= n
     if len(items) != n or not all(is_int(v) for v in items):
         many = "int" if n == 1 else "ints"
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {_COUNT.get(n, n)} {many}, "
-                        f"got {value!r}")
+        raise TypeError(f"{op}: {name} must be an int or a tuple of {_COUNT.get(n, n)} {many}, got {value!r}")
     return tuple(int(v) for v in items)
 
 
@@ -46,13 +46,15 @@ def int_tuple(op: str, name: str, value: IntOrInts, n: int) -> tuple[int, ...]:
 # (ceil instead of floor in a pooling's ceil_mode). out < 1 means the window is larger than the
 # padded input: the caller turns that into an error.
 
+
 def conv2d_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int) -> int:
     """Outputs along one axis of a convolution (< 1 when the kernel does not fit)."""
     return (size + 2 * padding - dilation * (kernel - 1) - 1) // stride + 1
 
 
-def pool2d_output_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
-                       ceil_mode: bool) -> int:
+def pool2d_output_size(
+    size: int, kernel: int, stride: int, padding: int, dilation: int, ceil_mode: bool
+) -> int:
     """Outputs along one axis of a pooling (< 1 when the window does not fit)."""
     span = size + 2 * padding - dilation * (kernel - 1) - 1  # room left for the window to move
     if not ceil_mode:
@@ -68,6 +70,7 @@ def pool2d_output_size(size: int, kernel: int, stride: int, padding: int, dilati
 # The whole geometry of one call, checked: what must hold before any size reaches a kernel.
 # The window arguments are tuples already (int_tuple); shapes are tuples of ints.
 
+
 def _at_least(op: str, name: str, values: tuple[int, ...], minimum: int, shapes: str) -> None:
     if min(values) < minimum:
         kind = "positive" if minimum == 1 else "non-negative"
@@ -76,13 +79,22 @@ def _at_least(op: str, name: str, values: tuple[int, ...], minimum: int, shapes:
 
 def _too_large(op: str, what: str, sizes, padding, out, shapes: str) -> ValueError:
     padded = tuple(n + 2 * p for n, p in zip(sizes, padding))
-    return ValueError(f"{op}: {what} is larger than the padded input {padded} (input {tuple(sizes)}, "
-                      f"padding {padding}); the output would be {tuple(out)} ({shapes})")
+    return ValueError(
+        f"{op}: {what} is larger than the padded input {padded} (input {tuple(sizes)}, "
+        f"padding {padding}); the output would be {tuple(out)} ({shapes})"
+    )
 
 
-def check_conv(op: str, x_shape: Sequence[int], w_shape: Sequence[int], stride: tuple[int, ...],
-               padding: tuple[int, ...], dilation: tuple[int, ...], groups: int,
-               shapes: str) -> tuple[int, ...]:
+def check_conv(
+    op: str,
+    x_shape: Sequence[int],
+    w_shape: Sequence[int],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+    groups: int,
+    shapes: str,
+) -> tuple[int, ...]:
     """Check a convolution and return its output shape (N, C_out, *spatial), in any number of
     spatial dims (conv1d checks (N, C, L), conv2d and the conv2d kernels (N, C, H, W)).
 
@@ -101,20 +113,30 @@ def check_conv(op: str, x_shape: Sequence[int], w_shape: Sequence[int], stride: 
     if min(kernel) < 1:
         raise ValueError(f"{op}: the kernel must be at least 1 wide ({shapes})")
     if c_in != c_per_group * groups:
-        raise ValueError(f"{op}: input has {c_in} channels, but weight expects {c_per_group} per group x "
-                         f"groups={groups} = {c_per_group * groups} ({shapes})")
+        raise ValueError(
+            f"{op}: input has {c_in} channels, but weight expects {c_per_group} per group x "
+            f"groups={groups} = {c_per_group * groups} ({shapes})"
+        )
     if c_out % groups:
-        raise ValueError(f"{op}: weight's {c_out} output channels are not divisible by groups={groups} "
-                         f"({shapes})")
+        raise ValueError(
+            f"{op}: weight's {c_out} output channels are not divisible by groups={groups} ({shapes})"
+        )
     out = [conv2d_output_size(*axis) for axis in zip(sizes, kernel, stride, padding, dilation)]
     if min(out) < 1:
         raise _too_large(op, f"the kernel {tuple(kernel)} (dilation {dilation})", sizes, padding, out, shapes)
     return (n, c_out, *out)
 
 
-def check_pool(op: str, x_shape: Sequence[int], kernel: tuple[int, ...], stride: tuple[int, ...],
-               padding: tuple[int, ...], dilation: tuple[int, ...], ceil_mode: bool,
-               shapes: str) -> tuple[int, ...]:
+def check_pool(
+    op: str,
+    x_shape: Sequence[int],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    padding: tuple[int, ...],
+    dilation: tuple[int, ...],
+    ceil_mode: bool,
+    shapes: str,
+) -> tuple[int, ...]:
     """Check a pooling of x (N, C, *sizes) and return its output sizes, in any number of spatial
     dims (max_pool1d checks (N, C, L); max_pool2d and the pool2d kernels (N, C, H, W)).
 
@@ -133,6 +155,7 @@ def check_pool(op: str, x_shape: Sequence[int], kernel: tuple[int, ...], stride:
     out = [pool2d_output_size(*axis, ceil_mode) for axis in zip(sizes, kernel, stride, padding, dilation)]
     if min(out) < 1:
         span = "x".join(str(d * (k - 1) + 1) for k, d in zip(kernel, dilation))
-        raise _too_large(op, f"the {span} window (kernel {kernel}, dilation {dilation})", sizes, padding, out,
-                         shapes)
+        raise _too_large(
+            op, f"the {span} window (kernel {kernel}, dilation {dilation})", sizes, padding, out, shapes
+        )
     return tuple(out)

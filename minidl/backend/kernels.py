@@ -21,6 +21,7 @@ shapes that agree, and C-contiguous arrays. A bad call raises a Python error nam
 the shapes. The C++ bindings check the sizes once more (``csrc/binding_checks.cpp``), as the last
 guard for whoever calls ``minidl._C`` directly.
 """
+
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
@@ -35,13 +36,25 @@ from .geometry import IntOrInts, int_tuple
 Array = Any  # a NumPy or a CuPy array
 SETTINGS = ("auto", "native", "reference")
 FLOAT_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
-KERNELS = ("matmul", "softmax_forward", "softmax_backward", "log_softmax_forward", "log_softmax_backward",
-           "conv2d_forward", "conv2d_backward_input", "conv2d_backward_weight",
-           "max_pool2d_forward", "max_pool2d_backward", "avg_pool2d_forward", "avg_pool2d_backward")
+KERNELS = (
+    "matmul",
+    "softmax_forward",
+    "softmax_backward",
+    "log_softmax_forward",
+    "log_softmax_backward",
+    "conv2d_forward",
+    "conv2d_backward_input",
+    "conv2d_backward_weight",
+    "max_pool2d_forward",
+    "max_pool2d_backward",
+    "avg_pool2d_forward",
+    "avg_pool2d_backward",
+)
 
 
 # ---------------------------------------------------------------------------------------------
 # The kernel setting
+
 
 def _check_setting(setting: str, where: str) -> str:
     if setting not in SETTINGS:
@@ -90,12 +103,15 @@ def use_kernels(setting: str) -> Iterator[None]:
 # ---------------------------------------------------------------------------------------------
 # Dispatch: one table per device, kernel name -> (native, reference)
 
+
 def _with_gpu_of_operands(function: Callable) -> Callable:
     """``function`` run with its first array's GPU current: CuPy allocates and launches on the
     current GPU, which need not be the GPU of the arrays (a model on cuda:1)."""
+
     def run(first, *rest):
         with on_device_of(first):
             return function(first, *rest)
+
     run.__wrapped__ = function
     return run
 
@@ -103,8 +119,13 @@ def _with_gpu_of_operands(function: Callable) -> Callable:
 _cpu = native.cpu_module()
 _TABLES = {  # device type -> {kernel: (native, reference)}
     "cpu": {name: (getattr(_cpu, name, None), getattr(reference, name)) for name in KERNELS},
-    "cuda": {name: (_with_gpu_of_operands(getattr(cuda_kernels, name)),
-                    _with_gpu_of_operands(getattr(reference, name))) for name in KERNELS},
+    "cuda": {
+        name: (
+            _with_gpu_of_operands(getattr(cuda_kernels, name)),
+            _with_gpu_of_operands(getattr(reference, name)),
+        )
+        for name in KERNELS
+    },
 }
 
 
@@ -120,7 +141,8 @@ def _runs_native(name: str, array: Array) -> bool:
         raise RuntimeError(
             f"{name}: native kernels requested for a CUDA array but minidl._C_cuda is not built "
             f"({native.load_error('_C_cuda')}); rebuild with nvcc on PATH, or use_kernels('auto') "
-            f"to run the CuPy reference")
+            f"to run the CuPy reference"
+        )
     return False
 
 
@@ -134,6 +156,7 @@ def _implementation(name: str, array: Array) -> Callable:
 # ---------------------------------------------------------------------------------------------
 # Checks shared by every kernel
 
+
 def _fmt(*arrays: Array) -> str:
     return ", ".join(str(tuple(a.shape)) for a in arrays)
 
@@ -142,11 +165,17 @@ def _check_float(op: str, *arrays: Array) -> None:
     dtype = arrays[0].dtype
     for a in arrays:
         if a.dtype not in FLOAT_DTYPES:
-            raise TypeError(f"{op}: expected float32 or float64 arrays, got {a.dtype} (shapes {_fmt(*arrays)})")
+            raise TypeError(
+                f"{op}: expected float32 or float64 arrays, got {a.dtype} (shapes {_fmt(*arrays)})"
+            )
         if a.dtype != dtype:
-            raise TypeError(f"{op}: all operands must have one dtype, got {', '.join(str(x.dtype) for x in arrays)}")
+            raise TypeError(
+                f"{op}: all operands must have one dtype, got {', '.join(str(x.dtype) for x in arrays)}"
+            )
         if device_of(a) != device_of(arrays[0]):
-            raise ValueError(f"{op}: operands on different devices: {', '.join(str(device_of(x)) for x in arrays)}")
+            raise ValueError(
+                f"{op}: operands on different devices: {', '.join(str(device_of(x)) for x in arrays)}"
+            )
 
 
 def _check_4d(op: str, **arrays: Array) -> str:
@@ -176,6 +205,7 @@ def _pairs(op: str, **values: IntOrInts) -> list[tuple[int, ...]]:
 # CuPy copies and allocates on its current GPU; these work on the GPU of the array they are given,
 # so that a kernel called with cuda:1 arrays never touches cuda:0.
 
+
 def _contiguous(a: Array) -> Array:
     with on_device_of(a):
         return xp_of(a).ascontiguousarray(a)
@@ -188,6 +218,7 @@ def _zeros(like: Array, shape: Sequence[int]) -> Array:
 
 # ---------------------------------------------------------------------------------------------
 # matmul
+
 
 def _matmul_operand(x: Array, trans: bool) -> tuple[Array, bool]:
     """A C-contiguous array and its transpose flag, without copying a transposed view.
@@ -232,6 +263,7 @@ def matmul(a: Array, b: Array, trans_a: bool = False, trans_b: bool = False) -> 
 # Softmax family: over the last axis of 2-d (rows, cols) arrays. The ops in
 # functional/activation.py move any dim last and flatten the rest into rows before calling these.
 
+
 def _rowwise(name: str, *arrays: Array) -> Array:
     """Check the operands (one float dtype, 2-d, one shape), make them contiguous, run ``name``."""
     _check_float(name, *arrays)
@@ -269,8 +301,10 @@ def log_softmax_backward(grad_out: Array, y: Array) -> Array:
 # x: (N, C_in, H, W), weight: (C_out, C_in/groups, kh, kw), y: (N, C_out, OH, OW); stride,
 # padding, dilation: (h, w) pairs or ints.
 
-def conv2d_forward(x: Array, weight: Array, stride: IntOrInts, padding: IntOrInts, dilation: IntOrInts,
-                   groups: int) -> Array:
+
+def conv2d_forward(
+    x: Array, weight: Array, stride: IntOrInts, padding: IntOrInts, dilation: IntOrInts, groups: int
+) -> Array:
     """2-d convolution without bias, see ``reference.conv2d_forward``.
 
     x: (N, C_in, H, W); weight: (C_out, C_in/groups, kh, kw)  ->  y: (N, C_out, OH, OW)
@@ -286,9 +320,18 @@ def conv2d_forward(x: Array, weight: Array, stride: IntOrInts, padding: IntOrInt
     return _implementation(op, x)(x, weight, stride, padding, dilation, int(groups))
 
 
-def _check_gradient(op: str, grad_out: Array, operand: Array, operand_name: str, shape_name: str,
-                    shape: Sequence[int], stride: IntOrInts, padding: IntOrInts, dilation: IntOrInts,
-                    groups: int) -> tuple[tuple[int, int, int, int], list[tuple[int, ...]]]:
+def _check_gradient(
+    op: str,
+    grad_out: Array,
+    operand: Array,
+    operand_name: str,
+    shape_name: str,
+    shape: Sequence[int],
+    stride: IntOrInts,
+    padding: IntOrInts,
+    dilation: IntOrInts,
+    groups: int,
+) -> tuple[tuple[int, int, int, int], list[tuple[int, ...]]]:
     """What both gradient kernels check: grad_out and the other operand (weight or x), the shape of
     the gradient asked for (input_shape or weight_shape), and that grad_out has the output's shape.
     Returns that shape and the window (stride, padding, dilation) as pairs."""
@@ -304,32 +347,48 @@ def _check_gradient(op: str, grad_out: Array, operand: Array, operand_name: str,
     return shape, window
 
 
-def conv2d_backward_input(grad_out: Array, weight: Array, input_shape: Sequence[int], stride: IntOrInts,
-                          padding: IntOrInts, dilation: IntOrInts, groups: int) -> Array:
+def conv2d_backward_input(
+    grad_out: Array,
+    weight: Array,
+    input_shape: Sequence[int],
+    stride: IntOrInts,
+    padding: IntOrInts,
+    dilation: IntOrInts,
+    groups: int,
+) -> Array:
     """Gradient of conv2d_forward with respect to x, see ``reference.conv2d_backward_input``.
 
     grad_out: (N, C_out, OH, OW); weight: (C_out, C_in/groups, kh, kw); input_shape: (N, C_in, H, W)
     -> grad_x: input_shape
     """
     op = "conv2d_backward_input"
-    input_shape, window = _check_gradient(op, grad_out, weight, "weight", "input_shape", input_shape,
-                                          stride, padding, dilation, groups)
+    input_shape, window = _check_gradient(
+        op, grad_out, weight, "weight", "input_shape", input_shape, stride, padding, dilation, groups
+    )
     if input_shape[0] == 0:
         return _zeros(grad_out, input_shape)
     grad_out, weight = _contiguous(grad_out), _contiguous(weight)
     return _implementation(op, grad_out)(grad_out, weight, input_shape, *window, int(groups))
 
 
-def conv2d_backward_weight(grad_out: Array, x: Array, weight_shape: Sequence[int], stride: IntOrInts,
-                           padding: IntOrInts, dilation: IntOrInts, groups: int) -> Array:
+def conv2d_backward_weight(
+    grad_out: Array,
+    x: Array,
+    weight_shape: Sequence[int],
+    stride: IntOrInts,
+    padding: IntOrInts,
+    dilation: IntOrInts,
+    groups: int,
+) -> Array:
     """Gradient of conv2d_forward with respect to weight, see ``reference.conv2d_backward_weight``.
 
     grad_out: (N, C_out, OH, OW); x: (N, C_in, H, W); weight_shape: (C_out, C_in/groups, kh, kw)
     -> grad_weight: weight_shape (summed over the batch)
     """
     op = "conv2d_backward_weight"
-    weight_shape, window = _check_gradient(op, grad_out, x, "x", "weight_shape", weight_shape,
-                                           stride, padding, dilation, groups)
+    weight_shape, window = _check_gradient(
+        op, grad_out, x, "x", "weight_shape", weight_shape, stride, padding, dilation, groups
+    )
     if x.shape[0] == 0:  # an empty sum
         return _zeros(x, weight_shape)
     grad_out, x = _contiguous(grad_out), _contiguous(x)
@@ -340,8 +399,15 @@ def conv2d_backward_weight(grad_out: Array, x: Array, weight_shape: Sequence[int
 # Pooling: max_pool2d and avg_pool2d, forward and backward.
 # x: (N, C, H, W) -> y: (N, C, OH, OW); kernel, stride, padding, dilation: (h, w) pairs or ints.
 
-def max_pool2d_forward(x: Array, kernel: IntOrInts, stride: IntOrInts, padding: IntOrInts,
-                       dilation: IntOrInts, ceil_mode: bool = False) -> tuple[Array, Array]:
+
+def max_pool2d_forward(
+    x: Array,
+    kernel: IntOrInts,
+    stride: IntOrInts,
+    padding: IntOrInts,
+    dilation: IntOrInts,
+    ceil_mode: bool = False,
+) -> tuple[Array, Array]:
     """Max over each window and where it was, see ``reference.max_pool2d_forward``.
 
     x: (N, C, H, W)  ->  y: (N, C, OH, OW), indices: (N, C, OH, OW) int64 (h*W + w in the plane)
@@ -349,8 +415,9 @@ def max_pool2d_forward(x: Array, kernel: IntOrInts, stride: IntOrInts, padding: 
     op = "max_pool2d_forward"
     _check_float(op, x)
     shapes = _check_4d(op, x=x)
-    kernel, stride, padding, dilation = _pairs(op, kernel=kernel, stride=stride, padding=padding,
-                                              dilation=dilation)
+    kernel, stride, padding, dilation = _pairs(
+        op, kernel=kernel, stride=stride, padding=padding, dilation=dilation
+    )
     geometry.check_pool(op, x.shape, kernel, stride, padding, dilation, bool(ceil_mode), shapes)
     x = _contiguous(x)
     return _implementation(op, x)(x, kernel, stride, padding, dilation, bool(ceil_mode))
@@ -380,13 +447,21 @@ def max_pool2d_backward(grad_out: Array, indices: Array, input_shape: Sequence[i
         # into a neighbouring plane, so it is checked here (-1 marks an empty window).
         plane = input_shape[2] * input_shape[3]
         if int(indices.min()) < -1 or int(indices.max()) >= plane:
-            raise ValueError(f"{op}: indices must lie in 0..{plane - 1} (or be -1), got "
-                             f"{int(indices.min())}..{int(indices.max())} ({shapes})")
+            raise ValueError(
+                f"{op}: indices must lie in 0..{plane - 1} (or be -1), got "
+                f"{int(indices.min())}..{int(indices.max())} ({shapes})"
+            )
     return _implementation(op, grad_out)(grad_out, indices, input_shape)
 
 
-def avg_pool2d_forward(x: Array, kernel: IntOrInts, stride: IntOrInts, padding: IntOrInts,
-                       ceil_mode: bool = False, count_include_pad: bool = True) -> Array:
+def avg_pool2d_forward(
+    x: Array,
+    kernel: IntOrInts,
+    stride: IntOrInts,
+    padding: IntOrInts,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Array:
     """Mean over each window, see ``reference.avg_pool2d_forward``.  x: (N, C, H, W) -> (N, C, OH, OW)"""
     op = "avg_pool2d_forward"
     _check_float(op, x)
@@ -394,12 +469,17 @@ def avg_pool2d_forward(x: Array, kernel: IntOrInts, stride: IntOrInts, padding: 
     kernel, stride, padding = _pairs(op, kernel=kernel, stride=stride, padding=padding)
     geometry.check_pool(op, x.shape, kernel, stride, padding, (1, 1), bool(ceil_mode), shapes)
     x = _contiguous(x)
-    return _implementation(op, x)(
-        x, kernel, stride, padding, bool(ceil_mode), bool(count_include_pad))
+    return _implementation(op, x)(x, kernel, stride, padding, bool(ceil_mode), bool(count_include_pad))
 
 
-def avg_pool2d_backward(grad_out: Array, input_shape: Sequence[int], kernel: IntOrInts, stride: IntOrInts,
-                        padding: IntOrInts, count_include_pad: bool = True) -> Array:
+def avg_pool2d_backward(
+    grad_out: Array,
+    input_shape: Sequence[int],
+    kernel: IntOrInts,
+    stride: IntOrInts,
+    padding: IntOrInts,
+    count_include_pad: bool = True,
+) -> Array:
     """Gradient of average pooling, see ``reference.avg_pool2d_backward``.
 
     grad_out: (N, C, OH, OW) with (OH, OW) the output size of the forward (either ceil_mode)
@@ -413,11 +493,19 @@ def avg_pool2d_backward(grad_out: Array, input_shape: Sequence[int], kernel: Int
     kernel, stride, padding = _pairs(op, kernel=kernel, stride=stride, padding=padding)
     # ceil_mode's output is never smaller, so its geometry is the one that must exist.
     ceil_size = geometry.check_pool(op, input_shape, kernel, stride, padding, (1, 1), True, shapes)
-    floor_size = tuple(geometry.pool2d_output_size(n, k, s, p, 1, False)
-                       for n, k, s, p in zip(input_shape[2:], kernel, stride, padding))
+    floor_size = tuple(
+        geometry.pool2d_output_size(n, k, s, p, 1, False)
+        for n, k, s, p in zip(input_shape[2:], kernel, stride, padding)
+    )
     n_c, size = tuple(grad_out.shape[:2]), tuple(grad_out.shape[2:])
-    if n_c != input_shape[:2] or not all(o in (f, c) and o >= 1 for o, f, c in zip(size, floor_size, ceil_size)):
-        raise ValueError(f"{op}: grad_out must be the output of this pooling, (N, C) = {input_shape[:2]} and "
-                         f"(OH, OW) = {floor_size} (or {ceil_size} in ceil_mode) ({shapes})")
+    if n_c != input_shape[:2] or not all(
+        o in (f, c) and o >= 1 for o, f, c in zip(size, floor_size, ceil_size)
+    ):
+        raise ValueError(
+            f"{op}: grad_out must be the output of this pooling, (N, C) = {input_shape[:2]} and "
+            f"(OH, OW) = {floor_size} (or {ceil_size} in ceil_mode) ({shapes})"
+        )
     grad_out = _contiguous(grad_out)
-    return _implementation(op, grad_out)(grad_out, input_shape, kernel, stride, padding, bool(count_include_pad))
+    return _implementation(op, grad_out)(
+        grad_out, input_shape, kernel, stride, padding, bool(count_include_pad)
+    )

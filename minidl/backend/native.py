@@ -5,6 +5,7 @@ Either may be missing: ``_C`` when the package runs from a source tree that was 
 raised, so that ``minidl.doctor()`` can say *why* a module is missing and the dispatcher can fall
 back to the NumPy reference kernels.
 """
+
 import importlib
 import os
 

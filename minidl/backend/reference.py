@@ -5,6 +5,7 @@ Every function here has a C++ twin in ``csrc/cpu`` (and a CUDA twin in ``csrc/cu
 name, the same argument order and the same output. They run on NumPy or CuPy arrays alike: the
 array library is taken from the inputs.
 """
+
 import numpy
 
 from .device import xp_of
@@ -40,10 +41,13 @@ def matmul(a, b, trans_a=False, trans_b=False):
 # (i, j) holds, for all outputs at once, the element at offset (i, j) of each window. That is
 # kh*kw small array operations, never a Python loop over outputs, and it runs on CuPy unchanged.
 
+
 def _pool_sizes(shape, kernel, stride, padding, dilation, ceil_mode):
     (_, _, H, W), (kh, kw), (sh, sw), (ph, pw), (dh, dw) = shape, kernel, stride, padding, dilation
-    return (pool2d_output_size(H, kh, sh, ph, dh, ceil_mode),
-            pool2d_output_size(W, kw, sw, pw, dw, ceil_mode))
+    return (
+        pool2d_output_size(H, kh, sh, ph, dh, ceil_mode),
+        pool2d_output_size(W, kw, sw, pw, dw, ceil_mode),
+    )
 
 
 def _pad_for_windows(x, out_size, kernel, stride, padding, dilation, fill):
@@ -63,8 +67,11 @@ def _window_slices(out_size, kernel, stride, dilation):
     order, the slices of the padded input that hold that offset's element of every window:
     (kh*kw) pairs of slices."""
     (oh, ow), (kh, kw), (sh, sw), (dh, dw) = out_size, kernel, stride, dilation
-    return [(slice(i * dh, i * dh + (oh - 1) * sh + 1, sh), slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
-            for i in range(kh) for j in range(kw)]
+    return [
+        (slice(i * dh, i * dh + (oh - 1) * sh + 1, sh), slice(j * dw, j * dw + (ow - 1) * sw + 1, sw))
+        for i in range(kh)
+        for j in range(kw)
+    ]
 
 
 def max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode=False):
@@ -89,8 +96,8 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode=False):
     positions = _pad_for_windows(positions, out_size, kernel, stride, padding, dilation, -1)
 
     slices = _window_slices(out_size, kernel, stride, dilation)
-    values = xp.stack([padded[:, :, sh, sw] for sh, sw in slices])       # (kh*kw, N, C, OH, OW)
-    where = xp.stack([positions[:, :, sh, sw] for sh, sw in slices])     # (kh*kw, 1, 1, OH, OW)
+    values = xp.stack([padded[:, :, sh, sw] for sh, sw in slices])  # (kh*kw, N, C, OH, OW)
+    where = xp.stack([positions[:, :, sh, sw] for sh, sw in slices])  # (kh*kw, 1, 1, OH, OW)
 
     best = values.max(axis=0)  # NaN propagates
     # The first slot holding the maximum, counting NaN as equal to a NaN maximum. Padding slots
@@ -184,7 +191,7 @@ def avg_pool2d_backward(grad_out, input_shape, kernel, stride, padding, count_in
     for sh, sw in _window_slices(out_size, kernel, stride, dilation):
         grad_padded[:, :, sh, sw] += share
     ph, pw = padding
-    return xp.ascontiguousarray(grad_padded[:, :, ph:ph + H, pw:pw + W])
+    return xp.ascontiguousarray(grad_padded[:, :, ph : ph + H, pw : pw + W])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -206,9 +213,12 @@ def avg_pool2d_backward(grad_out, input_shape, kernel, stride, padding, count_in
 #   dW = sum over images of dy @ cols^T
 #   dcols = W^T @ dy, then col2im: every column entry added back to the pixel it was copied from
 
+
 def _conv_out_size(input_shape, kernel, stride, padding, dilation):
-    return tuple(conv2d_output_size(size, k, s, p, d)
-                 for size, k, s, p, d in zip(input_shape[2:], kernel, stride, padding, dilation))
+    return tuple(
+        conv2d_output_size(size, k, s, p, d)
+        for size, k, s, p, d in zip(input_shape[2:], kernel, stride, padding, dilation)
+    )
 
 
 def _im2col(x, kernel, stride, padding, dilation, groups):
@@ -222,7 +232,9 @@ def _im2col(x, kernel, stride, padding, dilation, groups):
     oh, ow = _conv_out_size(x.shape, kernel, stride, padding, dilation)
     padded = xp.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     slices = _window_slices((oh, ow), kernel, stride, dilation)
-    cols = xp.stack([padded[:, :, rows, columns] for rows, columns in slices], axis=2)  # (N, C, kh*kw, OH, OW)
+    cols = xp.stack(
+        [padded[:, :, rows, columns] for rows, columns in slices], axis=2
+    )  # (N, C, kh*kw, OH, OW)
     return cols.reshape(N, groups, (C // groups) * kh * kw, oh * ow)
 
 
@@ -239,7 +251,7 @@ def _col2im(cols, input_shape, kernel, stride, padding, dilation):
     # never collides; overlaps between windows are summed across the kh*kw offsets.
     for offset, (rows, columns) in enumerate(_window_slices((oh, ow), kernel, stride, dilation)):
         padded[:, :, rows, columns] += cols[:, :, offset]
-    return xp.ascontiguousarray(padded[:, :, ph:ph + H, pw:pw + W])
+    return xp.ascontiguousarray(padded[:, :, ph : ph + H, pw : pw + W])
 
 
 def conv2d_forward(x, weight, stride, padding, dilation, groups):
@@ -252,9 +264,9 @@ def conv2d_forward(x, weight, stride, padding, dilation, groups):
     N = x.shape[0]
     c_out, _, kh, kw = weight.shape
     oh, ow = _conv_out_size(x.shape, (kh, kw), stride, padding, dilation)
-    cols = _im2col(x, (kh, kw), stride, padding, dilation, groups)    # (N, G, K, L)
-    w = weight.reshape(groups, c_out // groups, weight[0].size)        # (G, C_out/G, K)
-    y = xp.matmul(w, cols)                                             # (N, G, C_out/G, L)
+    cols = _im2col(x, (kh, kw), stride, padding, dilation, groups)  # (N, G, K, L)
+    w = weight.reshape(groups, c_out // groups, weight[0].size)  # (G, C_out/G, K)
+    y = xp.matmul(w, cols)  # (N, G, C_out/G, L)
     return xp.ascontiguousarray(y.reshape(N, c_out, oh, ow))
 
 
@@ -268,9 +280,9 @@ def conv2d_backward_input(grad_out, weight, input_shape, stride, padding, dilati
     N = grad_out.shape[0]
     c_out, _, kh, kw = weight.shape
     L = grad_out.shape[2] * grad_out.shape[3]
-    w = weight.reshape(groups, c_out // groups, weight[0].size)                  # (G, C_out/G, K)
-    dy = grad_out.reshape(N, groups, c_out // groups, L)                         # (N, G, C_out/G, L)
-    dcols = xp.matmul(w.transpose(0, 2, 1), dy)                                  # (N, G, K, L)
+    w = weight.reshape(groups, c_out // groups, weight[0].size)  # (G, C_out/G, K)
+    dy = grad_out.reshape(N, groups, c_out // groups, L)  # (N, G, C_out/G, L)
+    dcols = xp.matmul(w.transpose(0, 2, 1), dy)  # (N, G, K, L)
     return _col2im(dcols, tuple(input_shape), (kh, kw), stride, padding, dilation)
 
 
@@ -284,13 +296,13 @@ def conv2d_backward_weight(grad_out, x, weight_shape, stride, padding, dilation,
     N = x.shape[0]
     c_out, _, kh, kw = weight_shape
     L = grad_out.shape[2] * grad_out.shape[3]
-    cols = _im2col(x, (kh, kw), stride, padding, dilation, groups)     # (N, G, K, L)
-    dy = grad_out.reshape(N, groups, c_out // groups, L)                # (N, G, C_out/G, L)
+    cols = _im2col(x, (kh, kw), stride, padding, dilation, groups)  # (N, G, K, L)
+    dy = grad_out.reshape(N, groups, c_out // groups, L)  # (N, G, C_out/G, L)
     # Sum over images and output positions at once: move the image axis next to the positions
     # and contract both in one product per group.
     dy = dy.transpose(1, 2, 0, 3).reshape(groups, c_out // groups, N * L)  # (G, C_out/G, N*L)
     cols = cols.transpose(1, 2, 0, 3).reshape(groups, cols.shape[2], N * L)  # (G, K, N*L)
-    dw = xp.matmul(dy, cols.transpose(0, 2, 1))                           # (G, C_out/G, K)
+    dw = xp.matmul(dy, cols.transpose(0, 2, 1))  # (G, C_out/G, K)
     return xp.ascontiguousarray(dw.reshape(tuple(weight_shape)))
 
 
@@ -306,6 +318,7 @@ def conv2d_backward_weight(grad_out, x, weight_shape, stride, padding, dilation,
 #   distribution over "impossible" outcomes to return.) A row holding +inf gives NaN too.
 # These NaNs are results, not errors: the invalid-operation warning NumPy would print for
 # -inf - (-inf) is silenced.
+
 
 def _row_max(x):
     return x.max(axis=1, keepdims=True)

@@ -1,4 +1,5 @@
 """How many CPU threads the native kernels use (OpenMP), following OMP_NUM_THREADS by default."""
+
 from . import native
 
 

@@ -12,6 +12,7 @@
 
 Nothing here downloads anything.
 """
+
 from . import transforms
 from .cifar10 import CIFAR10
 from .collate import default_collate
@@ -22,5 +23,17 @@ from .labelled import LabelledImages
 from .mnist import MNIST
 from .mnist1d import MNIST1D
 
-__all__ = ["CIFAR10", "DataLoader", "Dataset", "Digits", "LabelledImages", "MNIST", "MNIST1D", "Subset",
-           "TensorDataset", "default_collate", "random_split", "transforms"]
+__all__ = [
+    "CIFAR10",
+    "DataLoader",
+    "Dataset",
+    "Digits",
+    "LabelledImages",
+    "MNIST",
+    "MNIST1D",
+    "Subset",
+    "TensorDataset",
+    "default_collate",
+    "random_split",
+    "transforms",
+]

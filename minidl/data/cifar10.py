@@ -16,6 +16,7 @@ These files only need dicts, lists, bytes, strings and NumPy arrays, so ``_Batch
 resolves exactly the few NumPy names that rebuild an array and refuses every other name,
 before anything is called.
 """
+
 import io
 import os
 import pickle
@@ -44,10 +45,13 @@ def _allowed_names():
     """(module, name) -> object, for the names a CIFAR-10 batch may use. The array-rebuilding
     functions are taken from what NumPy itself pickles with, so this holds for NumPy 1 and 2
     (whose private module moved from numpy.core to numpy._core)."""
-    reconstruct = numpy.ndarray.__reduce__(numpy.zeros(1))[0]           # used by protocols 0-4
-    frombuffer = numpy.ndarray.__reduce_ex__(numpy.zeros(1), 5)[0]      # used by protocol 5
-    allowed = {("numpy", "ndarray"): numpy.ndarray, ("numpy", "dtype"): numpy.dtype,
-               ("_codecs", "encode"): _latin1_encode}
+    reconstruct = numpy.ndarray.__reduce__(numpy.zeros(1))[0]  # used by protocols 0-4
+    frombuffer = numpy.ndarray.__reduce_ex__(numpy.zeros(1), 5)[0]  # used by protocol 5
+    allowed = {
+        ("numpy", "ndarray"): numpy.ndarray,
+        ("numpy", "dtype"): numpy.dtype,
+        ("_codecs", "encode"): _latin1_encode,
+    }
     for core in ("numpy.core", "numpy._core"):
         allowed[(core + ".multiarray", "_reconstruct")] = reconstruct
         allowed[(core + ".numeric", "_frombuffer")] = frombuffer
@@ -70,7 +74,8 @@ class _BatchUnpickler(pickle.Unpickler):
             raise RefusedPickleError(
                 f"CIFAR10: refusing to load {self.path}: it refers to {module}.{name}, but a CIFAR-10 batch "
                 f"only holds dicts, lists, bytes and NumPy arrays; the file is not a CIFAR-10 batch, or "
-                f"has been tampered with") from None
+                f"has been tampered with"
+            ) from None
 
 
 def read_batch(path):
@@ -84,12 +89,19 @@ def read_batch(path):
             raise
         raise RefusedPickleError(f"CIFAR10: refusing to load {path}: {err}") from None
     except Exception as err:  # a truncated or garbled pickle fails in many ways
-        raise ValueError(f"CIFAR10: cannot read {path} as a pickled batch: {type(err).__name__}: {err}") from None
+        raise ValueError(
+            f"CIFAR10: cannot read {path} as a pickled batch: {type(err).__name__}: {err}"
+        ) from None
     if not isinstance(batch, dict):
         raise ValueError(f"CIFAR10: {path} holds a {type(batch).__name__}, expected a dict")
     data = batch.get(b"data", batch.get("data"))
     labels = batch.get(b"labels", batch.get("labels"))
-    if not isinstance(data, numpy.ndarray) or data.dtype != numpy.uint8 or data.ndim != 2 or data.shape[1] != 3072:
+    if (
+        not isinstance(data, numpy.ndarray)
+        or data.dtype != numpy.uint8
+        or data.ndim != 2
+        or data.shape[1] != 3072
+    ):
         what = f"{data.dtype} {data.shape}" if isinstance(data, numpy.ndarray) else type(data).__name__
         raise ValueError(f"CIFAR10: {path}: 'data' must be a uint8 array (N, 3072), got {what}")
     try:
@@ -127,7 +139,8 @@ class CIFAR10(LabelledImages):
                 f"CIFAR10: missing {', '.join(missing)} in {os.path.abspath(folder)}; unpack "
                 f"cifar-10-python.tar.gz (https://www.cs.toronto.edu/~kriz/cifar.html) into "
                 f"{os.path.abspath(os.fspath(root))} so that {_FOLDER}/data_batch_1..5 and "
-                f"{_FOLDER}/test_batch are there")
+                f"{_FOLDER}/test_batch are there"
+            )
         parts = [read_batch(os.path.join(folder, n)) for n in names]
         images = numpy.concatenate([p[0] for p in parts]) if len(parts) > 1 else parts[0][0]
         labels = numpy.concatenate([p[1] for p in parts])

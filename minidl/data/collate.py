@@ -12,6 +12,7 @@ Two differences from PyTorch, both for consistency inside minidl: Python floats 
 default dtype (float32, as ``minidl.tensor(1.0)`` does) rather than float64, and tuples stay
 tuples (PyTorch returns lists for them).
 """
+
 import collections.abc
 import numbers
 
@@ -26,10 +27,12 @@ def _stack(arrays, what):
     first = arrays[0]
     for i, a in enumerate(arrays):
         if a.shape != first.shape or a.dtype != first.dtype:
-            raise ValueError(f"default_collate: cannot stack {what}: sample 0 has shape "
-                             f"{tuple(first.shape)} and dtype {first.dtype}, sample {i} has shape "
-                             f"{tuple(a.shape)} and dtype {a.dtype}; pass collate_fn= to batch samples "
-                             f"of different shapes")
+            raise ValueError(
+                f"default_collate: cannot stack {what}: sample 0 has shape "
+                f"{tuple(first.shape)} and dtype {first.dtype}, sample {i} has shape "
+                f"{tuple(a.shape)} and dtype {a.dtype}; pass collate_fn= to batch samples "
+                f"of different shapes"
+            )
     return Tensor._make(xp_of(first).stack(arrays))
 
 
@@ -60,21 +63,26 @@ def default_collate(batch):
         keys = list(elem)
         for i, b in enumerate(batch):
             if not isinstance(b, collections.abc.Mapping) or set(b) != set(keys):
-                raise ValueError(f"default_collate: sample 0 is a dict with keys {keys}, sample {i} "
-                                 f"is {_describe(b)}")
+                raise ValueError(
+                    f"default_collate: sample 0 is a dict with keys {keys}, sample {i} is {_describe(b)}"
+                )
         return {k: default_collate([b[k] for b in batch]) for k in keys}
     if isinstance(elem, collections.abc.Sequence):
         for i, b in enumerate(batch):
             if not isinstance(b, collections.abc.Sequence) or len(b) != len(elem):
-                raise ValueError(f"default_collate: sample 0 has {len(elem)} fields, sample {i} is "
-                                 f"{_describe(b)}; every sample must have the same structure")
+                raise ValueError(
+                    f"default_collate: sample 0 has {len(elem)} fields, sample {i} is "
+                    f"{_describe(b)}; every sample must have the same structure"
+                )
         fields = [default_collate(list(column)) for column in zip(*batch)]
         if isinstance(elem, tuple) and hasattr(elem, "_fields"):  # a namedtuple keeps its names
             return type(elem)(*fields)
         return tuple(fields) if isinstance(elem, tuple) else fields
-    raise TypeError(f"default_collate: don't know how to batch a {type(elem).__name__}; samples may be "
-                    f"tensors, NumPy arrays, numbers, str, and tuples/lists/dicts of those, or pass "
-                    f"collate_fn=")
+    raise TypeError(
+        f"default_collate: don't know how to batch a {type(elem).__name__}; samples may be "
+        f"tensors, NumPy arrays, numbers, str, and tuples/lists/dicts of those, or pass "
+        f"collate_fn="
+    )
 
 
 def _describe(b):

@@ -18,6 +18,7 @@ of epochs is repeatable and independent of every other random draw in the progra
 either it draws from ``minidl.random.generator()`` at the start of each epoch, so
 ``minidl.manual_seed`` makes the epochs repeatable.
 """
+
 import numbers
 
 import numpy
@@ -37,13 +38,22 @@ class DataLoader:
     generator / seed: where shuffling draws from (see the module docstring).
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None,
-                 generator=None, seed=None):
+    def __init__(
+        self,
+        dataset,
+        batch_size=1,
+        shuffle=False,
+        drop_last=False,
+        collate_fn=None,
+        generator=None,
+        seed=None,
+    ):
         if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
-            raise TypeError(f"DataLoader: the dataset must define __getitem__ and __len__, got a "
-                            f"{type(dataset).__name__}")
+            raise TypeError(
+                f"DataLoader: the dataset must define __getitem__ and __len__, got a {type(dataset).__name__}"
+            )
         if collate_fn is not None and not callable(collate_fn):
             raise TypeError(f"DataLoader: collate_fn must be callable, got {collate_fn!r}")
         self.dataset = dataset
@@ -76,12 +86,14 @@ class DataLoader:
         n, size = len(order), self.batch_size
         stop = n - n % size if self.drop_last else n
         for start in range(0, stop, size):
-            indices = order[start:start + size]
+            indices = order[start : start + size]
             if self._batch_fetch:
                 yield self.dataset.__getitems__(indices)
             else:
                 yield self.collate_fn([self.dataset[int(i)] for i in indices])
 
     def __repr__(self):
-        return (f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
-                f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})")
+        return (
+            f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
+            f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})"
+        )

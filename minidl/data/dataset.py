@@ -12,6 +12,7 @@ fancy-indexing operation per tensor instead of 128 Python calls and a stack. Not
 from PyTorch, whose ``__getitems__`` returns a list of samples still to be collated: here it
 returns the finished batch, which is where the speed comes from.
 """
+
 import numbers
 
 import numpy
@@ -34,8 +35,9 @@ def _as_indices(indices, length, op):
     """A 1-D int64 NumPy array of indices, checked against ``length`` (negatives count from the end)."""
     idx = numpy.asarray(indices.data if isinstance(indices, Tensor) else indices)
     if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
-        raise TypeError(f"{op}: expected a 1-D sequence of integer indices, got shape {idx.shape} "
-                        f"of dtype {idx.dtype}")
+        raise TypeError(
+            f"{op}: expected a 1-D sequence of integer indices, got shape {idx.shape} of dtype {idx.dtype}"
+        )
     idx = idx.astype(numpy.int64, copy=False)
     if idx.size and (idx.min() < -length or idx.max() >= length):
         bad = idx[(idx < -length) | (idx >= length)][0]
@@ -58,18 +60,23 @@ class TensorDataset(Dataset):
         for i, t in enumerate(tensors):
             if not isinstance(t, Tensor):
                 if not hasattr(t, "shape") or not hasattr(t, "dtype"):
-                    raise TypeError(f"TensorDataset: argument {i} is a {type(t).__name__}, "
-                                    f"expected a Tensor or an array")
+                    raise TypeError(
+                        f"TensorDataset: argument {i} is a {type(t).__name__}, expected a Tensor or an array"
+                    )
                 t = Tensor._make(t)
             if t.ndim == 0:
-                raise ValueError(f"TensorDataset: argument {i} is a 0-d tensor; every tensor needs a "
-                                 f"first (sample) dimension")
+                raise ValueError(
+                    f"TensorDataset: argument {i} is a 0-d tensor; every tensor needs a "
+                    f"first (sample) dimension"
+                )
             wrapped.append(t)
         sizes = [t.shape[0] for t in wrapped]
         if len(set(sizes)) != 1:
             shapes = ", ".join(str(t.shape) for t in wrapped)
-            raise ValueError(f"TensorDataset: all tensors must have the same size in dim 0 (the number "
-                             f"of samples), got shapes {shapes}")
+            raise ValueError(
+                f"TensorDataset: all tensors must have the same size in dim 0 (the number "
+                f"of samples), got shapes {shapes}"
+            )
         self.tensors = tuple(wrapped)
 
     def __len__(self):
@@ -116,13 +123,16 @@ def _split_lengths(lengths, n):
         if any(v < 0 for v in lengths):
             raise ValueError(f"random_split: lengths must be non-negative, got {lengths}")
         if sum(lengths) != n:
-            raise ValueError(f"random_split: lengths {lengths} sum to {sum(lengths)}, but the dataset "
-                             f"has {n} samples")
+            raise ValueError(
+                f"random_split: lengths {lengths} sum to {sum(lengths)}, but the dataset has {n} samples"
+            )
         return [int(v) for v in lengths]
     fractions = [float(v) for v in lengths]
     if any(not 0 <= f <= 1 for f in fractions) or abs(sum(fractions) - 1) > 1e-6:
-        raise ValueError(f"random_split: lengths must be ints summing to the dataset length ({n}) or "
-                         f"fractions in [0, 1] summing to 1, got {lengths}")
+        raise ValueError(
+            f"random_split: lengths must be ints summing to the dataset length ({n}) or "
+            f"fractions in [0, 1] summing to 1, got {lengths}"
+        )
     sizes = [int(numpy.floor(f * n)) for f in fractions]
     # The samples lost to flooring go one each to the splits in order, so the sizes add up to n.
     for k in range(n - sum(sizes)):
@@ -155,6 +165,7 @@ def random_split(dataset, lengths, generator=None, seed=None):
     ``minidl.random.generator()``, so ``minidl.manual_seed`` makes it repeatable.
     """
     from .. import random as _random
+
     n = len(dataset)
     sizes = _split_lengths(lengths, n)
     rng = make_generator(generator, seed, "random_split") or _random.generator()

@@ -10,6 +10,7 @@ and which images of a class go to the test set is a seeded random choice. So tra
 the same class balance, the split is the same on every machine for a given ``seed``, and with
 the defaults it is 1437 train / 360 test. Samples keep scikit-learn's order within each split.
 """
+
 import numpy
 
 from .labelled import LabelledImages
@@ -19,8 +20,10 @@ def _load():
     try:
         from sklearn.datasets import load_digits
     except ImportError as err:
-        raise ImportError(f"Digits: needs scikit-learn ({err}); install it with `pip install scikit-learn` "
-                          f"or `pip install -e \".[tutorials]\"`") from err
+        raise ImportError(
+            f"Digits: needs scikit-learn ({err}); install it with `pip install scikit-learn` "
+            f'or `pip install -e ".[tutorials]"`'
+        ) from err
     d = load_digits()
     images = (d.images / 16.0).astype(numpy.float32)[:, None]  # (1797, 1, 8, 8) in [0, 1]
     return images, d.target.astype(numpy.int64)

@@ -11,6 +11,7 @@ stacks to (B,), the same as the batch fast path gives). Tensors are made on the 
 with ``x.to(device)``. Keeping large image sets as uint8 and
 converting a batch at a time holds CIFAR-10 in 150 MB instead of 600 MB.
 """
+
 import operator
 
 import numpy
@@ -54,8 +55,10 @@ class LabelledImages(Dataset):
         try:
             i = operator.index(index)
         except TypeError:
-            raise TypeError(f"{type(self).__name__}: index must be an int, got {type(index).__name__}; "
-                            f"use a DataLoader or Subset for many samples") from None
+            raise TypeError(
+                f"{type(self).__name__}: index must be an int, got {type(index).__name__}; "
+                f"use a DataLoader or Subset for many samples"
+            ) from None
         if not -len(self) <= i < len(self):
             raise IndexError(f"{type(self).__name__}: index {i} is out of range for {len(self)} samples")
         x = Tensor._make(self._float_images(i))

@@ -18,6 +18,7 @@ The IDX format is a tiny header and raw bytes, all integers big-endian:
 
 Every part of that is checked, so a truncated, mixed-up or wrong file is an error naming it.
 """
+
 import gzip
 import os
 
@@ -44,16 +45,22 @@ def read_idx(path, ndim):
     if len(raw) < 4:
         raise ValueError(f"MNIST: {path} is not an IDX file: only {len(raw)} bytes")
     if raw[0] != 0 or raw[1] != 0 or raw[2] != _UBYTE or raw[3] != ndim:
-        raise ValueError(f"MNIST: {path} has magic number 0x{raw[:4].hex()}, expected 0x000008{ndim:02x} "
-                         f"(an IDX file of unsigned bytes with {ndim} dimension(s)); is it the right file?")
+        raise ValueError(
+            f"MNIST: {path} has magic number 0x{raw[:4].hex()}, expected 0x000008{ndim:02x} "
+            f"(an IDX file of unsigned bytes with {ndim} dimension(s)); is it the right file?"
+        )
     if len(raw) < header:
-        raise ValueError(f"MNIST: {path} is truncated: the header needs {header} bytes, the file has {len(raw)}")
+        raise ValueError(
+            f"MNIST: {path} is truncated: the header needs {header} bytes, the file has {len(raw)}"
+        )
     shape = tuple(int(s) for s in numpy.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
     expected = header + int(numpy.prod(shape))
     if len(raw) != expected:
         problem = "truncated" if len(raw) < expected else "longer than its header says"
-        raise ValueError(f"MNIST: {path} is {problem}: its header says shape {shape}, which needs "
-                         f"{expected} bytes, but the file has {len(raw)}")
+        raise ValueError(
+            f"MNIST: {path} is {problem}: its header says shape {shape}, which needs "
+            f"{expected} bytes, but the file has {len(raw)}"
+        )
     # frombuffer gives a read-only view of the bytes: the dataset never writes to its images.
     return numpy.frombuffer(raw, dtype=numpy.uint8, offset=header).reshape(shape)
 
@@ -87,11 +94,14 @@ class MNIST(LabelledImages):
             raise FileNotFoundError(
                 f"MNIST: missing {' and '.join(missing)} (or .gz) in {os.path.abspath(root)}; put the MNIST "
                 f"IDX files there (or in {os.path.join(root, 'MNIST', 'raw')}): train-images-idx3-ubyte, "
-                f"train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, gzipped or not")
+                f"train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, gzipped or not"
+            )
         images, labels = read_idx(paths[0], 3), read_idx(paths[1], 1)
         if len(images) != len(labels):
-            raise ValueError(f"MNIST: {paths[0]} has {len(images)} images but {paths[1]} has {len(labels)} "
-                             f"labels; the two files do not belong together")
+            raise ValueError(
+                f"MNIST: {paths[0]} has {len(images)} images but {paths[1]} has {len(labels)} "
+                f"labels; the two files do not belong together"
+            )
         if labels.size and labels.max() > 9:
             raise ValueError(f"MNIST: {paths[1]} has label {labels.max()}; MNIST labels are 0..9")
         super().__init__(images[:, None], labels, transform, train)  # (N, 1, rows, cols)

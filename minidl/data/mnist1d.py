@@ -11,6 +11,7 @@ so the result is cached in ``root/mnist1d.npz`` and later uses load it instantly
 
 The signal is one channel of length 40, (1, 40), so it goes straight into ``conv1d``.
 """
+
 import os
 import random as _pyrandom
 import tempfile
@@ -29,8 +30,10 @@ def _generate():
     try:
         from mnist1d.data import get_dataset_args, make_dataset
     except ImportError as err:
-        raise ImportError(f"MNIST1D: generating the data needs the mnist1d package ({err}); install it "
-                          f"with `pip install mnist1d` or `pip install -e \".[tutorials]\"`") from err
+        raise ImportError(
+            f"MNIST1D: generating the data needs the mnist1d package ({err}); install it "
+            f'with `pip install mnist1d` or `pip install -e ".[tutorials]"`'
+        ) from err
     # make_dataset seeds NumPy's and Python's global generators; put them back afterwards so
     # building a dataset does not silently reseed the user's program.
     np_state, py_state = numpy.random.get_state(), _pyrandom.getstate()
@@ -72,13 +75,17 @@ def _load_cache(path):
         with numpy.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in _KEYS}
     except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as err:
-        raise ValueError(f"MNIST1D: the cache {path} is unreadable or incomplete ({err}); delete it or "
-                         f"pass regenerate=True") from None
+        raise ValueError(
+            f"MNIST1D: the cache {path} is unreadable or incomplete ({err}); delete it or "
+            f"pass regenerate=True"
+        ) from None
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.ndim != 3 or x.shape[1] != 1 or x.dtype != numpy.float32 or y.shape != (len(x),):
-            raise ValueError(f"MNIST1D: the cache {path} holds unexpected arrays (x_{split} {x.shape} "
-                             f"{x.dtype}, y_{split} {y.shape}); delete it or pass regenerate=True")
+            raise ValueError(
+                f"MNIST1D: the cache {path} holds unexpected arrays (x_{split} {x.shape} "
+                f"{x.dtype}, y_{split} {y.shape}); delete it or pass regenerate=True"
+            )
     return arrays
 
 

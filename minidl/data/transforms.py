@@ -16,6 +16,7 @@ the same distribution as the per-sample call, though not the same stream of numb
 it in their batch fast path through ``apply_to_batch``; a transform without ``apply_batch`` (any
 plain function) is called sample by sample there, so user transforms always work unchanged.
 """
+
 import numbers
 
 import numpy
@@ -32,6 +33,7 @@ def apply_to_batch(transform, batch):
     if hasattr(transform, "apply_batch"):
         return transform.apply_batch(batch)
     from .collate import default_collate
+
     return default_collate([transform(Tensor._make(sample)) for sample in batch.data])
 
 
@@ -74,7 +76,9 @@ class Normalize:
         self.mean = numpy.atleast_1d(numpy.asarray(mean, dtype=numpy.float64))
         self.std = numpy.atleast_1d(numpy.asarray(std, dtype=numpy.float64))
         if self.mean.ndim != 1 or self.std.ndim != 1:
-            raise ValueError(f"Normalize: mean and std must be numbers or 1-D sequences, got {mean!r}, {std!r}")
+            raise ValueError(
+                f"Normalize: mean and std must be numbers or 1-D sequences, got {mean!r}, {std!r}"
+            )
         if numpy.any(self.std == 0):
             raise ValueError(f"Normalize: std must be nonzero, got {std!r}")
 
@@ -84,8 +88,10 @@ class Normalize:
         c = arr.shape[channel_dim]
         for name, v in (("mean", self.mean), ("std", self.std)):
             if len(v) not in (1, c):
-                raise ValueError(f"{op}: {name} has {len(v)} entries but the tensor (shape {arr.shape}) has "
-                                 f"{c} channels in dim {channel_dim}")
+                raise ValueError(
+                    f"{op}: {name} has {len(v)} entries but the tensor (shape {arr.shape}) has "
+                    f"{c} channels in dim {channel_dim}"
+                )
         # mean and std reshaped to (C, 1, ..., 1), so they broadcast over everything after the channels
         shape = (-1,) + (1,) * (arr.ndim - channel_dim - 1)
         xp = xp_of(arr)
@@ -133,8 +139,9 @@ class RandomCrop:
             arr = xp_of(arr).pad(arr, widths, constant_values=self.fill)
         (h, w), (hp, wp) = self.size, arr.shape[-2:]
         if h > hp or w > wp:
-            raise ValueError(f"{op}: crop size {self.size} is larger than the padded image "
-                             f"{(hp, wp)} (padding {p})")
+            raise ValueError(
+                f"{op}: crop size {self.size} is larger than the padded image {(hp, wp)} (padding {p})"
+            )
         return arr, hp - h + 1, wp - w + 1  # the padded image and the number of offsets per axis
 
     def __call__(self, x):
@@ -142,7 +149,7 @@ class RandomCrop:
         rng = _random.generator()
         top, left = int(rng.integers(n_top)), int(rng.integers(n_left))
         h, w = self.size
-        return Tensor._make(arr[..., top:top + h, left:left + w].copy())
+        return Tensor._make(arr[..., top : top + h, left : left + w].copy())
 
     def apply_batch(self, x):
         arr, n_top, n_left = self._pad(_array(x, "RandomCrop.apply_batch", 3), "RandomCrop.apply_batch")
@@ -153,10 +160,14 @@ class RandomCrop:
         # One gather for the whole batch: sample i reads rows top[i]..top[i]+h-1 and columns
         # left[i]..left[i]+w-1. The middle (channel) dims are folded into one to index them.
         flat = arr.reshape(n, -1, arr.shape[-2], arr.shape[-1])
-        rows = xp.asarray(top[:, None] + numpy.arange(h))            # (N, h)
-        cols = xp.asarray(left[:, None] + numpy.arange(w))           # (N, w)
-        out = flat[xp.arange(n)[:, None, None, None], xp.arange(flat.shape[1])[None, :, None, None],
-                   rows[:, None, :, None], cols[:, None, None, :]]
+        rows = xp.asarray(top[:, None] + numpy.arange(h))  # (N, h)
+        cols = xp.asarray(left[:, None] + numpy.arange(w))  # (N, w)
+        out = flat[
+            xp.arange(n)[:, None, None, None],
+            xp.arange(flat.shape[1])[None, :, None, None],
+            rows[:, None, :, None],
+            cols[:, None, None, :],
+        ]
         return Tensor._make(out.reshape(arr.shape[:-2] + (h, w)))
 
     def __repr__(self):

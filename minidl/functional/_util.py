@@ -1,4 +1,5 @@
 """Small helpers shared by the op families: unwrapping operands, normalising dims."""
+
 from collections.abc import Sequence
 
 import numpy
@@ -30,16 +31,24 @@ def operand_arrays(op, *operands):
     makes.
     """
     # type() first: this runs for every elementwise op, and a CPU tensor must cost next to nothing
-    gpu = next((x for x in operands if isinstance(x, Tensor) and type(x.data) is not numpy.ndarray
-                and x.device.type != "cpu"), None)
+    gpu = next(
+        (
+            x
+            for x in operands
+            if isinstance(x, Tensor) and type(x.data) is not numpy.ndarray and x.device.type != "cpu"
+        ),
+        None,
+    )
     if gpu is None:
         return [data(x) for x in operands]
     out = []
     for x in operands:
         if isinstance(x, numpy.ndarray):
-            raise RuntimeError(f"{op}: expected all operands on one device, got a tensor on {gpu.device} "
-                               f"{gpu.shape} and a NumPy array (cpu) {x.shape}; make it a tensor with "
-                               f"device='{gpu.device}'")
+            raise RuntimeError(
+                f"{op}: expected all operands on one device, got a tensor on {gpu.device} "
+                f"{gpu.shape} and a NumPy array (cpu) {x.shape}; make it a tensor with "
+                f"device='{gpu.device}'"
+            )
         if isinstance(x, numpy.generic):
             x = xp_of(gpu.data).asarray(x)
         out.append(data(x))
@@ -48,8 +57,10 @@ def operand_arrays(op, *operands):
 
 def broadcast_error(op, *operands):
     shapes = " and ".join(str(tuple(shape_of(x))) for x in operands)
-    return ValueError(f"{op}: shapes {shapes} cannot be broadcast together "
-                      f"(sizes must match or be 1, aligned from the right)")
+    return ValueError(
+        f"{op}: shapes {shapes} cannot be broadcast together "
+        f"(sizes must match or be 1, aligned from the right)"
+    )
 
 
 def normalize_dim(dim, ndim, op):
@@ -58,8 +69,10 @@ def normalize_dim(dim, ndim, op):
     if isinstance(dim, bool) or not isinstance(dim, (int, numpy.integer)):
         raise TypeError(f"{op}: dim must be an int, got {dim!r}")
     if not -n <= dim < n:
-        raise IndexError(f"{op}: dim {dim} is out of range for a tensor with {ndim} dimension(s) "
-                         f"(expected {-n} to {n - 1})")
+        raise IndexError(
+            f"{op}: dim {dim} is out of range for a tensor with {ndim} dimension(s) "
+            f"(expected {-n} to {n - 1})"
+        )
     return int(dim) % n
 
 

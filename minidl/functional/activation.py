@@ -14,6 +14,7 @@ one kernel call, and ``create_graph=True`` still gives second (and higher) deriv
 
 relu, sigmoid and tanh live in ``elementwise.py``.
 """
+
 import math
 import numbers
 
@@ -33,6 +34,7 @@ _KERNEL_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
 # ---------------------------------------------------------------------------------------------
 # Any dim <-> the kernels' (rows, cols)
+
 
 def _to_rows(a, dim):
     """``a`` with axis ``dim`` moved last and the other axes flattened: a (rows, cols) array.
@@ -66,13 +68,16 @@ def _prepare(op, x, dim, dtype):
     if dtype is not None:
         x = cast(x, dtype)
     if x.dtype not in _KERNEL_DTYPES:
-        raise TypeError(f"{op}: expected a float32 or float64 tensor, got {x.dtype} (shape {x.shape}); "
-                        f"convert it first, or pass dtype=minidl.float32")
+        raise TypeError(
+            f"{op}: expected a float32 or float64 tensor, got {x.dtype} (shape {x.shape}); "
+            f"convert it first, or pass dtype=minidl.float32"
+        )
     return x, normalize_dim(dim, x.ndim, op)
 
 
 # ---------------------------------------------------------------------------------------------
 # softmax and log_softmax: a row kernel forward, a row kernel backward, the same plumbing
+
 
 class _RowKernel(Function):
     """y = kernel(x) along ``dim``. Its backward is ``grad_op``: the backward kernel as a Function
@@ -179,6 +184,7 @@ def log_softmax(x: Tensor, dim: int, dtype: DTypeLike | None = None) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 # Elementwise activations
 
+
 class LeakyRelu(Function):
     @staticmethod
     def forward(ctx, x, negative_slope):
@@ -200,8 +206,10 @@ def _check_floating(op, x):
     """``x`` if it is a floating-point tensor: on integers these ops would round to nonsense."""
     ensure_tensor(x, op)
     if x.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point tensor, got {x.dtype} of shape {x.shape}; "
-                        f"convert with x.float()")
+        raise TypeError(
+            f"{op}: expected a floating-point tensor, got {x.dtype} of shape {x.shape}; "
+            f"convert with x.float()"
+        )
     return x
 
 

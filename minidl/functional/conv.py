@@ -36,6 +36,7 @@ Padding = IntOrInts | str  # an int, a tuple, 'valid' or 'same'
 # The three kernels as Functions. Each saves its two operands and the geometry (the keywords
 # stride=, padding=, dilation=, groups= that the kernels take), and runs its kernel on them.
 
+
 class _ConvKernel(Function):
     """out = kernel(a, b, *shape, **geometry): one of the three conv2d kernels. ``gradients``
     says which Function, on which arguments, gives the gradient of a and of b."""
@@ -52,8 +53,10 @@ class _ConvKernel(Function):
     def backward(cls, ctx, g):
         # Each gradient is computed only when needed, with the saved geometry; None for a shape.
         rules = cls.gradients(*ctx.saved_tensors, g)
-        grads = tuple(function.apply(*args, **ctx.geometry) if needed else None
-                      for needed, (function, *args) in zip(ctx.needs_input_grad, rules))
+        grads = tuple(
+            function.apply(*args, **ctx.geometry) if needed else None
+            for needed, (function, *args) in zip(ctx.needs_input_grad, rules)
+        )
         return grads + (None,) * (len(ctx.needs_input_grad) - 2)
 
 
@@ -90,6 +93,7 @@ class Conv2dBackwardWeight(_ConvKernel):
 # ---------------------------------------------------------------------------------------------
 # Arguments, checked at the edge in the terms of the op the user called (conv1d or conv2d).
 
+
 def _check(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, dims: int) -> None:
     """Ranks, dtypes and bias of a ``dims``-d convolution (dims = 1 or 2)."""
     ensure_tensor(x, op)
@@ -106,15 +110,25 @@ def _check(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, dims: int) -
         if t is not None and not t.is_floating_point():
             raise TypeError(f"{op}: expected floating-point tensors, got {name} of dtype {t.dtype}")
     if weight.dtype != x.dtype or (bias is not None and bias.dtype != x.dtype):
-        raise TypeError(f"{op}: input, weight and bias must have one dtype, got {x.dtype}, {weight.dtype}"
-                        + (f", {bias.dtype}" if bias is not None else ""))
+        raise TypeError(
+            f"{op}: input, weight and bias must have one dtype, got {x.dtype}, {weight.dtype}"
+            + (f", {bias.dtype}" if bias is not None else "")
+        )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(f"{op}: bias must have shape ({weight.shape[0]},) (one per output channel), "
-                         f"got {tuple(bias.shape)}")
+        raise ValueError(
+            f"{op}: bias must have shape ({weight.shape[0]},) (one per output channel), "
+            f"got {tuple(bias.shape)}"
+        )
 
 
-def _padding(op: str, padding: Padding, kernel: tuple[int, ...], stride: tuple[int, ...],
-             dilation: tuple[int, ...], dims: int) -> list[tuple[int, int]]:
+def _padding(
+    op: str,
+    padding: Padding,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    dims: int,
+) -> list[tuple[int, int]]:
     """Padding as (before, after) pairs per spatial dim, from an int, a tuple, 'valid' or 'same'."""
     if isinstance(padding, str):
         if padding == "valid":
@@ -130,8 +144,17 @@ def _padding(op: str, padding: Padding, kernel: tuple[int, ...], stride: tuple[i
     return [(p, p) for p in int_tuple(op, "padding", padding, dims)]
 
 
-def _convolve(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, stride: IntOrInts,
-              padding: Padding, dilation: IntOrInts, groups: int, dims: int) -> Tensor:
+def _convolve(
+    op: str,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: IntOrInts,
+    padding: Padding,
+    dilation: IntOrInts,
+    groups: int,
+    dims: int,
+) -> Tensor:
     """The shared body of conv1d and conv2d: read and check the arguments, then run conv2d (over
     images of height 1 for conv1d)."""
     stride = int_tuple(op, "stride", stride, dims)
@@ -144,8 +167,16 @@ def _convolve(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, stride: I
             extra += [0, after - before]
         x = pad_op(x, tuple(extra))
     padding = tuple(before for before, _ in pads)
-    geometry.check_conv(op, x.shape, weight.shape, stride, padding, dilation, groups,
-                        f"input {tuple(x.shape)}, weight {tuple(weight.shape)}")
+    geometry.check_conv(
+        op,
+        x.shape,
+        weight.shape,
+        stride,
+        padding,
+        dilation,
+        groups,
+        f"input {tuple(x.shape)}, weight {tuple(weight.shape)}",
+    )
     if dims == 1:  # height 1, with stride/padding/dilation 1/0/1 along it
         x, weight = x.unsqueeze(2), weight.unsqueeze(2)
         stride, padding, dilation = (1,) + stride, (0,) + padding, (1,) + dilation
@@ -158,8 +189,16 @@ def _convolve(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, stride: I
 # ---------------------------------------------------------------------------------------------
 # The ops
 
-def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrInts = 1,
-           padding: Padding = 0, dilation: IntOrInts = 1, groups: int = 1) -> Tensor:
+
+def conv2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrInts = 1,
+    padding: Padding = 0,
+    dilation: IntOrInts = 1,
+    groups: int = 1,
+) -> Tensor:
     """2-d convolution (cross-correlation, as in PyTorch) over a batch of images.
 
     x: (N, C_in, H, W); weight: (C_out, C_in/groups, kh, kw); bias: (C_out,) or None
@@ -174,8 +213,15 @@ def conv2d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrI
     return _convolve(op, x, weight, bias, stride, padding, dilation, groups, 2)
 
 
-def conv1d(x: Tensor, weight: Tensor, bias: Tensor | None = None, stride: IntOrInts = 1,
-           padding: Padding = 0, dilation: IntOrInts = 1, groups: int = 1) -> Tensor:
+def conv1d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrInts = 1,
+    padding: Padding = 0,
+    dilation: IntOrInts = 1,
+    groups: int = 1,
+) -> Tensor:
     """1-d convolution over a batch of sequences: conv2d over images of height 1.
 
     x: (N, C_in, L); weight: (C_out, C_in/groups, k); bias: (C_out,) or None

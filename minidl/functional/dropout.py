@@ -11,6 +11,7 @@ so ``minidl.manual_seed`` makes the same elements drop on every device. Once dra
 constant: ``y = x * m`` with m in {0, 1/(1-p)}, whose derivative is m again (and whose second
 derivative is 0), so the op is just a multiplication by a constant tensor.
 """
+
 from .. import random as _random
 from ..autograd.tensor import Tensor
 from ..backend.device import to_device, xp_of

@@ -7,6 +7,7 @@ broadcast, and never reduce their gradients themselves: the engine sums a broadc
 to each input's shape (``minidl/autograd/broadcast.py``).
 Operands may be tensors or Python numbers.
 """
+
 import math
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +34,7 @@ def _binary(op, fn, a, b):
 
 
 # -- the tables: one line per op, its derivative beside its forward ---------------------------
+
 
 class _Unary(Function):
     """y = f(x) elementwise. ``f(xp, a)`` works on arrays; ``chain(g, v)`` turns the output's
@@ -66,16 +68,16 @@ def _sigmoid(xp, a):
 
 
 #   name                forward, on arrays             gradient, in tensor ops       math
-Neg = _unary("Neg", lambda xp, a: -a, lambda g, _: -g, uses=None)                 # d(-x)/dx = -1
-Exp = _unary("Exp", lambda xp, a: xp.exp(a), lambda g, y: g * y, uses="y")        # d e^x/dx = e^x
-Log = _unary("Log", lambda xp, a: xp.log(a), lambda g, x: g / x)                  # d ln x/dx = 1/x
+Neg = _unary("Neg", lambda xp, a: -a, lambda g, _: -g, uses=None)  # d(-x)/dx = -1
+Exp = _unary("Exp", lambda xp, a: xp.exp(a), lambda g, y: g * y, uses="y")  # d e^x/dx = e^x
+Log = _unary("Log", lambda xp, a: xp.log(a), lambda g, x: g / x)  # d ln x/dx = 1/x
 Sqrt = _unary("Sqrt", lambda xp, a: xp.sqrt(a), lambda g, y: g / (2 * y), uses="y")  # 1/(2 sqrt x)
-Abs = _unary("Abs", lambda xp, a: abs(a), lambda g, x: g * sign(x))               # sign(x); 0 at 0
-Sin = _unary("Sin", lambda xp, a: xp.sin(a), lambda g, x: g * cos(x))             # d sin x = cos x
-Cos = _unary("Cos", lambda xp, a: xp.cos(a), lambda g, x: -g * sin(x))            # d cos x = -sin x
+Abs = _unary("Abs", lambda xp, a: abs(a), lambda g, x: g * sign(x))  # sign(x); 0 at 0
+Sin = _unary("Sin", lambda xp, a: xp.sin(a), lambda g, x: g * cos(x))  # d sin x = cos x
+Cos = _unary("Cos", lambda xp, a: xp.cos(a), lambda g, x: -g * sin(x))  # d cos x = -sin x
 Tanh = _unary("Tanh", lambda xp, a: xp.tanh(a), lambda g, y: g * (1 - y * y), uses="y")  # 1 - tanh^2
-Sigmoid = _unary("Sigmoid", _sigmoid, lambda g, y: g * y * (1 - y), uses="y")     # s (1 - s)
-Relu = _unary("Relu", lambda xp, a: xp.maximum(a, 0), lambda g, x: g * (x > 0))   # 1 where x > 0
+Sigmoid = _unary("Sigmoid", _sigmoid, lambda g, y: g * y * (1 - y), uses="y")  # s (1 - s)
+Relu = _unary("Relu", lambda xp, a: xp.maximum(a, 0), lambda g, x: g * (x > 0))  # 1 where x > 0
 
 
 class _Binary(Function):
@@ -98,8 +100,17 @@ class _Binary(Function):
 
 
 def _binary_op(name, f, da, db, saves=True):
-    return type(name, (_Binary,), {"f": staticmethod(f), "da": staticmethod(da), "db": staticmethod(db),
-                                   "saves": saves, "op": name.lower()})
+    return type(
+        name,
+        (_Binary,),
+        {
+            "f": staticmethod(f),
+            "da": staticmethod(da),
+            "db": staticmethod(db),
+            "saves": saves,
+            "op": name.lower(),
+        },
+    )
 
 
 def _larger(a, b):
@@ -125,10 +136,12 @@ Mul = _binary_op("Mul", lambda x, y: x * y, lambda g, a, b: g * b, lambda g, a, 
 # d(a/b)/da = 1/b, d(a/b)/db = -a/b^2
 Div = _binary_op("Div", lambda x, y: x / y, lambda g, a, b: g / b, lambda g, a, b: -g * a / (b * b))
 # d max(a, b)/da = 1 where a > b, 1/2 on a tie, else 0; b takes the rest (min mirrors it)
-Maximum = _binary_op("Maximum", _max, lambda g, a, b: g * _larger(a, b),
-                     lambda g, a, b: g * (1 - _larger(a, b)))
-Minimum = _binary_op("Minimum", _min, lambda g, a, b: g * _larger(b, a),
-                     lambda g, a, b: g * (1 - _larger(b, a)))
+Maximum = _binary_op(
+    "Maximum", _max, lambda g, a, b: g * _larger(a, b), lambda g, a, b: g * (1 - _larger(a, b))
+)
+Minimum = _binary_op(
+    "Minimum", _min, lambda g, a, b: g * _larger(b, a), lambda g, a, b: g * (1 - _larger(b, a))
+)
 
 
 class Pow(Function):
@@ -137,7 +150,7 @@ class Pow(Function):
         ctx.save_for_backward(a, b)
         if isinstance(b, Tensor) and b.requires_grad:
             ctx.save_output()  # d(a^b)/db = a^b ln a
-        return _binary("pow", lambda x, y: x ** y, a, b)
+        return _binary("pow", lambda x, y: x**y, a, b)
 
     @staticmethod
     def backward(ctx, grad):
@@ -162,6 +175,7 @@ Operand = Tensor | float  # a Python int, float or NumPy scalar (or array) where
 def _one_argument(op: type[Function]) -> Callable[[Tensor], Tensor]:
     def fn(x: Tensor) -> Tensor:
         return op.apply(x)
+
     fn.__name__ = fn.__qualname__ = op.__name__.lower()
     fn.__doc__ = f"Elementwise ``{fn.__name__}``.  Any shape -> the same shape."
     return fn
@@ -170,15 +184,16 @@ def _one_argument(op: type[Function]) -> Callable[[Tensor], Tensor]:
 def _two_arguments(op: type[Function]) -> Callable[[Operand, Operand], Tensor]:
     def fn(a: Operand, b: Operand) -> Tensor:
         return op.apply(a, b)
+
     fn.__name__ = fn.__qualname__ = op.__name__.lower()
     fn.__doc__ = f"Elementwise ``{fn.__name__}``, broadcasting; either operand may be a number."
     return fn
 
 
 neg, exp, log, sqrt, abs_, sin, cos, tanh, sigmoid, relu = map(
-    _one_argument, (Neg, Exp, Log, Sqrt, Abs, Sin, Cos, Tanh, Sigmoid, Relu))
-add, sub, mul, div, pow, maximum, minimum = map(
-    _two_arguments, (Add, Sub, Mul, Div, Pow, Maximum, Minimum))
+    _one_argument, (Neg, Exp, Log, Sqrt, Abs, Sin, Cos, Tanh, Sigmoid, Relu)
+)
+add, sub, mul, div, pow, maximum, minimum = map(_two_arguments, (Add, Sub, Mul, Div, Pow, Maximum, Minimum))
 
 
 class Clamp(Function):
@@ -234,6 +249,7 @@ def where(condition: Tensor | bool, a: Operand, b: Operand) -> Tensor:
 
 # -- without gradient: signs and comparisons -------------------------------------------------
 
+
 def sign(x: Tensor) -> Tensor:
     """-1, 0 or 1 elementwise (no gradient)."""
     return Tensor._make(xp_of(x.data).sign(x.data))
@@ -242,6 +258,7 @@ def sign(x: Tensor) -> Tensor:
 def _compare(op: str, fn: Callable[[Any, Any], Any]) -> Callable[[Operand, Operand], Tensor]:
     def compare(a: Operand, b: Operand) -> Tensor:
         return Tensor._make(_binary(op, fn, a, b))
+
     compare.__name__ = op
     compare.__doc__ = f"Elementwise ``{op}`` as a bool tensor (no gradient)."
     return compare

@@ -8,6 +8,7 @@ receives both rows). That scatter lives in ``indexing.py``; this file only check
 which a raw ``weight[indices]`` would accept with confusing errors (floats) or silently wrap
 (negative indices count from the end in NumPy, but are not valid embedding ids).
 """
+
 from typing import Any
 
 from ..autograd.tensor import Tensor
@@ -22,15 +23,19 @@ def check_indices(owner: str, indices: Tensor, num_embeddings: int) -> Any:
         raise TypeError(f"{owner}: expected the indices as an integer Tensor, got {type(indices).__name__}")
     ids = indices.data
     if ids.dtype.kind not in "iu":
-        raise TypeError(f"{owner}: expected integer indices (int64), got {ids.dtype} "
-                        f"(shape {tuple(indices.shape)}); convert them, e.g. indices.long()")
+        raise TypeError(
+            f"{owner}: expected integer indices (int64), got {ids.dtype} "
+            f"(shape {tuple(indices.shape)}); convert them, e.g. indices.long()"
+        )
     if ids.size:
         low, high = int(ids.min()), int(ids.max())
         if low < 0 or high >= num_embeddings:
             bad = low if low < 0 else high
-            raise IndexError(f"{owner}: index {bad} is out of range for {num_embeddings} embeddings "
-                             f"(expected 0 <= index < {num_embeddings}), indices of shape "
-                             f"{tuple(indices.shape)}")
+            raise IndexError(
+                f"{owner}: index {bad} is out of range for {num_embeddings} embeddings "
+                f"(expected 0 <= index < {num_embeddings}), indices of shape "
+                f"{tuple(indices.shape)}"
+            )
     return ids
 
 
@@ -45,13 +50,15 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
     op = "embedding"
     ensure_tensor(weight, op)
     if weight.ndim != 2:
-        raise ValueError(f"{op}: weight must be 2-d (num_embeddings, embedding_dim), got shape "
-                         f"{tuple(weight.shape)}")
+        raise ValueError(
+            f"{op}: weight must be 2-d (num_embeddings, embedding_dim), got shape {tuple(weight.shape)}"
+        )
     num = weight.shape[0]
     ids = check_indices(op, indices, num)
     if indices.device != weight.device:
-        raise RuntimeError(f"{op}: indices are on {indices.device} but weight is on {weight.device}; "
-                           f"move one with .to()")
+        raise RuntimeError(
+            f"{op}: indices are on {indices.device} but weight is on {weight.device}; move one with .to()"
+        )
     out = getitem(weight, ids)
     if padding_idx is None:
         return out

@@ -4,6 +4,7 @@ The gradient of picking elements is *scattering* the gradient back to where they
 from, adding where one element was picked more than once (``x[[0, 0]]``). The scatter's own
 gradient is the pick again, so both are differentiable to any order.
 """
+
 from typing import Any
 
 import numpy

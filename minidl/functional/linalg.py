@@ -3,6 +3,7 @@
 The forward calls our native kernel (``backend.kernels.matmul`` -> ``csrc/cpu/matmul.cpp``). It
 follows NumPy's rules: 1-d operands are vectors, leading dims are batch dims that broadcast.
 """
+
 import math
 
 import numpy
@@ -19,8 +20,10 @@ def _broadcast_batch(shape_a, shape_b):
     try:
         return numpy.broadcast_shapes(tuple(shape_a[:-2]), tuple(shape_b[:-2]))
     except ValueError:
-        raise ValueError(f"matmul: batch dims {tuple(shape_a[:-2])} and {tuple(shape_b[:-2])} of shapes "
-                         f"{tuple(shape_a)} and {tuple(shape_b)} cannot be broadcast together") from None
+        raise ValueError(
+            f"matmul: batch dims {tuple(shape_a[:-2])} and {tuple(shape_b[:-2])} of shapes "
+            f"{tuple(shape_a)} and {tuple(shape_b)} cannot be broadcast together"
+        ) from None
 
 
 def _batch_operand(array, batch, rows, cols):
@@ -77,10 +80,14 @@ def matmul(a: Tensor, b: Tensor) -> Tensor:
     ensure_tensor(a, "matmul")
     ensure_tensor(b, "matmul")
     if a.ndim == 0 or b.ndim == 0:
-        raise ValueError(f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}")
+        raise ValueError(
+            f"matmul: both operands need at least 1 dimension, got shapes {a.shape} and {b.shape}"
+        )
     if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
-        raise ValueError(f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
-                         f"({a.shape[-1]} columns vs {b.shape[-2 if b.ndim > 1 else 0]} rows)")
+        raise ValueError(
+            f"matmul: shapes {a.shape} and {b.shape} cannot be multiplied "
+            f"({a.shape[-1]} columns vs {b.shape[-2 if b.ndim > 1 else 0]} rows)"
+        )
     vec_a, vec_b = a.ndim == 1, b.ndim == 1
     if vec_a:
         a = a.unsqueeze(0)

@@ -15,6 +15,7 @@ one sample; target holds integers in [0, C), shaped (N,) or (N, d1, d2, ...) or 
 that are not ignored (by their count without weights): with every target ignored that is 0/0 = NaN,
 as in PyTorch.
 """
+
 import math
 from typing import Any
 
@@ -33,6 +34,7 @@ REDUCTIONS = ("mean", "sum", "none")
 
 # ---------------------------------------------------------------------------------------------
 # Checks and helpers shared by the losses
+
 
 def _check_reduction(op, reduction):
     if reduction not in REDUCTIONS:
@@ -63,8 +65,9 @@ def _as_tensor(x, op, name):
 def _same_device(op, input, **others):
     for name, t in others.items():
         if t is not None and t.device != input.device:
-            raise RuntimeError(f"{op}: input is on {input.device} but {name} is on {t.device}; "
-                               f"move one with .to()")
+            raise RuntimeError(
+                f"{op}: input is on {input.device} but {name} is on {t.device}; move one with .to()"
+            )
 
 
 def _check_float_input(op, input):
@@ -74,12 +77,15 @@ def _check_float_input(op, input):
 
 def _same_shape(op, input, target):
     if input.shape != target.shape:
-        raise ValueError(f"{op}: input shape {input.shape} and target shape {target.shape} differ; "
-                         f"they must be equal (broadcasting them is almost always a bug: reshape one)")
+        raise ValueError(
+            f"{op}: input shape {input.shape} and target shape {target.shape} differ; "
+            f"they must be equal (broadcasting them is almost always a bug: reshape one)"
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # Class-index targets: nll_loss and cross_entropy
+
 
 def _class_weight(op, weight, classes, input):
     if weight is None:
@@ -87,8 +93,10 @@ def _class_weight(op, weight, classes, input):
     weight = _as_tensor(weight, op, "weight")
     _same_device(op, input, weight=weight)
     if weight.ndim != 1 or weight.shape[0] != classes or weight.dtype.kind != "f":
-        raise ValueError(f"{op}: weight must be a 1-d float tensor of {classes} class weights, "
-                         f"got shape {weight.shape} and dtype {weight.dtype}")
+        raise ValueError(
+            f"{op}: weight must be a 1-d float tensor of {classes} class weights, "
+            f"got shape {weight.shape} and dtype {weight.dtype}"
+        )
     return cast(weight, input.dtype)
 
 
@@ -96,21 +104,27 @@ def _class_targets(op, input, target, ignore_index):
     """The target as an integer array of the batch shape, checked against the input (>= 1-d)."""
     t = target.data
     if t.dtype.kind not in "iu":  # bool is kind 'b': not a class index either
-        raise TypeError(f"{op}: class-index targets must be integers (int64), got {t.dtype} "
-                        f"(target shape {target.shape}, input shape {input.shape})")
+        raise TypeError(
+            f"{op}: class-index targets must be integers (int64), got {t.dtype} "
+            f"(target shape {target.shape}, input shape {input.shape})"
+        )
     # (C,) -> (); (N, C) -> (N,); (N, C, d1, ...) -> (N, d1, ...)
     expected = () if input.ndim == 1 else (input.shape[0],) + input.shape[2:]
     if target.shape != expected:
-        raise ValueError(f"{op}: target shape {target.shape} does not match input shape {input.shape}: "
-                         f"expected target shape {expected} (the input's shape without its class "
-                         f"dimension)")
+        raise ValueError(
+            f"{op}: target shape {target.shape} does not match input shape {input.shape}: "
+            f"expected target shape {expected} (the input's shape without its class "
+            f"dimension)"
+        )
     classes = input.shape[0 if input.ndim == 1 else 1]
     counted = t != ignore_index
     out_of_range = counted & ((t < 0) | (t >= classes))
     if out_of_range.any():
         bad = int(t[out_of_range].reshape(-1)[0])
-        raise IndexError(f"{op}: target {bad} is out of range for {classes} classes "
-                         f"(expected 0 <= target < {classes}, or ignore_index={ignore_index})")
+        raise IndexError(
+            f"{op}: target {bad} is out of range for {classes} classes "
+            f"(expected 0 <= target < {classes}, or ignore_index={ignore_index})"
+        )
     return t
 
 
@@ -174,8 +188,9 @@ def _reduce_nll(gains, total, reduction, shape):
         return gains.sum() / -total
 
 
-def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
-             reduction: str = "mean") -> Tensor:
+def nll_loss(
+    input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100, reduction: str = "mean"
+) -> Tensor:
     """Negative log-likelihood: -weight[t] * input[n, t], for input holding log-probabilities
     (the output of log_softmax).
 
@@ -188,8 +203,9 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     _check_reduction(op, reduction)
     _check_float_input(op, input)
     if input.ndim == 0:
-        raise ValueError(f"{op}: input must have a class dimension: (C,), (N, C) or (N, C, d1, ...), "
-                         f"got a 0-d tensor")
+        raise ValueError(
+            f"{op}: input must have a class dimension: (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor"
+        )
     target = _as_tensor(target, op, "target")
     _same_device(op, input, target=target)
     weight = _class_weight(op, weight, input.shape[0 if input.ndim == 1 else 1], input)
@@ -197,8 +213,14 @@ def nll_loss(input: Tensor, target: Any, weight: Any = None, ignore_index: int =
     return _reduce_nll(gains, total, reduction, target.shape)
 
 
-def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: int = -100,
-                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+def cross_entropy(
+    input: Tensor,
+    target: Any,
+    weight: Any = None,
+    ignore_index: int = -100,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
     """Cross-entropy between softmax(input) over the class dim and the target:
     nll_loss(log_softmax(input, class_dim), target, ...), the log-softmax on the native kernel.
 
@@ -218,8 +240,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{op}: label_smoothing must be between 0.0 and 1.0, got {label_smoothing}")
     if input.ndim == 0:
-        raise ValueError(f"{op}: input must have a class dimension: (C,), (N, C) or (N, C, d1, ...), "
-                         f"got a 0-d tensor")
+        raise ValueError(
+            f"{op}: input must have a class dimension: (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor"
+        )
     target = _as_tensor(target, op, "target")
     _same_device(op, input, target=target)
     class_dim = 0 if input.ndim == 1 else 1
@@ -228,8 +251,9 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     logp = log_softmax(input, class_dim)
 
     if target.dtype.kind == "f":
-        return _cross_entropy_probabilities(op, logp, target, weight, ignore_index, reduction,
-                                            label_smoothing, class_dim)
+        return _cross_entropy_probabilities(
+            op, logp, target, weight, ignore_index, reduction, label_smoothing, class_dim
+        )
 
     gains, total, rows, mask = _nll_terms(op, logp, target, weight, ignore_index)
     if label_smoothing > 0:
@@ -240,18 +264,21 @@ def cross_entropy(input: Tensor, target: Any, weight: Any = None, ignore_index: 
     return _reduce_nll(gains, total, reduction, target.shape)
 
 
-def _cross_entropy_probabilities(op, logp, target, weight, ignore_index, reduction, label_smoothing,
-                                 class_dim):
+def _cross_entropy_probabilities(
+    op, logp, target, weight, ignore_index, reduction, label_smoothing, class_dim
+):
     """cross_entropy with a distribution over the classes as the target (PyTorch's 'probabilities'
     form): -sum_c weight[c] target[.., c, ..] log p_c per sample; 'mean' divides by the number of
     samples (N * d1 * ...), whatever the weights."""
     if target.shape != logp.shape:
         raise ValueError(
             f"{op}: a float target is read as class probabilities and must have the input's shape "
-            f"{logp.shape}, got {target.shape} ({target.dtype}); for class indices, pass integers (int64)")
+            f"{logp.shape}, got {target.shape} ({target.dtype}); for class indices, pass integers (int64)"
+        )
     if ignore_index >= 0:
-        raise ValueError(f"{op}: ignore_index={ignore_index} applies to class-index targets only, "
-                         f"not to probabilities")
+        raise ValueError(
+            f"{op}: ignore_index={ignore_index} applies to class-index targets only, not to probabilities"
+        )
     target = cast(target, logp.dtype)
     classes = logp.shape[class_dim]
     if label_smoothing > 0:
@@ -268,6 +295,7 @@ def _cross_entropy_probabilities(op, logp, target, weight, ignore_index, reducti
 # ---------------------------------------------------------------------------------------------
 # Regression losses
 
+
 def _regression_operands(op, input, target, reduction):
     ensure_tensor(input, op)
     _check_reduction(op, reduction)
@@ -275,8 +303,9 @@ def _regression_operands(op, input, target, reduction):
     target = _as_tensor(target, op, "target")
     _same_device(op, input, target=target)
     if target.dtype.kind != "f":
-        raise TypeError(f"{op}: expected a floating-point target, got {target.dtype}; convert it, "
-                        f"e.g. target.float()")
+        raise TypeError(
+            f"{op}: expected a floating-point target, got {target.dtype}; convert it, e.g. target.float()"
+        )
     _same_shape(op, input, target)
     return target
 
@@ -339,8 +368,10 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reducti
     target = _regression_operands(op, input, target, reduction)
     xp = xp_of(input.data)
     if bool(xp.any((input.data < 0) | (input.data > 1))):
-        raise ValueError(f"{op}: input must hold probabilities in [0, 1] (shape {input.shape}); "
-                         f"for raw scores use binary_cross_entropy_with_logits")
+        raise ValueError(
+            f"{op}: input must hold probabilities in [0, 1] (shape {input.shape}); "
+            f"for raw scores use binary_cross_entropy_with_logits"
+        )
     loss = _BinaryCrossEntropy.apply(input, cast(target, input.dtype))
     if weight is not None:
         weight = _as_tensor(weight, op, "weight")
@@ -349,8 +380,9 @@ def binary_cross_entropy(input: Tensor, target: Any, weight: Any = None, reducti
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy_with_logits(input: Tensor, target: Any, weight: Any = None, reduction: str = "mean",
-                                     pos_weight: Any = None) -> Tensor:
+def binary_cross_entropy_with_logits(
+    input: Tensor, target: Any, weight: Any = None, reduction: str = "mean", pos_weight: Any = None
+) -> Tensor:
     """binary_cross_entropy(sigmoid(input), target), computed from the logits without overflow.
 
     input, target: one shape; weight broadcasts to it; pos_weight (e.g. (C,)) weighs the positive

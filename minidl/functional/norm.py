@@ -19,6 +19,7 @@ the graph (under ``no_grad``):
 
 and in evaluation mode it normalises with those running statistics instead of the batch's.
 """
+
 from collections.abc import Sequence
 
 from ..autograd.grad_mode import no_grad
@@ -32,15 +33,24 @@ def _check_vector(op, name, t, size, x):
         return
     ensure_tensor(t, op)
     if tuple(t.shape) != (size,):
-        raise ValueError(f"{op}: {name} must have shape ({size},) (one value per channel of the input "
-                         f"{tuple(x.shape)}), got {tuple(t.shape)}")
+        raise ValueError(
+            f"{op}: {name} must have shape ({size},) (one value per channel of the input "
+            f"{tuple(x.shape)}), got {tuple(t.shape)}"
+        )
     if t.device != x.device:
         raise RuntimeError(f"{op}: input is on {x.device} but {name} is on {t.device}; move one with .to()")
 
 
-def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
-               weight: Tensor | None = None, bias: Tensor | None = None, training: bool = False,
-               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+def batch_norm(
+    x: Tensor,
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each channel of ``x`` by its mean and variance.
 
     x: (N, C) or (N, C, *) floating point; running_mean, running_var: (C,) or None;
@@ -55,8 +65,12 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     if not x.is_floating_point():
         raise TypeError(f"{op}: expected a floating-point input, got {x.dtype} (shape {tuple(x.shape)})")
     channels = x.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
-                    ("bias", bias)):
+    for name, t in (
+        ("running_mean", running_mean),
+        ("running_var", running_var),
+        ("weight", weight),
+        ("bias", bias),
+    ):
         _check_vector(op, name, t, channels, x)
     if (running_mean is None) != (running_var is None):
         raise ValueError(f"{op}: give both running_mean and running_var, or neither")
@@ -67,8 +81,10 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
     if training:
         count = x.numel() // channels if channels else 0
         if count <= 1:
-            raise ValueError(f"{op}: expected more than 1 value per channel when training, got input "
-                             f"shape {tuple(x.shape)} ({count} value(s) per channel)")
+            raise ValueError(
+                f"{op}: expected more than 1 value per channel when training, got input "
+                f"shape {tuple(x.shape)} ({count} value(s) per channel)"
+            )
         mean = x.mean(axes, keepdim=True)
         centered = x - mean
         var = (centered * centered).mean(axes, keepdim=True)  # biased: divided by n
@@ -77,8 +93,10 @@ def batch_norm(x: Tensor, running_mean: Tensor | None, running_var: Tensor | Non
             _update_running(running_mean, running_var, mean, var, count, momentum)
     else:
         if running_mean is None:
-            raise ValueError(f"{op}: training=False needs running_mean and running_var to normalise "
-                             f"with; pass them, or training=True to use the batch's statistics")
+            raise ValueError(
+                f"{op}: training=False needs running_mean and running_var to normalise "
+                f"with; pass them, or training=True to use the batch's statistics"
+            )
         mean = running_mean.reshape(stat_shape)
         var = running_var.reshape(stat_shape)
         x_hat = (x - mean) / (var + eps).sqrt()
@@ -105,13 +123,20 @@ def _update_running(running_mean, running_var, mean, var, count, momentum):
 def _shape_tuple(op, normalized_shape):
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if not shape or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
-        raise ValueError(f"{op}: normalized_shape must be a positive int or a non-empty tuple of "
-                         f"positive ints, got {normalized_shape!r}")
+        raise ValueError(
+            f"{op}: normalized_shape must be a positive int or a non-empty tuple of "
+            f"positive ints, got {normalized_shape!r}"
+        )
     return shape
 
 
-def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor | None = None,
-               bias: Tensor | None = None, eps: float = 1e-5) -> Tensor:
+def layer_norm(
+    x: Tensor,
+    normalized_shape: int | Sequence[int],
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
     """Normalise each sample over its trailing ``normalized_shape`` dims.
 
     x: (*, D1, ..., Dk) floating point with (D1, ..., Dk) = normalized_shape (an int means (int,));
@@ -123,9 +148,11 @@ def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor 
     k = len(shape)
     if not x.is_floating_point():
         raise TypeError(f"{op}: expected a floating-point input, got {x.dtype} (shape {tuple(x.shape)})")
-    if x.ndim < k or tuple(x.shape[x.ndim - k:]) != shape:
-        raise ValueError(f"{op}: expected an input whose last {k} dim(s) are {shape}, i.e. "
-                         f"(*, {', '.join(map(str, shape))}), got shape {tuple(x.shape)}")
+    if x.ndim < k or tuple(x.shape[x.ndim - k :]) != shape:
+        raise ValueError(
+            f"{op}: expected an input whose last {k} dim(s) are {shape}, i.e. "
+            f"(*, {', '.join(map(str, shape))}), got shape {tuple(x.shape)}"
+        )
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None:
             ensure_tensor(t, op)
@@ -142,4 +169,3 @@ def layer_norm(x: Tensor, normalized_shape: int | Sequence[int], weight: Tensor 
     if bias is not None:
         y = y + bias
     return y
-

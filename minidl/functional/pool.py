@@ -27,6 +27,7 @@ from ._util import ensure_tensor
 # ---------------------------------------------------------------------------------------------
 # Max pooling: y = x at the winners of each window; the backward adds grad_y there.
 
+
 def _gather_winners(x, indices):
     """x (N, C, H, W) array at ``indices`` (N, C, OH, OW), flat positions in each plane; an index
     of -1 (a window that lies entirely in the padding) gives 0."""
@@ -75,6 +76,7 @@ class MaxPoolScatter(Function):
 # ---------------------------------------------------------------------------------------------
 # Average pooling: y = window sums / divisors; the backward spreads grad_y / divisor back.
 
+
 class AvgPool(Function):
     """y = the mean of each window (the avg_pool2d_forward kernel).  x: (N, C, H, W) -> (N, C, OH, OW)
 
@@ -111,6 +113,7 @@ class AvgPoolSpread(Function):
 # Arguments in PyTorch's forms, read and checked at the edge in the op's own terms (a 1-d op's
 # window is 1-d in its messages), then lifted to the 2-d kernels.
 
+
 def _batched(x: Tensor, op: str, dims: int) -> tuple[Tensor, bool]:
     """x as a batched tensor, and whether it came unbatched. 2-d ops (dims=2) take (N, C, H, W)
     or (C, H, W); 1-d ops take (N, C, L) or (C, L)."""
@@ -124,8 +127,15 @@ def _batched(x: Tensor, op: str, dims: int) -> tuple[Tensor, bool]:
     return (x.unsqueeze(0) if unbatched else x), unbatched
 
 
-def _window(op: str, x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None, padding: IntOrInts,
-            dilation: IntOrInts, ceil_mode: bool) -> tuple[Tensor, tuple[tuple[int, ...], ...]]:
+def _window(
+    op: str,
+    x: Tensor,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None,
+    padding: IntOrInts,
+    dilation: IntOrInts,
+    ceil_mode: bool,
+) -> tuple[Tensor, tuple[tuple[int, ...], ...]]:
     """Check the window on the batched x, then return x as (N, C, H, W) (height 1 for a 1-d op)
     and (kernel, stride, padding, dilation) as (h, w) pairs. No stride (None or an empty tuple)
     means a stride of the kernel size (PyTorch's default)."""
@@ -133,8 +143,12 @@ def _window(op: str, x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None
     kernel = int_tuple(op, "kernel_size", kernel_size, dims)
     if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
         stride = kernel
-    window = (kernel, int_tuple(op, "stride", stride, dims), int_tuple(op, "padding", padding, dims),
-              int_tuple(op, "dilation", dilation, dims))
+    window = (
+        kernel,
+        int_tuple(op, "stride", stride, dims),
+        int_tuple(op, "padding", padding, dims),
+        int_tuple(op, "dilation", dilation, dims),
+    )
     geometry.check_pool(op, x.shape, *window, bool(ceil_mode), f"x {tuple(x.shape)}")
     if dims == 1:
         return x.unsqueeze(2), tuple((fill,) + w for fill, w in zip((1, 1, 0, 1), window))
@@ -147,9 +161,17 @@ def _unbatched(y: Tensor, dims: int, unbatched: bool) -> Tensor:
     return y.squeeze(0) if unbatched else y
 
 
-def _max_pool(op: str, dims: int, x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None,
-              padding: IntOrInts, dilation: IntOrInts, ceil_mode: bool,
-              return_indices: bool) -> Tensor | tuple[Tensor, Tensor]:
+def _max_pool(
+    op: str,
+    dims: int,
+    x: Tensor,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None,
+    padding: IntOrInts,
+    dilation: IntOrInts,
+    ceil_mode: bool,
+    return_indices: bool,
+) -> Tensor | tuple[Tensor, Tensor]:
     x, unbatched = _batched(x, op, dims)
     x4, window = _window(op, x, kernel_size, stride, padding, dilation, ceil_mode)
     y, indices = kernels.max_pool2d_forward(x4.data, *window, bool(ceil_mode))
@@ -159,8 +181,16 @@ def _max_pool(op: str, dims: int, x: Tensor, kernel_size: IntOrInts, stride: Int
     return y, _unbatched(Tensor._make(indices), dims, unbatched)
 
 
-def _avg_pool(op: str, dims: int, x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None,
-              padding: IntOrInts, ceil_mode: bool, count_include_pad: bool) -> Tensor:
+def _avg_pool(
+    op: str,
+    dims: int,
+    x: Tensor,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None,
+    padding: IntOrInts,
+    ceil_mode: bool,
+    count_include_pad: bool,
+) -> Tensor:
     x, unbatched = _batched(x, op, dims)
     x4, (kernel, stride, padding, _) = _window(op, x, kernel_size, stride, padding, 1, ceil_mode)
     window = (kernel, stride, padding, bool(ceil_mode), bool(count_include_pad))
@@ -170,9 +200,16 @@ def _avg_pool(op: str, dims: int, x: Tensor, kernel_size: IntOrInts, stride: Int
 # ---------------------------------------------------------------------------------------------
 # The ops
 
-def max_pool2d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
-               dilation: IntOrInts = 1, ceil_mode: bool = False,
-               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+
+def max_pool2d(
+    x: Tensor,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    dilation: IntOrInts = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     """The maximum of each kernel_size window, moved by stride over x padded with -inf.
 
     x: (N, C, H, W) or (C, H, W)  ->  (N, C, OH, OW) or (C, OH, OW), where
@@ -189,9 +226,15 @@ def max_pool2d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = Non
     return _max_pool("max_pool2d", 2, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def avg_pool2d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True,
-               divisor_override: int | None = None) -> Tensor:
+def avg_pool2d(
+    x: Tensor,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
     """The mean of each kernel_size window, moved by stride over x padded with zeros.
 
     x: (N, C, H, W) or (C, H, W)  ->  (N, C, OH, OW) or (C, OH, OW), sizes as in max_pool2d.
@@ -200,14 +243,22 @@ def avg_pool2d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = Non
     padding. divisor_override is not supported (a clear error).
     """
     if divisor_override is not None:
-        raise NotImplementedError("avg_pool2d: divisor_override is not supported; divide the sum yourself "
-                                  "(avg_pool2d(...) * kernel_area / divisor)")
+        raise NotImplementedError(
+            "avg_pool2d: divisor_override is not supported; divide the sum yourself "
+            "(avg_pool2d(...) * kernel_area / divisor)"
+        )
     return _avg_pool("avg_pool2d", 2, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
 
 
-def max_pool1d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
-               dilation: IntOrInts = 1, ceil_mode: bool = False,
-               return_indices: bool = False) -> Tensor | tuple[Tensor, Tensor]:
+def max_pool1d(
+    x: Tensor,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    dilation: IntOrInts = 1,
+    ceil_mode: bool = False,
+    return_indices: bool = False,
+) -> Tensor | tuple[Tensor, Tensor]:
     """Max pooling along the last axis: x (N, C, L) or (C, L) -> (N, C, OL) or (C, OL).
 
     Runs as max_pool2d over (N, C, 1, L) with a 1 x kernel_size window; indices are positions in L.
@@ -215,7 +266,13 @@ def max_pool1d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = Non
     return _max_pool("max_pool1d", 1, x, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
 
 
-def avg_pool1d(x: Tensor, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
-               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
+def avg_pool1d(
+    x: Tensor,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+) -> Tensor:
     """Average pooling along the last axis: x (N, C, L) or (C, L) -> (N, C, OL) or (C, OL)."""
     return _avg_pool("avg_pool1d", 1, x, kernel_size, stride, padding, ceil_mode, count_include_pad)

@@ -4,6 +4,7 @@ None for all) with ``keepdim``, as in PyTorch.
 A reduction's backward must put the gradient back on every element that was reduced: it first
 re-inserts the reduced axes (size 1), then broadcasts to the input's shape.
 """
+
 import builtins
 import collections
 
@@ -58,7 +59,9 @@ class Amax(Function):
     @staticmethod
     def forward(ctx, x, axes, keepdim, smallest):
         if x.data.size == 0:
-            raise ValueError(f"{'min' if smallest else 'max'}: cannot reduce an empty tensor of shape {x.shape}")
+            raise ValueError(
+                f"{'min' if smallest else 'max'}: cannot reduce an empty tensor of shape {x.shape}"
+            )
         out = x.data.min(axis=axes, keepdims=True) if smallest else x.data.max(axis=axes, keepdims=True)
         ctx.save_for_backward(x, Tensor._make(out))
         ctx.axes = axes
@@ -174,4 +177,3 @@ def all(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
 def any(x: Tensor, dim: Dims = None, keepdim: bool = False) -> Tensor:
     axes = normalize_dims(dim, x.ndim, "any")
     return Tensor._make(x.data.any(axis=axes, keepdims=keepdim))
-

@@ -4,6 +4,7 @@ Their derivatives are the inverse rearrangement of the gradient: a reshape is un
 back, a permutation by the inverse permutation, a concatenation by slicing, a pad by cropping.
 Most return NumPy views, so they copy nothing.
 """
+
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -29,8 +30,10 @@ class Reshape(Function):
         try:
             return x.data.reshape(shape)
         except ValueError:
-            raise ValueError(f"reshape: cannot reshape a tensor of shape {x.shape} ({x.data.size} elements) "
-                             f"into shape {shape}") from None
+            raise ValueError(
+                f"reshape: cannot reshape a tensor of shape {x.shape} ({x.data.size} elements) "
+                f"into shape {shape}"
+            ) from None
 
     @staticmethod
     def backward(ctx, grad):
@@ -61,8 +64,12 @@ view = reshape
 
 def permute(x: Tensor, *dims: Any) -> Tensor:
     dims = _shape_arg(dims)
-    if len(dims) != x.ndim or sorted(normalize_dim(d, x.ndim, "permute") for d in dims) != list(range(x.ndim)):
-        raise ValueError(f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}")
+    if len(dims) != x.ndim or sorted(normalize_dim(d, x.ndim, "permute") for d in dims) != list(
+        range(x.ndim)
+    ):
+        raise ValueError(
+            f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}"
+        )
     dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
     return Permute.apply(x, dims)
 
@@ -96,12 +103,12 @@ def flatten(x: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     s, e = normalize_dim(start_dim, x.ndim, "flatten"), normalize_dim(end_dim, x.ndim, "flatten")
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
-    return reshape(x, x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:])
+    return reshape(x, x.shape[:s] + (math.prod(x.shape[s : e + 1]),) + x.shape[e + 1 :])
 
 
 def unflatten(x: Tensor, dim: int, sizes: Sequence[int]) -> Tensor:
     d = normalize_dim(dim, x.ndim, "unflatten")
-    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1:])
+    return reshape(x, x.shape[:d] + tuple(sizes) + x.shape[d + 1 :])
 
 
 def squeeze(x: Tensor, dim: Dims = None) -> Tensor:
@@ -128,8 +135,10 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
     target = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     for i, n in enumerate(x.shape):
         if n != 1 and n != target[lead + i]:
-            raise ValueError(f"expand: cannot expand shape {x.shape} to {sizes}: dim {i} has size {n}, "
-                             f"only size-1 dims can grow")
+            raise ValueError(
+                f"expand: cannot expand shape {x.shape} to {sizes}: dim {i} has size {n}, "
+                f"only size-1 dims can grow"
+            )
     return expand_to(x, target)
 
 
@@ -138,6 +147,7 @@ def expand_as(x: Tensor, other: Tensor) -> Tensor:
 
 
 # -- joining and splitting ---------------------------------------------------------------------
+
 
 class Cat(Function):
     @staticmethod
@@ -169,9 +179,12 @@ def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
         raise ValueError("cat: zero-dimensional tensors cannot be concatenated; use stack")
     d = normalize_dim(dim, first.ndim, "cat")
     for i, t in enumerate(tensors):
-        if t.ndim != first.ndim or any(a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != d):
-            raise ValueError(f"cat: tensor {i} has shape {t.shape}, which does not match {first.shape} "
-                             f"outside dim {d}")
+        if t.ndim != first.ndim or any(
+            a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != d
+        ):
+            raise ValueError(
+                f"cat: tensor {i} has shape {t.shape}, which does not match {first.shape} outside dim {d}"
+            )
     return Cat.apply(d, *tensors)
 
 
@@ -183,8 +196,10 @@ def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
     for i, t in enumerate(tensors):
         ensure_tensor(t, "stack")
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: all tensors must have one shape; tensor 0 is {tensors[0].shape}, "
-                             f"tensor {i} is {t.shape}")
+            raise ValueError(
+                f"stack: all tensors must have one shape; tensor 0 is {tensors[0].shape}, "
+                f"tensor {i} is {t.shape}"
+            )
     d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
     return cat([unsqueeze(t, d) for t in tensors], d)
 
@@ -215,6 +230,7 @@ def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
 
 
 # -- padding -----------------------------------------------------------------------------------
+
 
 class Pad(Function):
     @staticmethod

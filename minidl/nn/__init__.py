@@ -1,21 +1,22 @@
 """Neural-network layers, written in plain Python over ``minidl.functional`` and ``Tensor``.
 
-    parameter.py      Parameter: a tensor a Module learns
-    module.py         Module: registration, parameters(), train/eval, to(), state_dict, repr
-    container.py      Sequential, ModuleList, ModuleDict, Identity
-    linear.py         Linear
-    conv.py           Conv1d, Conv2d
-    pooling.py        MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d
-    flatten.py        Flatten
-    activation.py     ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax
-    dropout.py        Dropout
-    normalization.py  BatchNorm1d, BatchNorm2d, LayerNorm
-    embedding.py      Embedding
-    loss.py           MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss
-    init.py           kaiming_/xavier_ uniform and normal, zeros_, ones_, normal_, uniform_, ...
-    utils.py          clip_grad_norm_, clip_grad_value_
-    functional.py     minidl.functional again, as ``minidl.nn.functional`` (PyTorch's path)
+parameter.py      Parameter: a tensor a Module learns
+module.py         Module: registration, parameters(), train/eval, to(), state_dict, repr
+container.py      Sequential, ModuleList, ModuleDict, Identity
+linear.py         Linear
+conv.py           Conv1d, Conv2d
+pooling.py        MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d
+flatten.py        Flatten
+activation.py     ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax
+dropout.py        Dropout
+normalization.py  BatchNorm1d, BatchNorm2d, LayerNorm
+embedding.py      Embedding
+loss.py           MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss
+init.py           kaiming_/xavier_ uniform and normal, zeros_, ones_, normal_, uniform_, ...
+utils.py          clip_grad_norm_, clip_grad_value_
+functional.py     minidl.functional again, as ``minidl.nn.functional`` (PyTorch's path)
 """
+
 from . import functional, init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
 from .container import Identity, ModuleDict, ModuleList, Sequential

@@ -7,6 +7,7 @@ parameters.
 ``inplace=True`` is accepted on ReLU and LeakyReLU so PyTorch code runs unchanged, but minidl
 always computes a new tensor (the values are the same; only the memory saving is not made).
 """
+
 import warnings
 
 from .. import functional as F
@@ -82,8 +83,12 @@ class GELU(Module):
 def _implicit_dim(layer: str, ndim: int) -> int:
     """PyTorch's legacy choice when no dim is given: 0 for 0-, 1- and 3-d inputs, else 1. It guesses,
     so (as PyTorch) we warn: pass dim explicitly."""
-    warnings.warn(f"{layer}: no dim given; using dim={0 if ndim in (0, 1, 3) else 1} for a {ndim}-d input "
-                  f"(PyTorch's implicit choice). Pass dim explicitly.", UserWarning, stacklevel=3)
+    warnings.warn(
+        f"{layer}: no dim given; using dim={0 if ndim in (0, 1, 3) else 1} for a {ndim}-d input "
+        f"(PyTorch's implicit choice). Pass dim explicitly.",
+        UserWarning,
+        stacklevel=3,
+    )
     return 0 if ndim in (0, 1, 3) else 1
 
 

@@ -8,6 +8,7 @@
 A plain Python list or dict of layers would hide them from ``parameters()``, ``to()`` and
 ``state_dict()``; these containers register each entry as a child under its index or key.
 """
+
 from __future__ import annotations
 
 import collections

@@ -8,6 +8,7 @@ its group, plus bias[o]; the arithmetic is ``functional.conv1d``/``conv2d`` (our
 Initialisation as in PyTorch: kaiming_uniform_ with a = sqrt(5), i.e. U(-1/sqrt(fan_in),
 1/sqrt(fan_in)) with fan_in = in_channels / groups * prod(kernel_size), for the weight and the bias.
 """
+
 import numbers
 from collections.abc import Callable
 
@@ -29,9 +30,20 @@ class _ConvNd(Module):
     layout = ""  # the spatial part of the input layout, for messages: 'L' or 'H, W'
     function: Callable[..., Tensor]  # the functional op: F.conv1d or F.conv2d
 
-    def __init__(self, in_channels: int, out_channels: int, kernel_size: IntOrInts, stride: IntOrInts = 1,
-                 padding: Padding = 0, dilation: IntOrInts = 1, groups: int = 1, bias: bool = True,
-                 padding_mode: str = "zeros", device: DeviceLike | None = None, dtype: DTypeLike = None) -> None:
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: IntOrInts,
+        stride: IntOrInts = 1,
+        padding: Padding = 0,
+        dilation: IntOrInts = 1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device: DeviceLike | None = None,
+        dtype: DTypeLike = None,
+    ) -> None:
         super().__init__()
         name, dims = type(self).__name__, self.dims
         # What only the layer knows: the channels it is built for, and the weight's shape. The
@@ -42,8 +54,10 @@ class _ConvNd(Module):
                 raise ValueError(f"{name}: {what} must be a positive int, got {n!r}")
         in_channels, out_channels, groups = int(in_channels), int(out_channels), int(groups)
         if in_channels % groups or out_channels % groups:
-            raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
-                             f"both be divisible by groups ({groups})")
+            raise ValueError(
+                f"{name}: in_channels ({in_channels}) and out_channels ({out_channels}) must "
+                f"both be divisible by groups ({groups})"
+            )
         if padding_mode != "zeros":
             raise ValueError(f"{name}: padding_mode {padding_mode!r} is not supported; only 'zeros'")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
@@ -74,8 +88,10 @@ class _ConvNd(Module):
         batched = x.ndim == self.dims + 2
         if not (batched or x.ndim == self.dims + 1) or x.shape[1 if batched else 0] != self.in_channels:
             c = self.in_channels
-            raise ValueError(f"{self!r} expected input (N, {c}, {self.layout}) or ({c}, {self.layout}), "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"{self!r} expected input (N, {c}, {self.layout}) or ({c}, {self.layout}), "
+                f"got {tuple(x.shape)}"
+            )
         expect_dtype(self, x, self.weight)
         if not batched:  # one sample: PyTorch accepts it without the batch dim, and so do we
             return self._conv(x.unsqueeze(0)).squeeze(0)

@@ -3,6 +3,7 @@
 In training mode each element is zeroed with probability p and the survivors are scaled by
 1/(1 - p); in eval mode (``model.eval()``) the layer returns its input unchanged.
 """
+
 from .. import functional as F
 from ..autograd.tensor import Tensor
 from ._checks import expect_float

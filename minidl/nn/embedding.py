@@ -5,6 +5,7 @@
 ``emb(ids)`` is ``weight[ids]``: ids of any shape give vectors of shape (*ids.shape, embedding_dim).
 Only the looked-up rows receive gradient (``functional/embedding.py``).
 """
+
 from .. import factories
 from .. import functional as F
 from ..autograd.grad_mode import no_grad
@@ -23,16 +24,23 @@ class Embedding(Module):
     padding_idx: an id whose row starts at zeros and receives no gradient (e.g. padding tokens).
     """
 
-    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
-                 device: DeviceLike | None = None, dtype: DTypeLike = None) -> None:
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        padding_idx: int | None = None,
+        device: DeviceLike | None = None,
+        dtype: DTypeLike = None,
+    ) -> None:
         super().__init__()
         for name, n in (("num_embeddings", num_embeddings), ("embedding_dim", embedding_dim)):
             if isinstance(n, bool) or not isinstance(n, int) or n < 1:
                 raise ValueError(f"Embedding: {name} must be a positive int, got {n!r}")
         if padding_idx is not None:
             if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(f"Embedding: padding_idx {padding_idx} is out of range for "
-                                 f"{num_embeddings} embeddings")
+                raise ValueError(
+                    f"Embedding: padding_idx {padding_idx} is out of range for {num_embeddings} embeddings"
+                )
             padding_idx %= num_embeddings
         self.num_embeddings = num_embeddings
         self.embedding_dim = embedding_dim

@@ -3,4 +3,5 @@ so that ``import minidl.nn.functional as F`` works as ``import torch.nn.function
 
 Nothing is defined here; the ops live in ``minidl/functional/``, one family per file.
 """
+
 from ..functional import *  # noqa: F401,F403

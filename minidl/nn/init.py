@@ -14,6 +14,7 @@ shrinking) keeps the signal's size the same from layer to layer, forwards and ba
 Every function fills the tensor's array in place, outside the graph (under ``no_grad``), and
 returns the tensor. The random numbers come from ``minidl.random`` (``minidl.manual_seed``).
 """
+
 import math
 
 from .. import factories
@@ -27,8 +28,16 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     linear, conv*, sigmoid: 1;  tanh: 5/3;  relu: sqrt(2);  leaky_relu: sqrt(2 / (1 + slope^2))
     (slope = param, default 0.01);  selu: 3/4.
     """
-    linear = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
-              "conv_transpose3d", "sigmoid")
+    linear = (
+        "linear",
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "conv_transpose1d",
+        "conv_transpose2d",
+        "conv_transpose3d",
+        "sigmoid",
+    )
     if nonlinearity in linear:
         return 1.0
     if nonlinearity == "tanh":
@@ -43,7 +52,7 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         else:
             raise ValueError(f"calculate_gain: negative_slope {param!r} is not a valid number")
         # relu halves the variance (gain sqrt 2); a leaky relu keeps (1 + slope^2)/2 of it
-        return math.sqrt(2.0 / (1 + slope ** 2))
+        return math.sqrt(2.0 / (1 + slope**2))
     if nonlinearity == "selu":
         return 3.0 / 4
     raise ValueError(f"calculate_gain: unsupported nonlinearity {nonlinearity!r}")
@@ -52,8 +61,10 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
 def _calculate_fan_in_and_fan_out(tensor: Tensor) -> tuple[int, int]:
     """(fan_in, fan_out) of a weight (out, in, *kernel): in * prod(kernel), out * prod(kernel)."""
     if tensor.ndim < 2:
-        raise ValueError(f"fan in and fan out cannot be computed for a tensor with fewer than 2 "
-                         f"dimensions (got shape {tuple(tensor.shape)})")
+        raise ValueError(
+            f"fan in and fan out cannot be computed for a tensor with fewer than 2 "
+            f"dimensions (got shape {tuple(tensor.shape)})"
+        )
     receptive = math.prod(tensor.shape[2:])
     return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
@@ -125,8 +136,9 @@ def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
     return _normal(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
-def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_uniform_(
+    tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Tensor:
     """U(-b, b) with b = gain * sqrt(3 / fan) (He et al., 2015); gain = calculate_gain(nonlinearity, a).
 
     Linear and Conv layers use a = sqrt(5): gain = sqrt(1/3), so b = 1 / sqrt(fan_in).
@@ -138,8 +150,9 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     return _uniform(tensor, -bound, bound)
 
 
-def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu") -> Tensor:
+def kaiming_normal_(
+    tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan); gain = calculate_gain(nonlinearity, a)."""
     fan = _fan(tensor, mode)
     if fan == 0:

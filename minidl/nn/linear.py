@@ -7,6 +7,7 @@ Initialisation as in PyTorch: W ~ U(-1/sqrt(in), 1/sqrt(in)) (kaiming_uniform_ w
 b ~ U(-1/sqrt(in), 1/sqrt(in)). The forward multiplies by the transposed *view* W.mT, which our
 matmul kernel reads in place through a transpose flag: no copy of W is made.
 """
+
 import math
 
 from .. import factories
@@ -34,8 +35,14 @@ class Linear(Module):
     input (*, in_features) -> output (*, out_features); * is any number of leading dims.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: DeviceLike | None = None,
-                 dtype: DTypeLike = None) -> None:
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        device: DeviceLike | None = None,
+        dtype: DTypeLike = None,
+    ) -> None:
         super().__init__()
         for name, n in (("in_features", in_features), ("out_features", out_features)):
             if isinstance(n, bool) or not isinstance(n, int) or n < 0:
@@ -56,11 +63,15 @@ class Linear(Module):
     def forward(self, x: Tensor) -> Tensor:
         expect_float(self, x)
         if x.ndim == 0 or x.shape[-1] != self.in_features:
-            raise ValueError(f"Linear(in_features={self.in_features}, out_features={self.out_features}) "
-                             f"expected input (..., {self.in_features}), got {tuple(x.shape)}")
+            raise ValueError(
+                f"Linear(in_features={self.in_features}, out_features={self.out_features}) "
+                f"expected input (..., {self.in_features}), got {tuple(x.shape)}"
+            )
         expect_dtype(self, x, self.weight)
         y = x @ self.weight.mT
         return y + self.bias if self.bias is not None else y
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+        )

@@ -13,6 +13,7 @@ dotted paths: ``'0.weight'``, ``'encoder.fc.bias'``.
 ``to(dtype)`` and ``to(device)`` change each parameter's and buffer's array *in place*: the
 Parameter objects stay the same, so an optimizer built before the move keeps working.
 """
+
 from __future__ import annotations
 
 import collections
@@ -54,7 +55,9 @@ class Module:
         object.__setattr__(self, "_modules", collections.OrderedDict())
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError(f"Module [{type(self).__name__}] is missing the required 'forward' function")
+        raise NotImplementedError(
+            f"Module [{type(self).__name__}] is missing the required 'forward' function"
+        )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self.forward(*args, **kwargs)
@@ -63,8 +66,10 @@ class Module:
 
     def _dicts(self):
         if "_parameters" not in self.__dict__:
-            raise AttributeError(f"cannot assign parameters, buffers or modules before Module.__init__() "
-                                 f"is called: call super().__init__() first in {type(self).__name__}.__init__")
+            raise AttributeError(
+                f"cannot assign parameters, buffers or modules before Module.__init__() "
+                f"is called: call super().__init__() first in {type(self).__name__}.__init__"
+            )
         return self._parameters, self._buffers, self._modules
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -78,19 +83,25 @@ class Module:
             modules[name] = value
         elif "_parameters" in self.__dict__ and name in self._parameters:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as parameter {name!r} of "
-                                f"{type(self).__name__} (a Parameter or None expected); wrap it: "
-                                f"nn.Parameter(t), or update the values with .copy_() under no_grad")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as parameter {name!r} of "
+                    f"{type(self).__name__} (a Parameter or None expected); wrap it: "
+                    f"nn.Parameter(t), or update the values with .copy_() under no_grad"
+                )
             self._parameters[name] = None
         elif "_modules" in self.__dict__ and name in self._modules:
             if value is not None:
-                raise TypeError(f"cannot assign {type(value).__name__} as child module {name!r} of "
-                                f"{type(self).__name__} (a Module or None expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as child module {name!r} of "
+                    f"{type(self).__name__} (a Module or None expected)"
+                )
             self._modules[name] = None
         elif "_buffers" in self.__dict__ and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
-                raise TypeError(f"cannot assign {type(value).__name__} as buffer {name!r} of "
-                                f"{type(self).__name__} (a Tensor or None expected)")
+                raise TypeError(
+                    f"cannot assign {type(value).__name__} as buffer {name!r} of "
+                    f"{type(self).__name__} (a Tensor or None expected)"
+                )
             self._buffers[name] = value
         else:
             object.__setattr__(self, name, value)
@@ -126,8 +137,10 @@ class Module:
         if hasattr(self, name) and name not in self.__dict__[registry]:
             raise KeyError(f"attribute {name!r} already exists on {type(self).__name__}")
         if value is not None and not isinstance(value, expected):
-            raise TypeError(f"cannot register {type(value).__name__} as {kind} {name!r} "
-                            f"(a {expected.__name__} or None expected)")
+            raise TypeError(
+                f"cannot register {type(value).__name__} as {kind} {name!r} "
+                f"(a {expected.__name__} or None expected)"
+            )
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Register ``param`` (a Parameter, or None for an absent one such as ``bias=False``)."""
@@ -155,8 +168,9 @@ class Module:
 
     # -- walking the tree ----------------------------------------------------------------------
 
-    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
-                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
+    def named_modules(
+        self, memo: set[int] | None = None, prefix: str = "", remove_duplicate: bool = True
+    ) -> Iterator[tuple[str, Module]]:
         """(dotted name, module) for this module and every descendant, each once, parents first."""
         if memo is None:
             memo = set()
@@ -287,6 +301,7 @@ class Module:
 
         def convert(t):
             return t.to(dtype=dtype if t.is_floating_point() else None, device=device)
+
         return self._convert(convert)
 
     def float(self: _M) -> _M:
@@ -334,8 +349,9 @@ class Module:
         are returned). Returns ``(missing_keys, unexpected_keys)``.
         """
         if not isinstance(state_dict, collections.abc.Mapping):
-            raise TypeError(f"load_state_dict: expected a mapping of names to tensors, got "
-                            f"{type(state_dict).__name__}")
+            raise TypeError(
+                f"load_state_dict: expected a mapping of names to tensors, got {type(state_dict).__name__}"
+            )
         own = collections.OrderedDict(self._persistent_entries())
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
@@ -351,19 +367,26 @@ class Module:
                     problems.append(f"value for {key!r} is a {type(value).__name__}, not a tensor")
                     continue
             if tuple(value.shape) != tuple(target.shape):
-                problems.append(f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
-                                f"from checkpoint, the shape in current model is {tuple(target.shape)}")
+                problems.append(
+                    f"size mismatch for {key}: copying a param with shape {tuple(value.shape)} "
+                    f"from checkpoint, the shape in current model is {tuple(target.shape)}"
+                )
                 continue
             pairs.append((target, value))
         if strict:
             if missing:
-                problems.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+                problems.insert(
+                    0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + "."
+                )
             if unexpected:
-                problems.insert(1 if missing else 0,
-                                "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+                problems.insert(
+                    1 if missing else 0,
+                    "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".",
+                )
         if problems:
-            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                               + "\n\t".join(problems))
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(problems)
+            )
         with no_grad():
             for target, value in pairs:
                 # to the target's device first (copy_ between devices would fail); the dtype is

@@ -10,6 +10,7 @@ Both kinds compute  y = (x - mean) / sqrt(var + eps) * weight + bias  (``functio
 
 weight starts at ones and bias at zeros (the identity after normalising), as in PyTorch.
 """
+
 from collections.abc import Sequence
 
 from .. import factories
@@ -29,12 +30,21 @@ class _BatchNorm(Module):
     ranks: tuple[int, ...] = ()
     layouts: tuple[str, ...] = ()
 
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device: DeviceLike | None = None,
-                 dtype: DTypeLike = None) -> None:
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float | None = 0.1,
+        affine: bool = True,
+        track_running_stats: bool = True,
+        device: DeviceLike | None = None,
+        dtype: DTypeLike = None,
+    ) -> None:
         super().__init__()
         if isinstance(num_features, bool) or not isinstance(num_features, int) or num_features < 1:
-            raise ValueError(f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}")
+            raise ValueError(
+                f"{type(self).__name__}: num_features must be a positive int, got {num_features!r}"
+            )
         self.num_features = num_features
         self.eps = eps
         self.momentum = momentum  # None: a cumulative average, 1/num_batches_tracked per step
@@ -49,7 +59,9 @@ class _BatchNorm(Module):
         if track_running_stats:
             self.register_buffer("running_mean", factories.zeros(num_features, dtype=dtype, device=device))
             self.register_buffer("running_var", factories.ones(num_features, dtype=dtype, device=device))
-            self.register_buffer("num_batches_tracked", factories.tensor(0, dtype=dtypes.int64, device=device))
+            self.register_buffer(
+                "num_batches_tracked", factories.tensor(0, dtype=dtypes.int64, device=device)
+            )
         else:
             self.register_buffer("running_mean", None)
             self.register_buffer("running_var", None)
@@ -83,13 +95,22 @@ class _BatchNorm(Module):
         # Running statistics go in to be updated (training) or used (eval); a layer that does not
         # track them passes None, and batch_norm then uses and updates nothing.
         give_stats = not self.training or self.track_running_stats
-        return F.batch_norm(x, self.running_mean if give_stats else None,
-                            self.running_var if give_stats else None,
-                            self.weight, self.bias, use_batch_stats, factor, self.eps)
+        return F.batch_norm(
+            x,
+            self.running_mean if give_stats else None,
+            self.running_var if give_stats else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
-                f"track_running_stats={self.track_running_stats}")
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
 
 
 class BatchNorm1d(_BatchNorm):
@@ -119,13 +140,22 @@ class LayerNorm(Module):
     normalized_shape dims; weight and bias (if any) have shape normalized_shape.
     """
 
-    def __init__(self, normalized_shape: int | Sequence[int], eps: float = 1e-5, elementwise_affine: bool = True,
-                 bias: bool = True, device: DeviceLike | None = None, dtype: DTypeLike = None) -> None:
+    def __init__(
+        self,
+        normalized_shape: int | Sequence[int],
+        eps: float = 1e-5,
+        elementwise_affine: bool = True,
+        bias: bool = True,
+        device: DeviceLike | None = None,
+        dtype: DTypeLike = None,
+    ) -> None:
         super().__init__()
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
         if not shape or not all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in shape):
-            raise ValueError(f"LayerNorm: normalized_shape must be a positive int or a non-empty tuple of "
-                             f"positive ints, got {normalized_shape!r}")
+            raise ValueError(
+                f"LayerNorm: normalized_shape must be a positive int or a non-empty tuple of "
+                f"positive ints, got {normalized_shape!r}"
+            )
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine
@@ -148,11 +178,15 @@ class LayerNorm(Module):
     def forward(self, x: Tensor) -> Tensor:
         expect_float(self, x)
         k = len(self.normalized_shape)
-        if x.ndim < k or tuple(x.shape[x.ndim - k:]) != self.normalized_shape:
-            raise ValueError(f"{self!r} expected input (*, {', '.join(map(str, self.normalized_shape))}), "
-                             f"got {tuple(x.shape)}")
+        if x.ndim < k or tuple(x.shape[x.ndim - k :]) != self.normalized_shape:
+            raise ValueError(
+                f"{self!r} expected input (*, {', '.join(map(str, self.normalized_shape))}), "
+                f"got {tuple(x.shape)}"
+            )
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return (f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}, "
+            f"bias={self.bias is not None}"
+        )

@@ -9,6 +9,7 @@ A Parameter is an ordinary Tensor with two differences:
 Wrapping a tensor does not copy its array: ``Parameter(t).data is t.data``. Ops on a Parameter
 return plain Tensors; only the leaf itself is a Parameter.
 """
+
 from typing import Any
 
 from ..autograd.tensor import Tensor

@@ -4,6 +4,7 @@ A pooling layer has no parameters: it keeps its window settings and calls the fu
 (``functional/pool.py``, on our pool2d kernels), which reads and checks them. The max of each
 window passes its gradient to the element that won; the average spreads it evenly over the window.
 """
+
 from collections.abc import Callable
 from typing import Any
 
@@ -26,16 +27,24 @@ class _Pool(Module):
     def forward(self, x: Tensor) -> Any:
         expect_float(self, x)
         if x.ndim not in (self.dims + 1, self.dims + 2):
-            raise ValueError(f"{self!r} expected input (N, C, {self.layout}) or (C, {self.layout}), "
-                             f"got {tuple(x.shape)}")
+            raise ValueError(
+                f"{self!r} expected input (N, C, {self.layout}) or (C, {self.layout}), got {tuple(x.shape)}"
+            )
         return self.function(x, *(getattr(self, name) for name in self.arguments))
 
 
 class _MaxPool(_Pool):
     arguments = ("kernel_size", "stride", "padding", "dilation", "ceil_mode", "return_indices")
 
-    def __init__(self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
-                 dilation: IntOrInts = 1, return_indices: bool = False, ceil_mode: bool = False) -> None:
+    def __init__(
+        self,
+        kernel_size: IntOrInts,
+        stride: IntOrInts | None = None,
+        padding: IntOrInts = 0,
+        dilation: IntOrInts = 1,
+        return_indices: bool = False,
+        ceil_mode: bool = False,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size  # PyTorch's default
@@ -45,8 +54,10 @@ class _MaxPool(_Pool):
         self.ceil_mode = ceil_mode
 
     def extra_repr(self) -> str:
-        return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
-                f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
 
 
 class MaxPool1d(_MaxPool):
@@ -72,8 +83,14 @@ class MaxPool2d(_MaxPool):
 class _AvgPool(_Pool):
     arguments = ("kernel_size", "stride", "padding", "ceil_mode", "count_include_pad")
 
-    def __init__(self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+    def __init__(
+        self,
+        kernel_size: IntOrInts,
+        stride: IntOrInts | None = None,
+        padding: IntOrInts = 0,
+        ceil_mode: bool = False,
+        count_include_pad: bool = True,
+    ) -> None:
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size

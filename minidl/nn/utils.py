@@ -5,6 +5,7 @@
 kept, only its length is capped. That tames the rare huge gradient (exploding RNN gradients, a bad
 batch) without changing ordinary steps.
 """
+
 import math
 from collections.abc import Iterable
 
@@ -21,8 +22,12 @@ def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
     return [p.grad for p in parameters if p.grad is not None]
 
 
-def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
-                    error_if_nonfinite: bool = False) -> Tensor:
+def clip_grad_norm_(
+    parameters: Tensor | Iterable[Tensor],
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+) -> Tensor:
     """Scale the gradients in place so that their total ``norm_type`` norm is at most ``max_norm``.
 
     parameters: a tensor or an iterable of tensors (those without .grad are skipped)
@@ -40,11 +45,13 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm
         else:
             # the norm of the per-tensor norms is the norm of the whole concatenated vector
             norms = F.stack([(g.abs() ** norm_type).sum() ** (1.0 / norm_type) for g in detached])
-            total = (norms ** norm_type).sum() ** (1.0 / norm_type)
+            total = (norms**norm_type).sum() ** (1.0 / norm_type)
         value = float(total.item())
         if error_if_nonfinite and not math.isfinite(value):
-            raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
-                               f"{value}; pass error_if_nonfinite=False to clip anyway")
+            raise RuntimeError(
+                f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
+                f"{value}; pass error_if_nonfinite=False to clip anyway"
+            )
         # 1e-6 keeps the factor finite for a zero norm (then it is > 1 and nothing changes)
         coef = max_norm / (value + 1e-6)
         if coef < 1:

@@ -14,6 +14,7 @@ bias. ε is added after the bias correction, as PyTorch does, so results match i
 
 ``AdamW`` (adamw.py) is the same algorithm with the decay taken out of the gradient.
 """
+
 import math
 from typing import Any
 
@@ -26,11 +27,27 @@ class Adam(Optimizer):
     # AdamW sets this: decay p directly (p *= 1 - γλ) instead of adding λp to the gradient
     decoupled_weight_decay = False
 
-    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 0, amsgrad: bool = False,
-                 maximize: bool = False) -> None:
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
-                                      amsgrad=bool(amsgrad), maximize=bool(maximize)))
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                betas=betas,
+                eps=eps,
+                weight_decay=weight_decay,
+                amsgrad=bool(amsgrad),
+                maximize=bool(maximize),
+            ),
+        )
 
     def _check_group(self, group: Group, where: str) -> None:
         name = type(self).__name__
@@ -62,7 +79,7 @@ class Adam(Optimizer):
             v_max = self._buffer(state, "max_exp_avg_sq", p)
             v = v_max.copy_(maximum(v_max, v))
 
-        bias_correction1 = 1 - beta1 ** t
-        bias_correction2 = 1 - beta2 ** t
+        bias_correction1 = 1 - beta1**t
+        bias_correction2 = 1 - beta2**t
         denom = v.sqrt() / math.sqrt(bias_correction2) + eps
         p.add_(m / denom, alpha=-lr / bias_correction1)

@@ -10,6 +10,7 @@ Why: in Adam, a decay added to the gradient is divided by sqrt(v̂) like everyth
 parameters with large gradients are barely decayed. Decoupled, every parameter shrinks at the same
 rate γλ. The default decay is 1e-2 (Adam's is 0), as in PyTorch.
 """
+
 from .adam import Adam
 from .optimizer import ParamsT
 
@@ -17,8 +18,16 @@ from .optimizer import ParamsT
 class AdamW(Adam):
     decoupled_weight_decay = True
 
-    def __init__(self, params: ParamsT, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999),
-                 eps: float = 1e-8, weight_decay: float = 1e-2, amsgrad: bool = False,
-                 maximize: bool = False) -> None:
-        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
-                         maximize=maximize)
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        betas: tuple[float, float] = (0.9, 0.999),
+        eps: float = 1e-8,
+        weight_decay: float = 1e-2,
+        amsgrad: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize
+        )

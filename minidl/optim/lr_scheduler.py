@@ -14,6 +14,7 @@ ExponentialLR and CosineAnnealingLR are computed *recursively* from the group's 
 schedulers can be chained: each multiplies in its own factor); without outside changes the result
 is the closed form given in each docstring. LambdaLR and OneCycleLR use their closed forms.
 """
+
 import copy
 import math
 import numbers
@@ -39,9 +40,11 @@ class LRScheduler:
         else:
             for i, group in enumerate(optimizer.param_groups):
                 if "initial_lr" not in group:
-                    raise KeyError(f"{type(self).__name__}: resuming at last_epoch={last_epoch}, but "
-                                   f"param_groups[{i}] has no 'initial_lr'; load the optimizer's "
-                                   f"state_dict first, or start with last_epoch=-1")
+                    raise KeyError(
+                        f"{type(self).__name__}: resuming at last_epoch={last_epoch}, but "
+                        f"param_groups[{i}] has no 'initial_lr'; load the optimizer's "
+                        f"state_dict first, or start with last_epoch=-1"
+                    )
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
         self._step_count = 0
@@ -79,15 +82,19 @@ class LRScheduler:
 
     def state_dict(self) -> dict[str, Any]:
         """Everything the schedule needs to continue, except the optimizer (saved on its own)."""
-        return {key: copy.deepcopy(value) for key, value in self.__dict__.items()
-                if key not in self._not_saved}
+        return {
+            key: copy.deepcopy(value) for key, value in self.__dict__.items() if key not in self._not_saved
+        }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         if not isinstance(state_dict, dict) or "last_epoch" not in state_dict:
-            raise ValueError(f"{type(self).__name__}.load_state_dict: expected the dict made by "
-                             f"state_dict() (with 'last_epoch'), got {type(state_dict).__name__}")
-        self.__dict__.update(copy.deepcopy({key: value for key, value in state_dict.items()
-                                            if key not in self._not_saved}))
+            raise ValueError(
+                f"{type(self).__name__}.load_state_dict: expected the dict made by "
+                f"state_dict() (with 'last_epoch'), got {type(state_dict).__name__}"
+            )
+        self.__dict__.update(
+            copy.deepcopy({key: value for key, value in state_dict.items() if key not in self._not_saved})
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
@@ -108,7 +115,9 @@ def _positive_number(scheduler: str, name: str, value: Any) -> float:
 class StepLR(LRScheduler):
     """Decay by ``gamma`` every ``step_size`` steps:  η_t = η₀ · γ^⌊t / step_size⌋."""
 
-    def __init__(self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, step_size: int, gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         self.step_size = _positive_int("StepLR", "step_size", step_size)
         self.gamma = _positive_number("StepLR", "gamma", gamma)
         super().__init__(optimizer, last_epoch)
@@ -125,8 +134,9 @@ class MultiStepLR(LRScheduler):
     A milestone listed twice decays twice there.
     """
 
-    def __init__(self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self, optimizer: Optimizer, milestones: Sequence[int], gamma: float = 0.1, last_epoch: int = -1
+    ) -> None:
         milestones = list(milestones)
         for m in milestones:
             if not isinstance(m, int) or isinstance(m, bool) or m < 0:
@@ -139,7 +149,7 @@ class MultiStepLR(LRScheduler):
         hits = self.milestones.count(self.last_epoch)
         if self._is_initial or hits == 0:
             return self._current_lrs()
-        return [lr * self.gamma ** hits for lr in self._current_lrs()]
+        return [lr * self.gamma**hits for lr in self._current_lrs()]
 
 
 class ExponentialLR(LRScheduler):
@@ -177,8 +187,10 @@ class CosineAnnealingLR(LRScheduler):
         if self._is_initial or t == 0:
             return self._current_lrs()
         if (t - 1 - T) % (2 * T) == 0:  # leaving the minimum: the ratio below would be 0/0
-            return [lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
-                    for lr, base in zip(self._current_lrs(), self.base_lrs)]
+            return [
+                lr + (base - eta_min) * (1 - math.cos(math.pi / T)) / 2
+                for lr, base in zip(self._current_lrs(), self.base_lrs)
+            ]
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [eta_min + (lr - eta_min) * ratio for lr in self._current_lrs()]
 
@@ -192,13 +204,18 @@ class LambdaLR(LRScheduler):
 
     _not_saved = ("optimizer", "lr_lambdas")
 
-    def __init__(self, optimizer: Optimizer, lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        lr_lambda: Callable[[int], float] | Sequence[Callable[[int], float]],
+        last_epoch: int = -1,
+    ) -> None:
         groups = len(optimizer.param_groups) if isinstance(optimizer, Optimizer) else 0
         if isinstance(lr_lambda, (list, tuple)):
             if len(lr_lambda) != groups:
-                raise ValueError(f"LambdaLR: expected {groups} lr_lambdas (one per parameter group), "
-                                 f"got {len(lr_lambda)}")
+                raise ValueError(
+                    f"LambdaLR: expected {groups} lr_lambdas (one per parameter group), got {len(lr_lambda)}"
+                )
             self.lr_lambdas = list(lr_lambda)
         else:
             self.lr_lambdas = [lr_lambda] * groups
@@ -226,25 +243,43 @@ class OneCycleLR(LRScheduler):
     each ``optimizer.step()``; stepping more than ``total_steps`` times is an error.
     """
 
-    def __init__(self, optimizer: Optimizer, max_lr: float | Sequence[float], total_steps: int | None = None,
-                 epochs: int | None = None, steps_per_epoch: int | None = None, pct_start: float = 0.3,
-                 anneal_strategy: str = "cos", cycle_momentum: bool = True,
-                 base_momentum: float | Sequence[float] = 0.85, max_momentum: float | Sequence[float] = 0.95,
-                 div_factor: float = 25.0, final_div_factor: float = 1e4, three_phase: bool = False,
-                 last_epoch: int = -1) -> None:
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        max_lr: float | Sequence[float],
+        total_steps: int | None = None,
+        epochs: int | None = None,
+        steps_per_epoch: int | None = None,
+        pct_start: float = 0.3,
+        anneal_strategy: str = "cos",
+        cycle_momentum: bool = True,
+        base_momentum: float | Sequence[float] = 0.85,
+        max_momentum: float | Sequence[float] = 0.95,
+        div_factor: float = 25.0,
+        final_div_factor: float = 1e4,
+        three_phase: bool = False,
+        last_epoch: int = -1,
+    ) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"OneCycleLR: expected an Optimizer, got {type(optimizer).__name__}")
         if total_steps is not None:
             self.total_steps = _positive_int("OneCycleLR", "total_steps", total_steps)
         elif epochs is not None and steps_per_epoch is not None:
-            self.total_steps = (_positive_int("OneCycleLR", "epochs", epochs)
-                                * _positive_int("OneCycleLR", "steps_per_epoch", steps_per_epoch))
+            self.total_steps = _positive_int("OneCycleLR", "epochs", epochs) * _positive_int(
+                "OneCycleLR", "steps_per_epoch", steps_per_epoch
+            )
         else:
             raise ValueError("OneCycleLR: give either total_steps, or both epochs and steps_per_epoch")
-        if not isinstance(pct_start, numbers.Real) or isinstance(pct_start, bool) or not 0 <= float(pct_start) <= 1:
+        if (
+            not isinstance(pct_start, numbers.Real)
+            or isinstance(pct_start, bool)
+            or not 0 <= float(pct_start) <= 1
+        ):
             raise ValueError(f"OneCycleLR: pct_start must be a number in [0, 1], got {pct_start!r}")
         if anneal_strategy not in ("cos", "linear"):
-            raise ValueError(f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}")
+            raise ValueError(
+                f"OneCycleLR: anneal_strategy must be 'cos' or 'linear', got {anneal_strategy!r}"
+            )
         _positive_number("OneCycleLR", "div_factor", div_factor)
         _positive_number("OneCycleLR", "final_div_factor", final_div_factor)
         self.anneal_strategy: str = anneal_strategy
@@ -254,19 +289,44 @@ class OneCycleLR(LRScheduler):
         self._phases: list[dict[str, Any]]
         if three_phase:
             self._phases = [
-                dict(end_step=float(pct_start * T) - 1, start_lr="initial_lr", end_lr="max_lr",
-                     start_momentum="max_momentum", end_momentum="base_momentum"),
-                dict(end_step=float(2 * pct_start * T) - 2, start_lr="max_lr", end_lr="initial_lr",
-                     start_momentum="base_momentum", end_momentum="max_momentum"),
-                dict(end_step=T - 1, start_lr="initial_lr", end_lr="min_lr",
-                     start_momentum="max_momentum", end_momentum="max_momentum"),
+                dict(
+                    end_step=float(pct_start * T) - 1,
+                    start_lr="initial_lr",
+                    end_lr="max_lr",
+                    start_momentum="max_momentum",
+                    end_momentum="base_momentum",
+                ),
+                dict(
+                    end_step=float(2 * pct_start * T) - 2,
+                    start_lr="max_lr",
+                    end_lr="initial_lr",
+                    start_momentum="base_momentum",
+                    end_momentum="max_momentum",
+                ),
+                dict(
+                    end_step=T - 1,
+                    start_lr="initial_lr",
+                    end_lr="min_lr",
+                    start_momentum="max_momentum",
+                    end_momentum="max_momentum",
+                ),
             ]
         else:
             self._phases = [
-                dict(end_step=float(pct_start * T) - 1, start_lr="initial_lr", end_lr="max_lr",
-                     start_momentum="max_momentum", end_momentum="base_momentum"),
-                dict(end_step=T - 1, start_lr="max_lr", end_lr="min_lr",
-                     start_momentum="base_momentum", end_momentum="max_momentum"),
+                dict(
+                    end_step=float(pct_start * T) - 1,
+                    start_lr="initial_lr",
+                    end_lr="max_lr",
+                    start_momentum="max_momentum",
+                    end_momentum="base_momentum",
+                ),
+                dict(
+                    end_step=T - 1,
+                    start_lr="max_lr",
+                    end_lr="min_lr",
+                    start_momentum="base_momentum",
+                    end_momentum="max_momentum",
+                ),
             ]
 
         groups = optimizer.param_groups
@@ -283,13 +343,18 @@ class OneCycleLR(LRScheduler):
         if self.cycle_momentum:
             defaults = optimizer.defaults
             if "momentum" not in defaults and "betas" not in defaults:
-                raise ValueError(f"OneCycleLR: cycle_momentum=True needs an optimizer with momentum or "
-                                 f"betas, and {type(optimizer).__name__} has neither; pass "
-                                 f"cycle_momentum=False")
+                raise ValueError(
+                    f"OneCycleLR: cycle_momentum=True needs an optimizer with momentum or "
+                    f"betas, and {type(optimizer).__name__} has neither; pass "
+                    f"cycle_momentum=False"
+                )
             self.use_beta1: bool = "betas" in defaults
             if last_epoch == -1:
-                for group, top, base in zip(groups, _per_group("max_momentum", max_momentum, groups),
-                                            _per_group("base_momentum", base_momentum, groups)):
+                for group, top, base in zip(
+                    groups,
+                    _per_group("max_momentum", max_momentum, groups),
+                    _per_group("base_momentum", base_momentum, groups),
+                ):
                     self._set_momentum(group, top)
                     group["max_momentum"] = top
                     group["base_momentum"] = base
@@ -309,8 +374,10 @@ class OneCycleLR(LRScheduler):
     def get_lr(self) -> list[float]:
         step = self.last_epoch
         if step > self.total_steps:
-            raise ValueError(f"OneCycleLR: tried to step {step} times, but total_steps is "
-                             f"{self.total_steps}; make the schedule longer or stop stepping it")
+            raise ValueError(
+                f"OneCycleLR: tried to step {step} times, but total_steps is "
+                f"{self.total_steps}; make the schedule longer or stop stepping it"
+            )
         lrs = []
         for group in self.optimizer.param_groups:
             start_step = 0.0
@@ -321,8 +388,10 @@ class OneCycleLR(LRScheduler):
                     pct = (step - start_step) / (end_step - start_step) if end_step > start_step else 1.0
                     lrs.append(self._anneal(group[phase["start_lr"]], group[phase["end_lr"]], pct))
                     if self.cycle_momentum:
-                        self._set_momentum(group, self._anneal(group[phase["start_momentum"]],
-                                                               group[phase["end_momentum"]], pct))
+                        self._set_momentum(
+                            group,
+                            self._anneal(group[phase["start_momentum"]], group[phase["end_momentum"]], pct),
+                        )
                     break
                 start_step = end_step
         return lrs
@@ -332,7 +401,9 @@ def _per_group(name: str, value: Any, groups: list[Group]) -> list[Any]:
     """One value per parameter group: a list of them, or one value for every group."""
     if isinstance(value, (list, tuple)):
         if len(value) != len(groups):
-            raise ValueError(f"OneCycleLR: {name} has {len(value)} values, but the optimizer has "
-                             f"{len(groups)} parameter groups")
+            raise ValueError(
+                f"OneCycleLR: {name} has {len(value)} values, but the optimizer has "
+                f"{len(groups)} parameter groups"
+            )
         return list(value)
     return [value] * len(groups)

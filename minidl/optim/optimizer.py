@@ -24,6 +24,7 @@ position (counted over all groups, in order), because tensors themselves cannot 
     {'state': {0: {'momentum_buffer': tensor}, ...},
      'param_groups': [{'lr': 0.1, ..., 'params': [0, 1]}, {'lr': 0.01, ..., 'params': [2]}]}
 """
+
 import numbers
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -50,22 +51,31 @@ class Optimizer:
 
         name = type(self).__name__
         if isinstance(params, Tensor):
-            raise TypeError(f"{name}: params must be an iterable of tensors or of dicts (parameter "
-                            f"groups), got a single Tensor; pass [tensor]")
+            raise TypeError(
+                f"{name}: params must be an iterable of tensors or of dicts (parameter "
+                f"groups), got a single Tensor; pass [tensor]"
+            )
         if isinstance(params, (set, frozenset)):
-            raise TypeError(f"{name}: params must be an ordered collection (a list); a set has no fixed "
-                            f"order, so a saved state_dict would not match the parameters when loaded")
+            raise TypeError(
+                f"{name}: params must be an ordered collection (a list); a set has no fixed "
+                f"order, so a saved state_dict would not match the parameters when loaded"
+            )
         if isinstance(params, dict):
-            raise TypeError(f"{name}: params must be an iterable of tensors or of dicts; for one "
-                            f"parameter group pass a list holding the dict: [{{'params': ..., 'lr': ...}}]")
+            raise TypeError(
+                f"{name}: params must be an iterable of tensors or of dicts; for one "
+                f"parameter group pass a list holding the dict: [{{'params': ..., 'lr': ...}}]"
+            )
         try:
             groups: list[Any] = list(params)
         except TypeError:
-            raise TypeError(f"{name}: params must be an iterable of tensors or of dicts, got "
-                            f"{type(params).__name__}") from None
+            raise TypeError(
+                f"{name}: params must be an iterable of tensors or of dicts, got {type(params).__name__}"
+            ) from None
         if not groups:
-            raise ValueError(f"{name}: got an empty parameter list (did the model create its "
-                             f"parameters, and was model.parameters() consumed already?)")
+            raise ValueError(
+                f"{name}: got an empty parameter list (did the model create its "
+                f"parameters, and was model.parameters() consumed already?)"
+            )
         if not isinstance(groups[0], dict):
             groups = [{"params": groups}]
         for group in groups:
@@ -78,16 +88,19 @@ class Optimizer:
         name = type(self).__name__
         where = f" in parameter group {len(self.param_groups)}"
         if not isinstance(param_group, dict):
-            raise TypeError(f"{name}: a parameter group must be a dict with a 'params' entry, got "
-                            f"{type(param_group).__name__} (do not mix tensors and groups in one list)")
+            raise TypeError(
+                f"{name}: a parameter group must be a dict with a 'params' entry, got "
+                f"{type(param_group).__name__} (do not mix tensors and groups in one list)"
+            )
         if "params" not in param_group:
             raise ValueError(f"{name}: a parameter group needs a 'params' entry{where}")
         params = param_group["params"]
         if isinstance(params, Tensor):
             params = [params]
         elif isinstance(params, (set, frozenset)):
-            raise TypeError(f"{name}: the params of a group must be an ordered collection (a list), "
-                            f"not a set{where}")
+            raise TypeError(
+                f"{name}: the params of a group must be an ordered collection (a list), not a set{where}"
+            )
         else:
             params = list(params)
         if not params:
@@ -97,14 +110,19 @@ class Optimizer:
         seen: set[int] = set()
         for i, p in enumerate(params):
             if not isinstance(p, Tensor):
-                raise TypeError(f"{name}: can only optimize tensors, but parameter {i}{where} is a "
-                                f"{type(p).__name__}")
+                raise TypeError(
+                    f"{name}: can only optimize tensors, but parameter {i}{where} is a {type(p).__name__}"
+                )
             if not p.is_leaf:
-                raise ValueError(f"{name}: cannot optimize a non-leaf tensor (parameter {i}{where} was "
-                                 f"computed by {p.grad_fn!r}); optimize the tensor it was computed from")
+                raise ValueError(
+                    f"{name}: cannot optimize a non-leaf tensor (parameter {i}{where} was "
+                    f"computed by {p.grad_fn!r}); optimize the tensor it was computed from"
+                )
             if id(p) in seen:
-                raise ValueError(f"{name}: parameter {i}{where} appears twice in its group; it would "
-                                 f"be updated twice per step")
+                raise ValueError(
+                    f"{name}: parameter {i}{where} appears twice in its group; it would "
+                    f"be updated twice per step"
+                )
             seen.add(id(p))
         for group in self.param_groups:
             if any(id(p) in seen for p in group["params"]):
@@ -122,8 +140,9 @@ class Optimizer:
         if "lr" in group:
             self._check_number("lr", group["lr"], where, low=0.0)
 
-    def _check_number(self, key: str, value: Any, where: str, low: float | None = None,
-                      below: float | None = None) -> None:
+    def _check_number(
+        self, key: str, value: Any, where: str, low: float | None = None, below: float | None = None
+    ) -> None:
         """Hyper-parameter ``key`` must be a real number with ``low <= value`` (and ``value < below``)."""
         name = type(self).__name__
         if not isinstance(value, numbers.Real) or isinstance(value, bool):
@@ -170,8 +189,10 @@ class Optimizer:
                     if p.grad is None:
                         continue  # not used in this loss: nothing to learn from
                     if p.grad.shape != p.shape:
-                        raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.shape} "
-                                         f"has a gradient of shape {p.grad.shape}")
+                        raise ValueError(
+                            f"{type(self).__name__}.step: a parameter of shape {p.shape} "
+                            f"has a gradient of shape {p.grad.shape}"
+                        )
                     self._update(p, p.grad, group, self.state[p])
         return loss
 
@@ -216,33 +237,48 @@ class Optimizer:
         optimizer is changed only once everything has been checked.
         """
         name = type(self).__name__
-        if (not isinstance(state_dict, dict) or not isinstance(state_dict.get("state"), dict)
-                or not isinstance(state_dict.get("param_groups"), (list, tuple))):
-            raise ValueError(f"{name}.load_state_dict: expected a dict with 'state' (a dict) and "
-                             f"'param_groups' (a list), as made by state_dict(); got "
-                             f"{_describe(state_dict)}")
+        if (
+            not isinstance(state_dict, dict)
+            or not isinstance(state_dict.get("state"), dict)
+            or not isinstance(state_dict.get("param_groups"), (list, tuple))
+        ):
+            raise ValueError(
+                f"{name}.load_state_dict: expected a dict with 'state' (a dict) and "
+                f"'param_groups' (a list), as made by state_dict(); got "
+                f"{_describe(state_dict)}"
+            )
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
-            raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved_groups)} parameter "
-                             f"group(s), this optimizer has {len(self.param_groups)}")
+            raise ValueError(
+                f"{name}.load_state_dict: the state dict has {len(saved_groups)} parameter "
+                f"group(s), this optimizer has {len(self.param_groups)}"
+            )
         by_position: dict[Any, Tensor] = {}
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
             if not isinstance(saved, dict) or not isinstance(saved.get("params"), (list, tuple)):
-                raise ValueError(f"{name}.load_state_dict: parameter group {i} of the state dict is not "
-                                 f"a dict with a 'params' list")
+                raise ValueError(
+                    f"{name}.load_state_dict: parameter group {i} of the state dict is not "
+                    f"a dict with a 'params' list"
+                )
             if len(saved["params"]) != len(group["params"]):
-                raise ValueError(f"{name}.load_state_dict: parameter group {i} has {len(group['params'])} "
-                                 f"parameter(s) here but {len(saved['params'])} in the state dict")
+                raise ValueError(
+                    f"{name}.load_state_dict: parameter group {i} has {len(group['params'])} "
+                    f"parameter(s) here but {len(saved['params'])} in the state dict"
+                )
             by_position.update(zip(saved["params"], group["params"]))
 
         state: defaultdict[Tensor, dict[str, Any]] = defaultdict(dict)
         for position, saved in state_dict["state"].items():
             if position not in by_position:
-                raise ValueError(f"{name}.load_state_dict: the state dict has state for parameter "
-                                 f"{position!r}, which none of its parameter groups lists")
+                raise ValueError(
+                    f"{name}.load_state_dict: the state dict has state for parameter "
+                    f"{position!r}, which none of its parameter groups lists"
+                )
             p = by_position[position]
-            state[p] = {key: _restore(value, p, f"{name}.load_state_dict: state {key!r} of parameter "
-                                                f"{position}") for key, value in saved.items()}
+            state[p] = {
+                key: _restore(value, p, f"{name}.load_state_dict: state {key!r} of parameter {position}")
+                for key, value in saved.items()
+            }
 
         groups = []
         for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):

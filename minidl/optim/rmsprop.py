@@ -13,6 +13,7 @@ For each parameter p with gradient ∇ (lr γ, smoothing α, eps ε, decay λ, m
 Centered divides by an estimate of the gradient's standard deviation instead of its RMS. There is
 no bias correction (unlike Adam), so early steps are large: v_1 = (1 - α) g².
 """
+
 from typing import Any
 
 from ..autograd.tensor import Tensor
@@ -20,11 +21,29 @@ from .optimizer import Group, Optimizer, ParamsT
 
 
 class RMSprop(Optimizer):
-    def __init__(self, params: ParamsT, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8,
-                 weight_decay: float = 0, momentum: float = 0, centered: bool = False,
-                 maximize: bool = False) -> None:
-        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
-                                      momentum=momentum, centered=bool(centered), maximize=bool(maximize)))
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-2,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        weight_decay: float = 0,
+        momentum: float = 0,
+        centered: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                alpha=alpha,
+                eps=eps,
+                weight_decay=weight_decay,
+                momentum=momentum,
+                centered=bool(centered),
+                maximize=bool(maximize),
+            ),
+        )
 
     def _check_group(self, group: Group, where: str) -> None:
         self._check_number("lr", group["lr"], where, low=0.0)

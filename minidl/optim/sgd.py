@@ -11,6 +11,7 @@ For each parameter p with gradient ∇ (lr γ, momentum μ, dampening τ, weight
 The buffer starts as the first gradient itself, not as zeros, so the first step is a plain
 gradient step whatever μ is. Nesterov looks ahead along the buffer; it needs μ > 0 and τ = 0.
 """
+
 from typing import Any
 
 from ..autograd.tensor import Tensor
@@ -18,11 +19,27 @@ from .optimizer import Group, Optimizer, ParamsT
 
 
 class SGD(Optimizer):
-    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0, dampening: float = 0,
-                 weight_decay: float = 0, nesterov: bool = False, maximize: bool = False) -> None:
-        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
-                                      weight_decay=weight_decay, nesterov=bool(nesterov),
-                                      maximize=bool(maximize)))
+    def __init__(
+        self,
+        params: ParamsT,
+        lr: float = 1e-3,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
+        nesterov: bool = False,
+        maximize: bool = False,
+    ) -> None:
+        super().__init__(
+            params,
+            dict(
+                lr=lr,
+                momentum=momentum,
+                dampening=dampening,
+                weight_decay=weight_decay,
+                nesterov=bool(nesterov),
+                maximize=bool(maximize),
+            ),
+        )
 
     def _check_group(self, group: Group, where: str) -> None:
         self._check_number("lr", group["lr"], where, low=0.0)
@@ -30,8 +47,10 @@ class SGD(Optimizer):
         self._check_number("dampening", group["dampening"], where)
         self._check_number("weight_decay", group["weight_decay"], where, low=0.0)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
-            raise ValueError(f"SGD: nesterov momentum needs momentum > 0 and dampening = 0, got "
-                             f"momentum={group['momentum']}, dampening={group['dampening']}{where}")
+            raise ValueError(
+                f"SGD: nesterov momentum needs momentum > 0 and dampening = 0, got "
+                f"momentum={group['momentum']}, dampening={group['dampening']}{where}"
+            )
 
     def _update(self, p: Tensor, grad: Tensor, group: Group, state: dict[str, Any]) -> None:
         momentum, weight_decay = group["momentum"], group["weight_decay"]

@@ -7,6 +7,7 @@ paper's 150 so that the run takes about a minute on two CPU cores; see DEFAULT_E
 The config is saved inside each checkpoint (as a plain dict), and ``minidl eval`` rebuilds the
 model from it, so it holds names and numbers only, never objects.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -60,13 +61,20 @@ class TrainConfig:
         """Raise ValueError, naming the setting and the allowed values, for anything out of range."""
         for name, allowed in (("dataset", DATASETS), ("model", MODELS), ("optimizer", OPTIMIZERS)):
             if getattr(self, name) not in allowed:
-                raise ValueError(f"TrainConfig: {name} must be one of {', '.join(allowed)}; "
-                                 f"got {getattr(self, name)!r}")
+                raise ValueError(
+                    f"TrainConfig: {name} must be one of {', '.join(allowed)}; got {getattr(self, name)!r}"
+                )
         for name in ("epochs", "batch_size"):
             if not _positive_int(getattr(self, name)):
-                raise ValueError(f"TrainConfig: {name} must be a positive integer, got {getattr(self, name)!r}")
-        if (isinstance(self.lr, bool) or not isinstance(self.lr, numbers.Real)
-                or not math.isfinite(self.lr) or self.lr <= 0):
+                raise ValueError(
+                    f"TrainConfig: {name} must be a positive integer, got {getattr(self, name)!r}"
+                )
+        if (
+            isinstance(self.lr, bool)
+            or not isinstance(self.lr, numbers.Real)
+            or not math.isfinite(self.lr)
+            or self.lr <= 0
+        ):
             raise ValueError(f"TrainConfig: lr must be a positive number, got {self.lr!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, numbers.Integral) or self.seed < 0:
             raise ValueError(f"TrainConfig: seed must be a non-negative integer, got {self.seed!r}")

@@ -1,8 +1,9 @@
 """The datasets ``minidl train`` knows, by name, as a (train, test) pair.
 
-    mnist1d   4000 / 1000 signals (1, 40), generated once and cached in ``data_root/mnist1d.npz``
-    digits    1437 / 360 images (1, 8, 8) from scikit-learn (bundled; ``data_root`` is not used)
+mnist1d   4000 / 1000 signals (1, 40), generated once and cached in ``data_root/mnist1d.npz``
+digits    1437 / 360 images (1, 8, 8) from scikit-learn (bundled; ``data_root`` is not used)
 """
+
 from ..data import MNIST1D, Dataset, Digits
 
 

@@ -14,6 +14,7 @@ and one line is printed:
 The train loss is the mean over the epoch's samples of the loss *while* the epoch was training,
 so it lags the weights a little; the test accuracy is of the weights at the end of the epoch.
 """
+
 from __future__ import annotations
 
 import sys
@@ -62,14 +63,25 @@ def train_one_epoch(model: Module, batches: Iterable, optimizer: Optimizer, devi
 
 def format_epoch(record: dict[str, Any], epochs: int) -> str:
     width = len(str(epochs))
-    return (f"epoch {record['epoch']:{width}d}/{epochs}  train loss {record['train_loss']:.4f}  "
-            f"test acc {100 * record['test_accuracy']:.2f}%  ({record['seconds']:.1f} s)")
+    return (
+        f"epoch {record['epoch']:{width}d}/{epochs}  train loss {record['train_loss']:.4f}  "
+        f"test acc {100 * record['test_accuracy']:.2f}%  ({record['seconds']:.1f} s)"
+    )
 
 
-def fit(model: Module, optimizer: Optimizer, train_set: Dataset, test_set: Dataset, epochs: int,
-        batch_size: int, device: str = "cpu", seed: int = 0, log: Callable[[str], object] | None = print,
-        progress: bool | None = None,
-        on_epoch: Callable[[dict[str, Any]], object] | None = None) -> list[dict[str, Any]]:
+def fit(
+    model: Module,
+    optimizer: Optimizer,
+    train_set: Dataset,
+    test_set: Dataset,
+    epochs: int,
+    batch_size: int,
+    device: str = "cpu",
+    seed: int = 0,
+    log: Callable[[str], object] | None = print,
+    progress: bool | None = None,
+    on_epoch: Callable[[dict[str, Any]], object] | None = None,
+) -> list[dict[str, Any]]:
     """Train ``model`` for ``epochs`` epochs; returns the history, one dict per epoch:
     ``{'epoch', 'train_loss', 'test_accuracy', 'seconds'}``.
 
@@ -91,8 +103,12 @@ def fit(model: Module, optimizer: Optimizer, train_set: Dataset, test_set: Datas
             if batches is not loader:
                 batches.close()
         test_accuracy = accuracy(model, test_set, device)
-        record = {"epoch": epoch, "train_loss": train_loss, "test_accuracy": test_accuracy,
-                  "seconds": time.perf_counter() - start}
+        record = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "test_accuracy": test_accuracy,
+            "seconds": time.perf_counter() - start,
+        }
         history.append(record)
         if log is not None:
             log(format_epoch(record, epochs))

@@ -13,15 +13,15 @@ Each is a plain ``nn.Sequential``: printing the model shows every layer, and the
 keys ("0.weight", "2.bias", ...) are its positions. Weights start from the layers' default
 (PyTorch's) initialisation, drawn from ``minidl.manual_seed``'s generator.
 """
+
 from .. import nn, no_grad, zeros
 
 
 def _mlp(inputs: int) -> nn.Sequential:
     """Flatten, then inputs-100-100-10 with ReLU: the MLP of both datasets."""
-    return nn.Sequential(nn.Flatten(),
-                         nn.Linear(inputs, 100), nn.ReLU(),
-                         nn.Linear(100, 100), nn.ReLU(),
-                         nn.Linear(100, 10))
+    return nn.Sequential(
+        nn.Flatten(), nn.Linear(inputs, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(), nn.Linear(100, 10)
+    )
 
 
 def _with_classifier(features: nn.Sequential, input_shape: tuple[int, ...]) -> nn.Sequential:
@@ -40,10 +40,17 @@ def mnist1d_mlp() -> nn.Sequential:
 def mnist1d_cnn() -> nn.Sequential:
     # The signal shrinks 40 -> 19 -> 10 -> 5 through the three strided convolutions, so the
     # classifier sees 25 channels x 5 positions = 125 features.
-    return _with_classifier(nn.Sequential(nn.Conv1d(1, 25, 5, stride=2, padding=1), nn.ReLU(),
-                                          nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU(),
-                                          nn.Conv1d(25, 25, 3, stride=2, padding=1), nn.ReLU()),
-                            (1, 40))
+    return _with_classifier(
+        nn.Sequential(
+            nn.Conv1d(1, 25, 5, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv1d(25, 25, 3, stride=2, padding=1),
+            nn.ReLU(),
+            nn.Conv1d(25, 25, 3, stride=2, padding=1),
+            nn.ReLU(),
+        ),
+        (1, 40),
+    )
 
 
 def digits_mlp() -> nn.Sequential:
@@ -53,9 +60,17 @@ def digits_mlp() -> nn.Sequential:
 def digits_cnn() -> nn.Sequential:
     # 8 x 8 -> pool -> 4 x 4 -> pool -> 2 x 2; padding 1 keeps each 3 x 3 convolution's size, so
     # the classifier sees 32 channels x 2 x 2 = 128 features.
-    return _with_classifier(nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                                          nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2)),
-                            (1, 8, 8))
+    return _with_classifier(
+        nn.Sequential(
+            nn.Conv2d(1, 16, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+            nn.Conv2d(16, 32, 3, padding=1),
+            nn.ReLU(),
+            nn.MaxPool2d(2),
+        ),
+        (1, 8, 8),
+    )
 
 
 BUILDERS = {

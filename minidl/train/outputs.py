@@ -9,6 +9,7 @@
 Each file is written to a temporary name and renamed into place (``minidl.save`` does the same),
 so stopping a run half-way never leaves a half-written file behind.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,15 @@ CURVES = "curves.png"
 
 def write_checkpoint(out: str, model: Module, optimizer: Optimizer, config: TrainConfig, epoch: int) -> str:
     path = os.path.join(out, CHECKPOINT)
-    io.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-             "config": config.to_dict(), "epoch": epoch}, path)
+    io.save(
+        {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "config": config.to_dict(),
+            "epoch": epoch,
+        },
+        path,
+    )
     return path
 
 
@@ -47,14 +55,18 @@ def _replace_atomically(path: str, write: Callable[[IO[bytes]], object]) -> None
         raise
 
 
-def write_metrics(out: str, config: TrainConfig, history: list[dict[str, Any]],
-                  extra: dict[str, Any] | None = None) -> str:
+def write_metrics(
+    out: str, config: TrainConfig, history: list[dict[str, Any]], extra: dict[str, Any] | None = None
+) -> str:
     """metrics.json: ``{'config': {...}, 'epochs': [{epoch, train_loss, test_accuracy, seconds}],
     'final_test_accuracy': ..., **extra}``."""
     path = os.path.join(out, METRICS)
-    metrics = {"config": config.to_dict(), "epochs": history,
-               "final_test_accuracy": history[-1]["test_accuracy"] if history else None,
-               "total_seconds": sum(r["seconds"] for r in history)}
+    metrics = {
+        "config": config.to_dict(),
+        "epochs": history,
+        "final_test_accuracy": history[-1]["test_accuracy"] if history else None,
+        "total_seconds": sum(r["seconds"] for r in history),
+    }
     metrics.update(extra or {})
     text = json.dumps(metrics, indent=2) + "\n"
     _replace_atomically(path, lambda f: f.write(text.encode("utf-8")))

@@ -5,6 +5,7 @@ initial weights are the first draws from minidl's generator), and the loader shu
 own generator seeded from the same number. So the same config gives the same weights, the same
 batches, and the same accuracy, run after run.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -70,21 +71,39 @@ def run(config: TrainConfig | None = None, log: Callable[[str], object] | None =
     model = build_model(config.dataset, config.model).to(device)
     optimizer = make_optimizer(config.optimizer, model.parameters(), config.lr)
     if not config.quiet:
-        log(f"training {config.model} on {config.dataset} ({len(train_set)} train / {len(test_set)} test, "
+        log(
+            f"training {config.model} on {config.dataset} ({len(train_set)} train / {len(test_set)} test, "
             f"{model.num_parameters()} parameters) on {device}: {config.optimizer} lr {config.lr:g}, "
-            f"batch {config.batch_size}, {config.epochs} epochs, seed {config.seed}")
+            f"batch {config.batch_size}, {config.epochs} epochs, seed {config.seed}"
+        )
 
     start = time.perf_counter()
-    history = fit(model, optimizer, train_set, test_set, config.epochs, config.batch_size, device,
-                  seed=config.seed, log=None if config.quiet else log)
+    history = fit(
+        model,
+        optimizer,
+        train_set,
+        test_set,
+        config.epochs,
+        config.batch_size,
+        device,
+        seed=config.seed,
+        log=None if config.quiet else log,
+    )
     elapsed = time.perf_counter() - start
 
-    files = {"checkpoint": write_checkpoint(out, model, optimizer, config, config.epochs),
-             "metrics": write_metrics(out, config, history,
-                                      {"device": device, "threads": get_num_threads(),
-                                       "minidl_version": __version__}),
-             "curves": write_curves(out, history, f"{config.dataset} {config.model}")}
+    files = {
+        "checkpoint": write_checkpoint(out, model, optimizer, config, config.epochs),
+        "metrics": write_metrics(
+            out,
+            config,
+            history,
+            {"device": device, "threads": get_num_threads(), "minidl_version": __version__},
+        ),
+        "curves": write_curves(out, history, f"{config.dataset} {config.model}"),
+    }
     written = ", ".join(os.path.basename(p) for p in files.values() if p is not None)
-    log(f"final test accuracy {100 * history[-1]['test_accuracy']:.2f}% after {config.epochs} epochs "
-        f"in {elapsed:.1f} s; wrote {written} to {out}")
+    log(
+        f"final test accuracy {100 * history[-1]['test_accuracy']:.2f}% after {config.epochs} epochs "
+        f"in {elapsed:.1f} s; wrote {written} to {out}"
+    )
     return RunResult(config, model, optimizer, history, files)

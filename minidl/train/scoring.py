@@ -5,6 +5,7 @@ kept for a backward pass that will never come) over fixed batches in a fixed ord
 with exactly this call and ``minidl eval`` repeats it on the reloaded weights, so the two print
 the same number to the last digit.
 """
+
 from __future__ import annotations
 
 import os
@@ -22,7 +23,9 @@ from .models import build_model
 EVAL_BATCH_SIZE = 1000
 
 
-def accuracy(model: Module, dataset: Dataset, device: str = "cpu", batch_size: int = EVAL_BATCH_SIZE) -> float:
+def accuracy(
+    model: Module, dataset: Dataset, device: str = "cpu", batch_size: int = EVAL_BATCH_SIZE
+) -> float:
     """The fraction of ``dataset``'s samples whose label is the model's highest-scoring class.
 
     Leaves the model in eval mode; the training loop switches it back to train mode itself.
@@ -42,13 +45,16 @@ def load_checkpoint(path: str) -> dict[str, Any]:
         raise FileNotFoundError(f"no checkpoint at {path}")
     checkpoint = io.load(path, map_location="cpu")
     if not isinstance(checkpoint, dict) or not {"model", "config"} <= set(checkpoint):
-        raise ValueError(f"{path} is a minidl file but not a training checkpoint "
-                         f"(expected the keys 'model' and 'config' that `minidl train` writes)")
+        raise ValueError(
+            f"{path} is a minidl file but not a training checkpoint "
+            f"(expected the keys 'model' and 'config' that `minidl train` writes)"
+        )
     return checkpoint
 
 
-def evaluate_checkpoint(path: str, data_root: str | None = None, device: str = "cpu",
-                        log: Callable[[str], object] | None = print) -> float:
+def evaluate_checkpoint(
+    path: str, data_root: str | None = None, device: str = "cpu", log: Callable[[str], object] | None = print
+) -> float:
     """Rebuild the model a checkpoint was trained as, load its weights and return its test accuracy.
 
     data_root: where the dataset lives (default: the one the run used). device: where to run.
@@ -63,6 +69,8 @@ def evaluate_checkpoint(path: str, data_root: str | None = None, device: str = "
     result = accuracy(model, test_set, device)
     epoch = checkpoint.get("epoch", "?")
     if log is not None:
-        log(f"{path}: {config.dataset} {config.model} after {epoch} epochs: "
-            f"test accuracy {100 * result:.2f}% ({len(test_set)} samples)")
+        log(
+            f"{path}: {config.dataset} {config.model} after {epoch} epochs: "
+            f"test accuracy {100 * result:.2f}% ({len(test_set)} samples)"
+        )
     return result
