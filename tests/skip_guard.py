@@ -1,6 +1,8 @@
 """A pytest plugin that keeps the suite from passing by skipping.
 
-Every skip is counted by reason and the counts are printed at the end of the run. With
+Every skip is counted by reason and the counts are printed at the end of the run, with the
+outcomes of the tests that compare minidl against PyTorch (the ones whose module imports torch,
+or that call ``pytest.importorskip("torch")``), so a log shows that the comparisons ran. With
 ``MINIDL_STRICT_SKIPS=1`` (set by ``.ci/run``) a skip whose reason matches no pattern in
 ``tests/allowed_skips.txt`` fails the run: a test that starts skipping in CI has to be allowed on
 purpose, with the reason written next to its pattern.
@@ -8,6 +10,7 @@ purpose, with the reason written next to its pattern.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 from collections import Counter
@@ -40,11 +43,20 @@ class SkipGuard:
         self.allowed = allowed
         self.reasons: Counter[str] = Counter()
         self.unexpected: list[tuple[str, str]] = []
+        self.oracle_tests: set[str] = set()
+        self.oracle_outcomes: Counter[str] = Counter()
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        for item in items:
+            if uses_torch(item):
+                self.oracle_tests.add(item.nodeid)
 
     def is_allowed(self, reason: str) -> bool:
         return any(pattern.match(reason) for pattern in self.allowed)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.nodeid in self.oracle_tests and (report.when == "call" or not report.passed):
+            self.oracle_outcomes[report.outcome] += 1
         if not report.skipped or hasattr(report, "wasxfail"):
             return
         reason = skip_reason(report)
@@ -57,9 +69,13 @@ class SkipGuard:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     def pytest_terminal_summary(self, terminalreporter) -> None:  # type: ignore[no-untyped-def]
+        write = terminalreporter.write_line
+        if self.oracle_tests:
+            outcomes = ", ".join(f"{n} {outcome}" for outcome, n in sorted(self.oracle_outcomes.items()))
+            terminalreporter.section("comparisons with PyTorch")
+            write(f"{len(self.oracle_tests)} tests compare against PyTorch: {outcomes or 'none ran'}")
         if not self.reasons:
             return
-        write = terminalreporter.write_line
         terminalreporter.section("skips by reason")
         for reason, count in self.reasons.most_common():
             mark = "allowed " if self.is_allowed(reason) else "NOT ALLOWED"
@@ -72,6 +88,18 @@ class SkipGuard:
             )
             for nodeid, reason in self.unexpected[:20]:
                 write(f"    {nodeid}: {reason}")
+
+
+def uses_torch(item: pytest.Item) -> bool:
+    """Whether a test compares against PyTorch: its module imported torch, or it imports it."""
+    module = getattr(item, "module", None)
+    if module is not None and getattr(module, "torch", None).__class__.__name__ == "module":
+        return True
+    function = getattr(item, "function", None)
+    try:
+        return function is not None and 'importorskip("torch")' in inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
 
 
 def register(config: pytest.Config) -> None:
