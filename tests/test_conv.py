@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minidl as md
@@ -203,6 +203,7 @@ def _call_kernels(name, *args):
 
 @needs_native
 @pytest.mark.parametrize("dtype", DTYPES)
+@settings(max_examples=100)  # cheap (small arrays, no finite differences): more examples
 @given(geometries(), st.integers(0, 2**31))
 def test_native_matches_reference(dtype, geometry, seed):
     x_shape = geometry[0]
@@ -214,6 +215,7 @@ def test_native_matches_reference(dtype, geometry, seed):
 
 @needs_native
 @pytest.mark.parametrize("dtype", DTYPES)
+@settings(max_examples=100)  # cheap (small arrays, no finite differences): more examples
 @given(geometries(conv1d=True), st.integers(0, 2**31))
 def test_native_matches_reference_conv1d_shapes(dtype, geometry, seed):
     _check_native(*geometry, dtype, seed, _call_kernels)

@@ -12,7 +12,7 @@ import sys
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import minidl
@@ -48,6 +48,7 @@ def assert_matmul_close(out, a, b, trans_a, trans_b):
     assert np.all(err <= bound), f"error {err[worst]} > bound {bound[worst]} at {worst}"
 
 
+@settings(max_examples=100)  # cheap (small arrays, no finite differences): more examples
 @given(
     M=st.integers(1, 70),
     N=st.integers(1, 70),

@@ -25,6 +25,11 @@ from minidl import gradcheck, gradgradcheck
 
 from strategies import BINARY_OPS, arrays, broadcastable_shapes, dims, leaf, numpy_axes, shapes, with_fixtures
 
+# Cheap properties get more examples: a shape op or one elementwise op on at most 64 values
+# costs a millisecond or two, finite differences included.
+CHEAP_SHAPE = settings(max_examples=75)
+CHEAP_ELEMENTWISE = settings(max_examples=50)
+
 
 def assert_forward(out, expected):
     """``out`` (a Tensor) has exactly NumPy's shape and dtype, and its values."""
@@ -61,6 +66,7 @@ SCALARS = {  # Python numbers of each kind; ints too, to check they combine with
 
 
 @pytest.mark.parametrize("name", BINARY)
+@CHEAP_ELEMENTWISE
 @given(data=st.data(), shape_pair=broadcastable_shapes())
 def test_binary_tensor_tensor(name, data, shape_pair):
     op, fn, ref, left, right = BINARY[name]
@@ -72,6 +78,7 @@ def test_binary_tensor_tensor(name, data, shape_pair):
 
 @pytest.mark.parametrize("name", BINARY)
 @pytest.mark.parametrize("side", ["tensor_scalar", "scalar_tensor"])
+@CHEAP_ELEMENTWISE
 @given(data=st.data(), shape=shapes())
 def test_binary_with_python_number(name, side, data, shape):
     op, fn, ref, left, right = BINARY[name]
@@ -105,6 +112,7 @@ UNARY = {
 
 
 @pytest.mark.parametrize("name", UNARY)
+@CHEAP_ELEMENTWISE
 @given(data=st.data(), shape=shapes())
 def test_unary(name, data, shape):
     ref, kind = UNARY[name]
@@ -130,6 +138,7 @@ def test_sigmoid_is_stable_at_extremes():
 
 
 @pytest.mark.parametrize("name", ["maximum", "minimum"])
+@CHEAP_ELEMENTWISE
 @given(data=st.data(), shape_pair=broadcastable_shapes())
 def test_maximum_minimum(name, data, shape_pair):
     # grid0 and grid1 values differ by at least 0.05 everywhere: no ties to split
@@ -262,6 +271,7 @@ def test_max_splits_the_gradient_between_ties():
 # -- shape ops ----------------------------------------------------------------------------------
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes())
 def test_reshape_and_view(data, shape):
     a = data.draw(arrays(shape), label="a")
@@ -282,6 +292,7 @@ def test_reshape_and_view(data, shape):
     check(f, leaf(a), a.reshape(target))
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes())
 def test_transpose(data, shape):
     a = data.draw(arrays(shape), label="a")
@@ -292,6 +303,7 @@ def test_transpose(data, shape):
     check(lambda x: x.transpose(d0, d1), leaf(a), expected)
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes())
 def test_permute(data, shape):
     a = data.draw(arrays(shape), label="a")
@@ -305,6 +317,7 @@ def test_permute(data, shape):
     check(f, leaf(a), np.transpose(a, [p % a.ndim for p in perm]) if a.ndim else a)
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes(min_dims=2))
 def test_T_and_mT(data, shape):
     a = data.draw(arrays(shape), label="a")
@@ -312,6 +325,7 @@ def test_T_and_mT(data, shape):
     check(lambda x: x.mT, leaf(a), np.swapaxes(a, -1, -2))
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes())
 def test_flatten(data, shape):
     a = data.draw(arrays(shape), label="a")
@@ -325,6 +339,7 @@ def test_flatten(data, shape):
     check(lambda x: minidl.flatten(x, s, e), leaf(a), expected)
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes())
 def test_squeeze(data, shape):
     a = data.draw(arrays(shape), label="a")
@@ -338,6 +353,7 @@ def test_squeeze(data, shape):
     check(lambda x: x.squeeze(dim), leaf(a), expected)
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes())
 def test_unsqueeze(data, shape):
     a = data.draw(arrays(shape), label="a")
@@ -345,6 +361,7 @@ def test_unsqueeze(data, shape):
     check(lambda x: minidl.unsqueeze(x, dim), leaf(a), np.expand_dims(a, dim))
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes())
 def test_expand(data, shape):
     a = data.draw(arrays(shape), label="a")
@@ -402,6 +419,7 @@ def test_getitem(name, data):
     check(lambda x: x[index], leaf(a), a[_as_numpy_index(index)])
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes(min_dims=1))
 def test_getitem_random_int_array(data, shape):
     a = data.draw(arrays(shape), label="a")
@@ -410,6 +428,7 @@ def test_getitem_random_int_array(data, shape):
     check(lambda x: x[index], leaf(a), a[np.array(index)])
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes(min_dims=1))
 def test_getitem_random_bool_mask(data, shape):
     a = data.draw(arrays(shape), label="a")
@@ -421,6 +440,7 @@ def test_getitem_random_bool_mask(data, shape):
 # -- joining and splitting --------------------------------------------------------------------
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes(min_dims=1, max_side=3), count=st.integers(1, 3))
 def test_cat(data, shape, count):
     dim = data.draw(st.integers(-len(shape), len(shape) - 1), label="dim")
@@ -436,6 +456,7 @@ def test_cat(data, shape, count):
     )
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes(max_side=3), count=st.integers(1, 3))
 def test_stack(data, shape, count):
     dim = data.draw(st.integers(-len(shape) - 1, len(shape)), label="dim")
@@ -443,6 +464,7 @@ def test_stack(data, shape, count):
     check(lambda *xs: minidl.stack(xs, dim), tuple(leaf(p) for p in parts), np.stack(parts, axis=dim))
 
 
+@CHEAP_SHAPE
 @given(data=st.data(), shape=shapes(min_dims=1))
 def test_split(data, shape):
     a = data.draw(arrays(shape), label="a")

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import minidl as md
@@ -105,6 +105,7 @@ def _loop_avg_pool(x, kernel, stride, padding, ceil_mode, count_include_pad):
     return y
 
 
+@settings(max_examples=100)  # cheap (small arrays, no finite differences): more examples
 @given(windows(), st.integers(0, 2**32 - 1), st.booleans())
 def test_reference_max_pool_matches_loop(window, seed, ties):
     shape, kernel, stride, padding, dilation, ceil_mode = window
@@ -122,6 +123,7 @@ def test_reference_max_pool_matches_loop(window, seed, ties):
     np.testing.assert_allclose(reference.max_pool2d_backward(g, idx, shape), want, rtol=1e-12, atol=1e-12)
 
 
+@settings(max_examples=100)  # cheap (small arrays, no finite differences): more examples
 @given(windows(dilation=False), st.integers(0, 2**32 - 1), st.booleans())
 def test_reference_avg_pool_matches_loop(window, seed, count_include_pad):
     shape, kernel, stride, padding, _, ceil_mode = window
@@ -141,6 +143,7 @@ def test_reference_avg_pool_matches_loop(window, seed, count_include_pad):
 
 
 @needs_native
+@settings(max_examples=100)  # cheap (small arrays, no finite differences): more examples
 @given(windows(), st.sampled_from(DTYPES), st.integers(0, 2**32 - 1), st.booleans())
 def test_native_max_pool_matches_reference(window, dtype, seed, ties):
     shape, kernel, stride, padding, dilation, ceil_mode = window
@@ -158,6 +161,7 @@ def test_native_max_pool_matches_reference(window, dtype, seed, ties):
 
 
 @needs_native
+@settings(max_examples=100)  # cheap (small arrays, no finite differences): more examples
 @given(windows(dilation=False), st.sampled_from(DTYPES), st.integers(0, 2**32 - 1), st.booleans())
 def test_native_avg_pool_matches_reference(window, dtype, seed, count_include_pad):
     shape, kernel, stride, padding, _, ceil_mode = window
