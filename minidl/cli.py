@@ -8,7 +8,7 @@ block in ``build_parser`` that declares its arguments. To add ``minidl train``: 
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 # ---------------------------------------------------------------------------------------------
 # Subcommands. Their imports are inside the functions, so that `minidl --help` stays instant and
@@ -73,7 +73,7 @@ def run_eval(args: argparse.Namespace) -> int:
 # Argument types: a bad value becomes argparse's usage error (exit code 2) naming the flag.
 
 
-def _int_at_least(minimum, what):
+def _int_at_least(minimum: int, what: str) -> Callable[[str], int]:
     """An argument type: an integer >= ``minimum`` (``what`` names it in the error)."""
 
     def parse(text: str) -> int:

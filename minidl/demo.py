@@ -6,11 +6,18 @@ updates each weight. Every ``@`` runs our C++ matmul kernel.
 """
 
 import time
+from collections.abc import Callable, Sequence
 
 import minidl as md
 
 
-def fit_sine(steps=2000, hidden=32, lr=0.05, seed=0, log=print):
+def fit_sine(
+    steps: int = 2000,
+    hidden: int = 32,
+    lr: float = 0.05,
+    seed: int = 0,
+    log: Callable[[str], object] = print,
+) -> list[float]:
     """Train y = W2 tanh(W1 x + b1) + b2 on 256 points of sin(3x) + noise; returns the losses."""
     md.manual_seed(seed)
     x = md.linspace(-1, 1, 256).reshape(-1, 1)
@@ -22,7 +29,7 @@ def fit_sine(steps=2000, hidden=32, lr=0.05, seed=0, log=print):
     b2 = md.zeros(1, requires_grad=True)
     params = [w1, b1, w2, b2]
 
-    losses = []
+    losses: list[float] = []
     start = time.perf_counter()
     for step in range(steps + 1):
         prediction = (x @ w1 + b1).tanh() @ w2 + b2
@@ -39,7 +46,7 @@ def fit_sine(steps=2000, hidden=32, lr=0.05, seed=0, log=print):
     return losses
 
 
-def main(argv=None):
+def main(argv: Sequence[str] | None = None) -> int:
     losses = fit_sine()
     print(f"loss went from {losses[0]:.4f} to {losses[-1]:.4f}")
     return 0 if losses[-1] < 0.1 * losses[0] else 1

@@ -10,6 +10,8 @@ import importlib.metadata
 import os
 import platform
 import sys
+from collections.abc import Callable
+from typing import Any, TextIO
 
 from . import backend
 from ._version import __version__
@@ -17,7 +19,7 @@ from ._version import __version__
 OPENMP_ENV = ("OMP_NUM_THREADS", "OMP_WAIT_POLICY", "GOMP_SPINCOUNT", "OMP_THREAD_LIMIT")
 
 
-def _distribution_version(*names):
+def _distribution_version(*names: str) -> str | None:
     """The installed version of the first distribution found among ``names``, else None."""
     for name in names:
         try:
@@ -27,13 +29,13 @@ def _distribution_version(*names):
     return None
 
 
-def _cupy_version():
+def _cupy_version() -> str | None:
     # CuPy ships as one wheel per CUDA major version; ask for them by name rather than importing
     # cupy, which can take seconds and print warnings on a machine without a driver.
     return _distribution_version("cupy-cuda13x", "cupy-cuda12x", "cupy-cuda11x", "cupy")
 
 
-def _cupy_gpus():
+def _cupy_gpus() -> list[str]:
     """'cuda:N NAME (M GiB)' for each GPU that CuPy sees."""
     runtime = backend.xp_for("cuda").cuda.runtime
     gpus = []
@@ -44,7 +46,7 @@ def _cupy_gpus():
     return gpus
 
 
-def _probe(facts, key, fn):
+def _probe(facts: dict[str, Any], key: str, fn: Callable[[], Any]) -> None:
     """facts[key] = fn(), or the error it raised, as text."""
     try:
         facts[key] = fn()
@@ -52,8 +54,8 @@ def _probe(facts, key, fn):
         facts[key] = f"error: {type(err).__name__}: {err}"
 
 
-def _collect():
-    facts = {
+def _collect() -> dict[str, Any]:
+    facts: dict[str, Any] = {
         "minidl": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
@@ -111,10 +113,10 @@ def _collect():
     return facts
 
 
-def _report(facts):
+def _report(facts: dict[str, Any]) -> list[str]:
     """The facts as the lines doctor() prints."""
 
-    def loaded(name):
+    def loaded(name: str) -> str:
         error = facts[f"{name}_error"]
         return "loaded" if facts[name] == "loaded" else f"NOT AVAILABLE ({error})"
 
@@ -164,7 +166,7 @@ def _report(facts):
     ]
 
 
-def doctor(file=None):
+def doctor(file: TextIO | None = None) -> dict[str, Any]:
     """Print what minidl was built with and can use; return the same facts as a dict.
 
     ``file``: where to print (default ``sys.stdout``).

@@ -143,7 +143,23 @@ def linspace(
     device: DeviceLike | None = None,
     requires_grad: bool = False,
 ) -> Tensor:
-    return _finish(numpy.linspace(start, end, steps, dtype=_float(dtype)), None, device, requires_grad)
+    """``steps`` evenly spaced values from ``start`` to ``end``, both included.
+
+    As PyTorch computes them: the first half counted up from ``start``, the second half down from
+    ``end`` (so both ends are exact), in the dtype itself for floats and in float64 for an integer
+    dtype, whose values are then truncated toward zero (``linspace(-5, 10, 7, dtype=int64)`` is
+    -5, -2, 0, 2, 5, 7, 10)."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, numpy.integer)) or steps < 0:
+        raise ValueError(f"linspace: steps must be a non-negative int, got {steps!r}")
+    out = _float(dtype)
+    compute = out if out.kind == "f" else numpy.dtype(numpy.float64)
+    first, last = compute.type(start), compute.type(end)
+    i = numpy.arange(steps, dtype=compute)
+    step = (last - first) / compute.type(max(steps - 1, 1))
+    values = numpy.where(i < steps // 2, first + step * i, last - step * (compute.type(steps - 1) - i))
+    if steps == 1:
+        values[0] = first
+    return _finish(values.astype(out), None, device, requires_grad)
 
 
 def randn(

@@ -25,7 +25,7 @@ import numbers
 import os
 import secrets
 import zipfile
-from typing import Any
+from typing import IO, Any
 
 import numpy
 
@@ -57,13 +57,13 @@ def save(obj: Any, path: str | os.PathLike[str]) -> None:
 class _Encoder:
     """Turns an object into its JSON description, collecting tensors' arrays on the way."""
 
-    def __init__(self, arrays):
+    def __init__(self, arrays: dict[str, numpy.ndarray]) -> None:
         self.arrays = arrays
-        self.names = {}  # id(tensor) -> array name, so a shared tensor is stored once
-        self.keep = []  # the tensors named, kept alive so that their ids stay unique
-        self.open = set()  # ids of the containers being encoded, to refuse cycles
+        self.names: dict[int, str] = {}  # id(tensor) -> array name, so a shared tensor is stored once
+        self.keep: list[Tensor] = []  # the tensors named, kept alive so that their ids stay unique
+        self.open: set[int] = set()  # ids of the containers being encoded, to refuse cycles
 
-    def encode(self, obj, where="obj"):
+    def encode(self, obj: object, where: str = "obj") -> Any:
         if obj is None or isinstance(obj, (bool, str)):
             return obj
         if isinstance(obj, numpy.bool_):
@@ -87,9 +87,9 @@ class _Encoder:
             f"numbers, strings, bools, None and dicts/lists/tuples of them"
         )
 
-    def container(self, obj, where):
+    def container(self, obj: dict[Any, Any] | list[Any] | tuple[Any, ...], where: str) -> dict[str, Any]:
         if isinstance(obj, dict):
-            items = []
+            items: list[list[Any]] = []
             for key, value in obj.items():
                 if not (key is None or isinstance(key, (bool, str, numbers.Integral))):
                     raise TypeError(
@@ -103,7 +103,7 @@ class _Encoder:
         kind = "tuple" if isinstance(obj, tuple) else "list"
         return {"type": kind, "items": [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
 
-    def tensor(self, t):
+    def tensor(self, t: Tensor) -> dict[str, str]:
         name = self.names.get(id(t))
         if name is None:
             name = self.names[id(t)] = f"t{len(self.names)}"
@@ -112,7 +112,7 @@ class _Encoder:
         return {"type": "tensor", "array": name, "device": str(t.device)}
 
 
-def _write_atomically(path, arrays):
+def _write_atomically(path: str, arrays: dict[str, Any]) -> None:
     """Write the archive to a temporary file beside ``path``, make it durable, then rename it."""
     directory = os.path.dirname(os.path.abspath(path))
     temporary = os.path.join(directory, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
@@ -133,11 +133,11 @@ def _write_atomically(path, arrays):
     _fsync_directory(directory)
 
 
-def _write_npz(file, arrays):
+def _write_npz(file: IO[bytes], arrays: dict[str, Any]) -> None:
     numpy.savez(file, **arrays)
 
 
-def _fsync_directory(directory):
+def _fsync_directory(directory: str) -> None:
     """Make the rename itself durable (POSIX); where directories cannot be opened, skip it."""
     try:
         fd = os.open(directory, os.O_RDONLY)
@@ -204,7 +204,7 @@ def load(path: str | os.PathLike[str], map_location: Any = None) -> Any:
         return _Decoder(archive, path, target).decode(header.get("root"))
 
 
-def _read(archive, name, path):
+def _read(archive: numpy.lib.npyio.NpzFile, name: str, path: str) -> numpy.ndarray:
     """One array of the archive; a damaged member becomes a ValueError that names the file."""
     if name not in archive.files:
         raise KeyError(name)
@@ -215,16 +215,16 @@ def _read(archive, name, path):
 
 
 class _Decoder:
-    def __init__(self, archive, path, target):
+    def __init__(self, archive: numpy.lib.npyio.NpzFile, path: str, target: _device.Device | None) -> None:
         self.archive = archive
         self.path = path
         self.target = target
-        self.tensors = {}  # array name -> Tensor: a tensor saved once loads as one object
+        self.tensors: dict[str, Tensor] = {}  # array name -> Tensor: a tensor saved once loads as one object
 
-    def fail(self, what):
+    def fail(self, what: str) -> ValueError:
         return ValueError(f"load: {self.path} has a damaged minidl index: {what}")
 
-    def decode(self, node):
+    def decode(self, node: Any) -> Any:
         if node is None or isinstance(node, (bool, str, int, float)):
             return node
         if not isinstance(node, dict) or "type" not in node:
@@ -240,7 +240,7 @@ class _Decoder:
         if kind == "tuple":
             return tuple(self.decode(v) for v in items)
         if kind in ("dict", "ordereddict"):
-            out = collections.OrderedDict() if kind == "ordereddict" else {}
+            out: dict[Any, Any] = collections.OrderedDict() if kind == "ordereddict" else {}
             for item in items:
                 if not isinstance(item, list) or len(item) != 2:
                     raise self.fail("a dict item that is not a [key, value] pair")
@@ -251,7 +251,7 @@ class _Decoder:
             return out
         raise self.fail(f"unknown entry type {kind!r}")
 
-    def tensor(self, node):
+    def tensor(self, node: dict[str, Any]) -> Tensor:
         name = node.get("array")
         if name in self.tensors:
             return self.tensors[name]
@@ -277,7 +277,7 @@ class _Decoder:
         return t
 
 
-def _fspath(path, op):
+def _fspath(path: str | os.PathLike[str], op: str) -> str:
     try:
         return os.fspath(path)
     except TypeError:

@@ -29,7 +29,7 @@ import shutil
 import subprocess
 import sys
 import warnings
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from .autograd.function import Context
 from .autograd.tensor import Tensor
@@ -44,7 +44,10 @@ _RENDER_FORMATS = ("svg", "png", "pdf")
 
 
 def to_dot(
-    tensor: Tensor, show_saved: bool = False, names: dict | None = None, graph_name: str = "autograd"
+    tensor: Tensor,
+    show_saved: bool = False,
+    names: dict[Any, Any] | None = None,
+    graph_name: str = "autograd",
 ) -> str:
     """The DOT text of the graph that produced ``tensor``.
 
@@ -57,8 +60,8 @@ def to_dot(
     root = tensor.grad_fn if tensor.grad_fn is not None else tensor
 
     # Depth-first walk from the output, numbering vertices in the order they are first met.
-    ids = {}
-    order = []
+    ids: dict[Context | Tensor, str] = {}
+    order: list[Context | Tensor] = []
     stack = [root]
     while stack:
         vertex = stack.pop()
@@ -115,10 +118,10 @@ def to_dot(
 
 def render(
     tensor: Tensor,
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     format: str | None = None,
     show_saved: bool = False,
-    names: dict | None = None,
+    names: dict[Any, Any] | None = None,
     timeout: float = 60,
 ) -> str:
     """Write the graph of ``tensor`` to ``path`` and return the path of the file written.
@@ -212,9 +215,9 @@ def chapter_setup(seed: int = 0) -> ChapterFolders:
 # ---------------------------------------------------------------------------------------------
 
 
-def _name_table(names):
+def _name_table(names: Any) -> dict[int, str]:
     """{id(tensor): name} from any of the three accepted forms."""
-    table = {}
+    table: dict[int, str] = {}
     if not names:
         return table
     if not isinstance(names, dict):
@@ -234,7 +237,7 @@ def _name_table(names):
     return table
 
 
-def _saved_lines(ctx):
+def _saved_lines(ctx: Context) -> list[str]:
     if ctx.released:
         return ["saved: freed by backward()"]
     lines = []
@@ -252,10 +255,10 @@ def _saved_lines(ctx):
     return lines
 
 
-def _shape(shape):
+def _shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _quote(text):
+def _quote(text: object) -> str:
     escaped = str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{escaped}"'

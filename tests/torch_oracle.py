@@ -41,7 +41,8 @@ def to_minidl(array: np.ndarray, requires_grad: bool = False) -> minidl.Tensor:
 
 
 def to_torch(array: np.ndarray, requires_grad: bool = False) -> Any:
-    t = torch.from_numpy(np.ascontiguousarray(array))  # PyTorch refuses negative strides
+    # PyTorch refuses negative strides; ascontiguousarray makes a 0-d array 1-d, so reshape back
+    t = torch.from_numpy(np.ascontiguousarray(array).reshape(np.shape(array)))
     return t.requires_grad_() if requires_grad else t
 
 
@@ -112,7 +113,9 @@ def compare(
         if not floats[i]:
             continue
         if t.grad is None:
-            assert m.grad is None or not as_numpy(m.grad).any(), f"input {i}: a gradient where PyTorch has none"
+            assert m.grad is None or not as_numpy(m.grad).any(), (
+                f"input {i}: a gradient where PyTorch has none"
+            )
             continue
         assert m.grad is not None, f"input {i}: no gradient, PyTorch has one"
         assert_same(m.grad, t.grad, f"gradient of input {i}", **tolerance)

@@ -16,7 +16,7 @@ int64 = numpy.dtype(numpy.int64)
 uint8 = numpy.dtype(numpy.uint8)
 bool_ = numpy.dtype(numpy.bool_)
 
-_default_dtype = float32
+_default_dtype: numpy.dtype = float32
 
 
 def get_default_dtype() -> numpy.dtype:

@@ -117,7 +117,7 @@ def _key(t):
 
 def _count_dependencies(roots):
     """For each vertex reachable from ``roots``: how many edges point at it."""
-    deps = {}
+    deps: dict[Context | Tensor, int] = {}
     seen = set()
     stack = [r for r in roots if isinstance(r, Context)]
     while stack:
@@ -136,7 +136,7 @@ def _count_dependencies(roots):
 
 def _run(outputs, gradients, retain_graph, create_graph, targets):
     """Propagate; return {leaf: gradient}, or {target tensor: gradient} when targets are given."""
-    pending = {}
+    pending: dict[Context | Tensor, Tensor] = {}
     roots = []
     for out, g in zip(outputs, gradients):
         key = _key(out)

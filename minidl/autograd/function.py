@@ -26,6 +26,8 @@ gradient becomes differentiable in its turn (second derivatives, Hessian-vector 
 
 import numbers
 import weakref
+from collections.abc import Sequence
+from typing import Any
 
 import numpy
 
@@ -57,14 +59,15 @@ class Context:
     needs_input_grad: one flag per forward argument
     """
 
-    edges = ()
-    input_meta = ()
-    needs_input_grad = ()
+    function: "type[Function]"  # set by __init__
+    edges: tuple[Any, ...] = ()  # Context, Tensor (a leaf) or None
+    input_meta: tuple[Any, ...] = ()  # (shape, dtype) or None
+    needs_input_grad: tuple[bool, ...] = ()
     released = False
-    retained_output = None
-    _saved = ()
-    _versions = ()
-    _output = None
+    retained_output: "weakref.ref[Tensor] | None" = None
+    _saved: tuple[Any, ...] = ()
+    _versions: Sequence[int | None] = ()
+    _output: Any = None  # True (asked for) until Function.apply puts the output Tensor here
     _output_version = 0
 
     def __init__(self, function):
@@ -93,7 +96,7 @@ class Context:
         Each is a Tensor (its version is noted, to catch a later in-place change), None, or a
         constant operand: a number, or an array (``x * 2``, ``where(mask_array, a, b)``).
         """
-        versions = []
+        versions: list[int | None] = []
         for v in values:
             if isinstance(v, Tensor):
                 versions.append(v._version)

@@ -8,6 +8,7 @@ The default device comes from ``MINIDL_DEVICE`` (``cpu`` unless set) and can be 
 
 import contextlib
 import os
+from typing import Any
 
 import numpy
 
@@ -18,6 +19,8 @@ class Device:
     """``Device('cpu')``, ``Device('cuda')`` or ``Device('cuda:1')``; compares equal to its string."""
 
     __slots__ = ("type", "index")
+    type: str  # 'cpu' or 'cuda'
+    index: int | None  # the GPU's number; None for the cpu
 
     def __init__(self, spec="cpu", index=None):
         if isinstance(spec, Device):
@@ -54,7 +57,7 @@ class Device:
 # ---------------------------------------------------------------------------------------------
 # CUDA availability: CuPy must import and see a GPU. The reason for a "no" is kept for messages.
 
-_cupy = None
+_cupy: Any = None  # the cupy module once CUDA is found usable (untyped)
 _cuda_reason = None
 
 

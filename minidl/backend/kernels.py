@@ -23,12 +23,14 @@ guard for whoever calls ``minidl._C`` directly.
 """
 
 import contextlib
+import functools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy
 
+from ..errors import DTypeError, ShapeError
 from . import cuda_kernels, geometry, native, reference
 from .device import device_of, on_device_of, xp_of
 from .geometry import IntOrInts, int_tuple
@@ -112,12 +114,11 @@ def _with_gpu_of_operands(function: Callable) -> Callable:
         with on_device_of(first):
             return function(first, *rest)
 
-    run.__wrapped__ = function
-    return run
+    return functools.wraps(function)(run)
 
 
 _cpu = native.cpu_module()
-_TABLES = {  # device type -> {kernel: (native, reference)}
+_TABLES: dict[str, dict[str, tuple[Callable | None, Callable]]] = {  # device -> {kernel: (native, reference)}
     "cpu": {name: (getattr(_cpu, name, None), getattr(reference, name)) for name in KERNELS},
     "cuda": {
         name: (
@@ -150,7 +151,10 @@ def _implementation(name: str, array: Array) -> Callable:
     """The function that runs kernel ``name`` for arrays living where ``array`` lives: native or
     reference (``_runs_native``), from that device's table."""
     native_kernel, reference_kernel = _TABLES[device_of(array).type][name]
-    return native_kernel if _runs_native(name, array) else reference_kernel
+    if not _runs_native(name, array):
+        return reference_kernel
+    assert native_kernel is not None, f"{name}: the compiled module is loaded but lacks this kernel"
+    return native_kernel
 
 
 # ---------------------------------------------------------------------------------------------
@@ -161,15 +165,20 @@ def _fmt(*arrays: Array) -> str:
     return ", ".join(str(tuple(a.shape)) for a in arrays)
 
 
-def _check_float(op: str, *arrays: Array) -> None:
+def _check_float(op: str, *arrays: Array, accept: Callable[[Any], bool] | None = None) -> None:
+    """One dtype for all operands: float32 or float64, or one that ``accept(dtype)`` allows (the
+    kernels that also take float16 or integers, on their reference path, so not under the
+    'native' setting); one device."""
     dtype = arrays[0].dtype
     for a in arrays:
-        if a.dtype not in FLOAT_DTYPES:
-            raise TypeError(
-                f"{op}: expected float32 or float64 arrays, got {a.dtype} (shapes {_fmt(*arrays)})"
+        known = accept is not None and accept(a.dtype)
+        if a.dtype not in FLOAT_DTYPES and not (known and _setting != "native"):
+            hint = "; only the reference kernels take it" if known else ""
+            raise DTypeError(
+                f"{op}: expected float32 or float64 arrays, got {a.dtype} (shapes {_fmt(*arrays)}){hint}"
             )
         if a.dtype != dtype:
-            raise TypeError(
+            raise DTypeError(
                 f"{op}: all operands must have one dtype, got {', '.join(str(x.dtype) for x in arrays)}"
             )
         if device_of(a) != device_of(arrays[0]):
@@ -183,7 +192,7 @@ def _check_4d(op: str, **arrays: Array) -> str:
     shapes = ", ".join(f"{name} {tuple(a.shape)}" for name, a in arrays.items())
     for name, a in arrays.items():
         if a.ndim != 4:
-            raise ValueError(f"{op}: {name} must be 4-d, got shape {tuple(a.shape)} ({shapes})")
+            raise ShapeError(f"{op}: {name} must be 4-d, got shape {tuple(a.shape)} ({shapes})")
     return shapes
 
 
@@ -192,7 +201,7 @@ def _shape4(op: str, name: str, shape: Sequence[int]) -> tuple[int, int, int, in
     if not isinstance(shape, (tuple, list)) or not all(geometry.is_int(s) for s in shape):
         raise TypeError(f"{op}: {name} must be a tuple of 4 ints, got {shape!r}")
     if len(shape) != 4 or min(shape) < 0:
-        raise ValueError(f"{op}: {name} must be 4 non-negative ints, got {tuple(shape)!r}")
+        raise ShapeError(f"{op}: {name} must be 4 non-negative ints, got {tuple(shape)!r}")
     n, c, h, w = (int(s) for s in shape)
     return n, c, h, w
 
@@ -241,22 +250,41 @@ def matmul(a: Array, b: Array, trans_a: bool = False, trans_b: bool = False) -> 
     returns (max(Ba, Bb), M, N)
     """
     op = "matmul"
-    _check_float(op, a, b)
+    _check_float(op, a, b, accept=_reference_matmul_dtype)
     if a.ndim != 3 or b.ndim != 3:
-        raise ValueError(f"{op}: kernel expects 3-d (batch, rows, cols) arrays, got shapes {_fmt(a, b)}")
+        raise ShapeError(f"{op}: kernel expects 3-d (batch, rows, cols) arrays, got shapes {_fmt(a, b)}")
     ba, bb = a.shape[0], b.shape[0]
     m, k = (a.shape[2], a.shape[1]) if trans_a else (a.shape[1], a.shape[2])
     k2, n = (b.shape[2], b.shape[1]) if trans_b else (b.shape[1], b.shape[2])
     if k != k2:
-        raise ValueError(
+        raise ShapeError(
             f"{op}: inner dimensions differ: {m}x{k} @ {k2}x{n} "
             f"(shapes {_fmt(a, b)}, trans_a={trans_a}, trans_b={trans_b})"
         )
     if ba != bb and 1 not in (ba, bb):
-        raise ValueError(f"{op}: batch sizes {ba} and {bb} differ and neither is 1 (shapes {_fmt(a, b)})")
+        raise ShapeError(f"{op}: batch sizes {ba} and {bb} differ and neither is 1 (shapes {_fmt(a, b)})")
+    if 0 in (ba, bb, m, n, k):  # nothing to multiply: an empty result, or a sum of no terms (K = 0)
+        return _zeros(a, (bb if ba == 1 else ba, m, n))
+    if a.dtype not in FLOAT_DTYPES:
+        return _reference_matmul(a, b, trans_a, trans_b)
     a, trans_a = _matmul_operand(a, trans_a)
     b, trans_b = _matmul_operand(b, trans_b)
     return _implementation(op, a)(a, b, bool(trans_a), bool(trans_b))
+
+
+def _reference_matmul_dtype(dtype: Any) -> bool:
+    """The dtypes matmul takes beyond float32/float64: float16 and the integers (not bool)."""
+    return dtype == numpy.float16 or dtype.kind in "iu"
+
+
+def _reference_matmul(a: Array, b: Array, trans_a: bool, trans_b: bool) -> Array:
+    """float16 and integer matmul, which the native kernels do not have, on the reference path.
+    float16 is computed in float32 and rounded once at the end, as PyTorch's CPU matmul does."""
+    reference_kernel = _TABLES[device_of(a).type]["matmul"][1]
+    if a.dtype != numpy.float16:
+        return reference_kernel(a, b, trans_a, trans_b)
+    wide = reference_kernel(a.astype(numpy.float32), b.astype(numpy.float32), trans_a, trans_b)
+    return wide.astype(a.dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -269,9 +297,9 @@ def _rowwise(name: str, *arrays: Array) -> Array:
     _check_float(name, *arrays)
     for a in arrays:
         if a.ndim != 2:
-            raise ValueError(f"{name}: kernel expects 2-d (rows, cols) arrays, got shapes {_fmt(*arrays)}")
+            raise ShapeError(f"{name}: kernel expects 2-d (rows, cols) arrays, got shapes {_fmt(*arrays)}")
     if any(a.shape != arrays[0].shape for a in arrays):
-        raise ValueError(f"{name}: grad_out and y must have the same shape, got shapes {_fmt(*arrays)}")
+        raise ShapeError(f"{name}: grad_out and y must have the same shape, got shapes {_fmt(*arrays)}")
     arrays = tuple(_contiguous(a) for a in arrays)
     return _implementation(name, arrays[-1])(*arrays)
 
@@ -341,9 +369,10 @@ def _check_gradient(
     shapes += f", {shape_name} {shape}"
     window = _pairs(op, stride=stride, padding=padding, dilation=dilation)
     x_shape, w_shape = (shape, operand.shape) if shape_name == "input_shape" else (operand.shape, shape)
-    y_shape = geometry.check_conv(op, x_shape, w_shape, *window, groups, shapes)
+    stride_hw, padding_hw, dilation_hw = window
+    y_shape = geometry.check_conv(op, x_shape, w_shape, stride_hw, padding_hw, dilation_hw, groups, shapes)
     if tuple(grad_out.shape) != y_shape:
-        raise ValueError(f"{op}: grad_out must have the output shape {y_shape} ({shapes})")
+        raise ShapeError(f"{op}: grad_out must have the output shape {y_shape} ({shapes})")
     return shape, window
 
 
@@ -413,14 +442,19 @@ def max_pool2d_forward(
     x: (N, C, H, W)  ->  y: (N, C, OH, OW), indices: (N, C, OH, OW) int64 (h*W + w in the plane)
     """
     op = "max_pool2d_forward"
-    _check_float(op, x)
+    _check_float(op, x, accept=_is_integer)  # integers: on the reference path, as PyTorch's CPU takes them
     shapes = _check_4d(op, x=x)
     kernel, stride, padding, dilation = _pairs(
         op, kernel=kernel, stride=stride, padding=padding, dilation=dilation
     )
     geometry.check_pool(op, x.shape, kernel, stride, padding, dilation, bool(ceil_mode), shapes)
     x = _contiguous(x)
-    return _implementation(op, x)(x, kernel, stride, padding, dilation, bool(ceil_mode))
+    run = _implementation(op, x) if x.dtype in FLOAT_DTYPES else _TABLES[device_of(x).type][op][1]
+    return run(x, kernel, stride, padding, dilation, bool(ceil_mode))
+
+
+def _is_integer(dtype: Any) -> bool:
+    return dtype.kind in "iu"
 
 
 def max_pool2d_backward(grad_out: Array, indices: Array, input_shape: Sequence[int]) -> Array:
@@ -438,9 +472,9 @@ def max_pool2d_backward(grad_out: Array, indices: Array, input_shape: Sequence[i
     if device_of(indices) != device_of(grad_out):
         raise ValueError(f"{op}: indices on {device_of(indices)}, grad_out on {device_of(grad_out)}")
     if indices.shape != grad_out.shape:
-        raise ValueError(f"{op}: indices must have grad_out's shape ({shapes})")
+        raise ShapeError(f"{op}: indices must have grad_out's shape ({shapes})")
     if tuple(grad_out.shape[:2]) != input_shape[:2]:
-        raise ValueError(f"{op}: grad_out's N and C must match input_shape's ({shapes})")
+        raise ShapeError(f"{op}: grad_out's N and C must match input_shape's ({shapes})")
     grad_out, indices = _contiguous(grad_out), _contiguous(indices)
     if not _runs_native(op, grad_out) and indices.size:
         # The native kernels check every index as they scatter; the reference would add a bad one
@@ -501,7 +535,7 @@ def avg_pool2d_backward(
     if n_c != input_shape[:2] or not all(
         o in (f, c) and o >= 1 for o, f, c in zip(size, floor_size, ceil_size)
     ):
-        raise ValueError(
+        raise ShapeError(
             f"{op}: grad_out must be the output of this pooling, (N, C) = {input_shape[:2]} and "
             f"(OH, OW) = {floor_size} (or {ceil_size} in ceil_mode) ({shapes})"
         )

@@ -8,6 +8,7 @@ back to the NumPy reference kernels.
 
 import importlib
 import os
+from typing import Any
 
 # OpenMP's threads spin after each parallel region waiting for the next one (libgomp: 300,000
 # spins by default). On a machine whose cores are busy with other work, a spinning thread takes
@@ -16,8 +17,8 @@ import os
 # before libgomp loads (with _C); a value the user set wins.
 os.environ.setdefault("GOMP_SPINCOUNT", "20000")
 
-_modules = {}
-_errors = {}
+_modules: dict[str, Any] = {}  # name -> the loaded module
+_errors: dict[str, str] = {}  # name -> why it did not load
 
 
 def _load(name):

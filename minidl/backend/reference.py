@@ -89,7 +89,8 @@ def max_pool2d_forward(x, kernel, stride, padding, dilation, ceil_mode=False):
     xp = xp_of(x)
     N, C, H, W = x.shape
     out_size = _pool_sizes(x.shape, kernel, stride, padding, dilation, ceil_mode)
-    padded = _pad_for_windows(x, out_size, kernel, stride, padding, dilation, -xp.inf)
+    lowest = -xp.inf if x.dtype.kind == "f" else xp.iinfo(x.dtype).min  # integer x: its smallest value
+    padded = _pad_for_windows(x, out_size, kernel, stride, padding, dilation, lowest)
     # The same padding applied to a map of flat positions tells which element each slot holds;
     # -1 marks padding.
     positions = xp.arange(H * W, dtype=xp.int64).reshape(1, 1, H, W)

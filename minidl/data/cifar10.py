@@ -20,10 +20,12 @@ before anything is called.
 import io
 import os
 import pickle
+from typing import IO, Any
 
 import numpy
 
 from .labelled import LabelledImages
+from .transforms import Transform
 
 CLASSES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 _FOLDER = "cifar-10-batches-py"
@@ -33,7 +35,7 @@ class RefusedPickleError(pickle.UnpicklingError):
     """A batch file asked for a function or class the restricted unpickler does not allow."""
 
 
-def _latin1_encode(text, encoding):
+def _latin1_encode(text: str, encoding: str) -> bytes:
     # Python 3 writes bytes into protocol-2 pickles as _codecs.encode(text, 'latin1'); this is
     # that call and nothing more (no other codec can be named through it).
     if encoding not in ("latin1", "latin-1"):
@@ -41,7 +43,7 @@ def _latin1_encode(text, encoding):
     return text.encode("latin1")
 
 
-def _allowed_names():
+def _allowed_names() -> dict[tuple[str, str], Any]:
     """(module, name) -> object, for the names a CIFAR-10 batch may use. The array-rebuilding
     functions are taken from what NumPy itself pickles with, so this holds for NumPy 1 and 2
     (whose private module moved from numpy.core to numpy._core)."""
@@ -61,13 +63,13 @@ def _allowed_names():
 class _BatchUnpickler(pickle.Unpickler):
     """An Unpickler that resolves only the names in ``_allowed_names()``."""
 
-    def __init__(self, file, path):
+    def __init__(self, file: IO[bytes], path: str) -> None:
         # encoding='bytes': the files were written by Python 2, whose str is bytes.
         super().__init__(file, encoding="bytes")
         self.path = path
         self.allowed = _allowed_names()
 
-    def find_class(self, module, name):
+    def find_class(self, module: str, name: str) -> Any:
         try:
             return self.allowed[(module, name)]
         except KeyError:
@@ -78,7 +80,7 @@ class _BatchUnpickler(pickle.Unpickler):
             ) from None
 
 
-def read_batch(path):
+def read_batch(path: str) -> tuple[numpy.ndarray, numpy.ndarray]:
     """(images uint8 (N, 3, 32, 32), labels int64 (N,)) from one pickled batch file."""
     with open(path, "rb") as f:
         raw = f.read()
@@ -115,7 +117,7 @@ def read_batch(path):
     return data.reshape(len(data), 3, 32, 32), labels
 
 
-def _folder(root):
+def _folder(root: str) -> str:
     nested = os.path.join(root, _FOLDER)
     return nested if os.path.isdir(nested) else root
 
@@ -130,7 +132,9 @@ class CIFAR10(LabelledImages):
 
     classes = CLASSES
 
-    def __init__(self, root, train=True, transform=None):
+    def __init__(
+        self, root: str | os.PathLike[str], train: bool = True, transform: Transform | None = None
+    ) -> None:
         folder = _folder(os.fspath(root))
         names = [f"data_batch_{i}" for i in range(1, 6)] if train else ["test_batch"]
         missing = [n for n in names if not os.path.isfile(os.path.join(folder, n))]

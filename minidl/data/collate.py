@@ -15,6 +15,8 @@ tuples (PyTorch returns lists for them).
 
 import collections.abc
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy
 
@@ -23,7 +25,7 @@ from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
 
 
-def _stack(arrays, what):
+def _stack(arrays: Sequence[Any], what: str) -> Tensor:
     first = arrays[0]
     for i, a in enumerate(arrays):
         if a.shape != first.shape or a.dtype != first.dtype:
@@ -36,7 +38,7 @@ def _stack(arrays, what):
     return Tensor._make(xp_of(first).stack(arrays))
 
 
-def default_collate(batch):
+def default_collate(batch: Sequence[Any]) -> Any:
     """Collate a non-empty list of samples (all of one structure) into a batch; see the module doc."""
     if not isinstance(batch, collections.abc.Sequence) or len(batch) == 0:
         raise ValueError("default_collate: expected a non-empty list of samples")
@@ -85,7 +87,7 @@ def default_collate(batch):
     )
 
 
-def _describe(b):
+def _describe(b: object) -> str:
     if isinstance(b, collections.abc.Mapping):
         return f"a dict with keys {list(b)}"
     if isinstance(b, collections.abc.Sequence) and not isinstance(b, (str, bytes)):
@@ -93,6 +95,6 @@ def _describe(b):
     return f"a {type(b).__name__}"
 
 
-def _mixed(batch):
+def _mixed(batch: Sequence[Any]) -> str:
     kinds = sorted({type(b).__name__ for b in batch})
     return f"default_collate: sample 0 is a Tensor but the batch mixes {', '.join(kinds)}"

@@ -19,13 +19,14 @@ either it draws from ``minidl.random.generator()`` at the start of each epoch, s
 ``minidl.manual_seed`` makes the epochs repeatable.
 """
 
-import numbers
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy
 
 from .. import random as _random
 from .collate import default_collate
-from .dataset import make_generator
+from .dataset import Dataset, make_generator
 
 
 class DataLoader:
@@ -40,15 +41,15 @@ class DataLoader:
 
     def __init__(
         self,
-        dataset,
-        batch_size=1,
-        shuffle=False,
-        drop_last=False,
-        collate_fn=None,
-        generator=None,
-        seed=None,
-    ):
-        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) or batch_size < 1:
+        dataset: Dataset | Sequence[Any],
+        batch_size: int = 1,
+        shuffle: bool = False,
+        drop_last: bool = False,
+        collate_fn: Callable[[list[Any]], Any] | None = None,
+        generator: numpy.random.Generator | int | None = None,
+        seed: int | None = None,
+    ) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, numpy.integer)) or batch_size < 1:
             raise ValueError(f"DataLoader: batch_size must be a positive int, got {batch_size!r}")
         if not hasattr(dataset, "__getitem__") or not hasattr(dataset, "__len__"):
             raise TypeError(
@@ -64,35 +65,37 @@ class DataLoader:
         self.generator = make_generator(generator, seed, "DataLoader")
         # The fast path hands out already-collated batches, so it only stands in for the default
         # collate; a custom collate_fn gets the list of samples it was written for.
-        self._batch_fetch = self.collate_fn is default_collate and hasattr(dataset, "__getitems__")
+        self._batch_fetch: Callable[[Any], Any] | None = (
+            getattr(dataset, "__getitems__", None) if self.collate_fn is default_collate else None
+        )
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.dataset)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
-    def _order(self):
+    def _order(self) -> numpy.ndarray:
         n = len(self.dataset)
         if not self.shuffle:
             return numpy.arange(n, dtype=numpy.int64)
         rng = self.generator if self.generator is not None else _random.generator()
         return rng.permutation(n).astype(numpy.int64, copy=False)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         # The order is drawn here, when the epoch starts (not lazily at the first batch), so a
         # random draw made between iter() and next() cannot change it.
         return self._batches(self._order())
 
-    def _batches(self, order):
+    def _batches(self, order: numpy.ndarray) -> Iterator[Any]:
         n, size = len(order), self.batch_size
         stop = n - n % size if self.drop_last else n
         for start in range(0, stop, size):
             indices = order[start : start + size]
-            if self._batch_fetch:
-                yield self.dataset.__getitems__(indices)
+            if self._batch_fetch is not None:
+                yield self._batch_fetch(indices)
             else:
                 yield self.collate_fn([self.dataset[int(i)] for i in indices])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"DataLoader({type(self.dataset).__name__} of {len(self.dataset)}, "
             f"batch_size={self.batch_size}, shuffle={self.shuffle}, drop_last={self.drop_last})"

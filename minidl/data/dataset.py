@@ -14,6 +14,8 @@ returns the finished batch, which is where the speed comes from.
 """
 
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import numpy
 
@@ -24,14 +26,14 @@ from .collate import default_collate
 class Dataset:
     """The base class of every dataset: subclasses define ``__getitem__`` and ``__len__``."""
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must define __getitem__")
 
-    def __len__(self):
+    def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must define __len__")
 
 
-def _as_indices(indices, length, op):
+def _as_indices(indices: Any, length: int, op: str) -> numpy.ndarray:
     """A 1-D int64 NumPy array of indices, checked against ``length`` (negatives count from the end)."""
     idx = numpy.asarray(indices.data if isinstance(indices, Tensor) else indices)
     if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
@@ -53,10 +55,10 @@ class TensorDataset(Dataset):
     wrapped without a copy. Samples are data, outside any autograd graph.
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: Any) -> None:
         if not tensors:
             raise ValueError("TensorDataset: expected at least one tensor")
-        wrapped = []
+        wrapped: list[Tensor] = []
         for i, t in enumerate(tensors):
             if not isinstance(t, Tensor):
                 if not hasattr(t, "shape") or not hasattr(t, "dtype"):
@@ -79,14 +81,14 @@ class TensorDataset(Dataset):
             )
         self.tensors = tuple(wrapped)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
         # Views, as in PyTorch: cheap, and they share memory with the dataset's tensors.
         return tuple(Tensor._make(t.data[index]) for t in self.tensors)
 
-    def __getitems__(self, indices):
+    def __getitems__(self, indices: Any) -> tuple[Tensor, ...]:
         idx = _as_indices(indices, len(self), "TensorDataset")
         # Fancy indexing copies: the batch never aliases the dataset.
         return tuple(Tensor._make(t.data[idx]) for t in self.tensors)
@@ -95,17 +97,17 @@ class TensorDataset(Dataset):
 class Subset(Dataset):
     """The samples of ``dataset`` at ``indices``, in that order: ``Subset(ds, idx)[k] == ds[idx[k]]``."""
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Dataset, indices: Any) -> None:
         self.dataset = dataset
         self.indices = _as_indices(indices, len(dataset), "Subset")
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> Any:
         return self.dataset[int(self.indices[index])]
 
-    def __getitems__(self, indices):
+    def __getitems__(self, indices: Any) -> Any:
         idx = self.indices[_as_indices(indices, len(self), "Subset")]
         if hasattr(self.dataset, "__getitems__"):
             return self.dataset.__getitems__(idx)
@@ -114,7 +116,7 @@ class Subset(Dataset):
         return default_collate([self.dataset[int(i)] for i in idx])
 
 
-def _split_lengths(lengths, n):
+def _split_lengths(lengths: Sequence[float], n: int) -> list[int]:
     """Integer lengths, from ints summing to n or fractions summing to 1 (as PyTorch does)."""
     lengths = list(lengths)
     if not lengths:
@@ -140,7 +142,9 @@ def _split_lengths(lengths, n):
     return sizes
 
 
-def make_generator(generator=None, seed=None, op="random"):
+def make_generator(
+    generator: numpy.random.Generator | int | None = None, seed: int | None = None, op: str = "random"
+) -> numpy.random.Generator | None:
     """The NumPy Generator to draw from: ``generator`` itself, a fresh one seeded by ``seed`` (or by an
     int passed as ``generator``), else None (meaning: use ``minidl.random.generator()`` at draw time)."""
     if generator is not None and seed is not None:
@@ -156,7 +160,12 @@ def make_generator(generator=None, seed=None, op="random"):
     return numpy.random.default_rng(int(seed))
 
 
-def random_split(dataset, lengths, generator=None, seed=None):
+def random_split(
+    dataset: Dataset,
+    lengths: Sequence[float],
+    generator: numpy.random.Generator | int | None = None,
+    seed: int | None = None,
+) -> list[Subset]:
     """Split ``dataset`` into ``len(lengths)`` disjoint random Subsets.
 
     lengths: ints summing to ``len(dataset)``, or fractions summing to 1 (``[0.8, 0.2]``; the

@@ -11,12 +11,15 @@ the same class balance, the split is the same on every machine for a given ``see
 the defaults it is 1437 train / 360 test. Samples keep scikit-learn's order within each split.
 """
 
+from typing import Any
+
 import numpy
 
 from .labelled import LabelledImages
+from .transforms import Transform
 
 
-def _load():
+def _load() -> tuple[numpy.ndarray, numpy.ndarray]:
     try:
         from sklearn.datasets import load_digits
     except ImportError as err:
@@ -29,7 +32,7 @@ def _load():
     return images, d.target.astype(numpy.int64)
 
 
-def stratified_test_mask(labels, test_fraction, seed):
+def stratified_test_mask(labels: Any, test_fraction: float, seed: int) -> numpy.ndarray:
     """A boolean mask (N,), True for the test samples; see the module docstring for the rule."""
     labels = numpy.asarray(labels)
     n = len(labels)
@@ -58,7 +61,13 @@ class Digits(LabelledImages):
 
     classes = [str(d) for d in range(10)]
 
-    def __init__(self, train=True, transform=None, test_fraction=0.2, seed=0):
+    def __init__(
+        self,
+        train: bool = True,
+        transform: Transform | None = None,
+        test_fraction: float = 0.2,
+        seed: int = 0,
+    ) -> None:
         if not 0 < test_fraction < 1:
             raise ValueError(f"Digits: test_fraction must be between 0 and 1, got {test_fraction!r}")
         images, labels = _load()

@@ -13,12 +13,13 @@ converting a batch at a time holds CIFAR-10 in 150 MB instead of 600 MB.
 """
 
 import operator
+from typing import Any
 
 import numpy
 
 from ..autograd.tensor import Tensor
 from .dataset import Dataset, _as_indices
-from .transforms import apply_to_batch
+from .transforms import Transform, apply_to_batch
 
 
 class LabelledImages(Dataset):
@@ -26,7 +27,9 @@ class LabelledImages(Dataset):
 
     classes: list[str] | None = None  # names of the classes, set by datasets that know them
 
-    def __init__(self, images, labels, transform=None, train=True):
+    def __init__(
+        self, images: Any, labels: Any, transform: Transform | None = None, train: bool = True
+    ) -> None:
         if len(images) != len(labels):
             raise ValueError(f"{type(self).__name__}: {len(images)} images but {len(labels)} labels")
         if transform is not None and not callable(transform):
@@ -36,22 +39,22 @@ class LabelledImages(Dataset):
         self.transform = transform
         self.train = train
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.labels)
 
     @property
-    def targets(self):
+    def targets(self) -> Tensor:
         """All labels as an int64 tensor (N,), sharing memory with the dataset."""
         return Tensor._make(self.labels)
 
-    def _float_images(self, index):
+    def _float_images(self, index: Any) -> numpy.ndarray:
         raw = self.images[index]
         if raw.dtype == numpy.uint8:
             # One pass, uint8 straight to float32: 0 -> 0.0, 255 -> 1.0 exactly.
             return numpy.divide(raw, numpy.float32(255), dtype=numpy.float32)
         return numpy.array(raw, dtype=numpy.float32)  # a copy: callers may change what they get
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> tuple[Tensor, Tensor]:
         try:
             i = operator.index(index)
         except TypeError:
@@ -66,12 +69,12 @@ class LabelledImages(Dataset):
             x = self.transform(x)
         return x, Tensor._make(self.labels[i])
 
-    def __getitems__(self, indices):
+    def __getitems__(self, indices: Any) -> tuple[Tensor, Tensor]:
         idx = _as_indices(indices, len(self), type(self).__name__)
         x = apply_to_batch(self.transform, Tensor._make(self._float_images(idx)))
         return x, Tensor._make(self.labels[idx])
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         split = "train" if self.train else "test"
         shape = tuple(self.images.shape[1:])
         return f"{type(self).__name__}({split}: {len(self)} samples of shape {shape}, labels int64)"

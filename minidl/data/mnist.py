@@ -25,11 +25,12 @@ import os
 import numpy
 
 from .labelled import LabelledImages
+from .transforms import Transform
 
 _UBYTE = 0x08
 
 
-def _read_bytes(path):
+def _read_bytes(path: str) -> bytes:
     opener = gzip.open if path.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
@@ -38,7 +39,7 @@ def _read_bytes(path):
         raise ValueError(f"MNIST: cannot read {path}: {err}") from None
 
 
-def read_idx(path, ndim):
+def read_idx(path: str, ndim: int) -> numpy.ndarray:
     """The array (uint8) stored in the IDX file at ``path``, which must have ``ndim`` dimensions."""
     raw = _read_bytes(path)
     header = 4 + 4 * ndim
@@ -65,7 +66,7 @@ def read_idx(path, ndim):
     return numpy.frombuffer(raw, dtype=numpy.uint8, offset=header).reshape(shape)
 
 
-def _find(root, name):
+def _find(root: str, name: str) -> str | None:
     """The path of ``name`` (plain or .gz) in root or root/MNIST/raw, or None."""
     for folder in (root, os.path.join(root, "MNIST", "raw")):
         for candidate in (name, name + ".gz"):
@@ -84,13 +85,16 @@ class MNIST(LabelledImages):
 
     classes = [str(d) for d in range(10)]
 
-    def __init__(self, root, train=True, transform=None):
+    def __init__(
+        self, root: str | os.PathLike[str], train: bool = True, transform: Transform | None = None
+    ) -> None:
         root = os.fspath(root)
         prefix = "train" if train else "t10k"
         names = (f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte")
-        paths = [_find(root, name) for name in names]
-        missing = [name for name, path in zip(names, paths) if path is None]
-        if missing:
+        found = [_find(root, name) for name in names]
+        paths = [path for path in found if path is not None]
+        if len(paths) < len(names):
+            missing = [name for name, path in zip(names, found) if path is None]
             raise FileNotFoundError(
                 f"MNIST: missing {' and '.join(missing)} (or .gz) in {os.path.abspath(root)}; put the MNIST "
                 f"IDX files there (or in {os.path.join(root, 'MNIST', 'raw')}): train-images-idx3-ubyte, "

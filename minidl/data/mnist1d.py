@@ -16,16 +16,19 @@ import os
 import random as _pyrandom
 import tempfile
 import zipfile
+from collections.abc import Mapping
+from typing import Any
 
 import numpy
 
 from .labelled import LabelledImages
+from .transforms import Transform
 
 CACHE_NAME = "mnist1d.npz"
 _KEYS = ("x_train", "y_train", "x_test", "y_test")
 
 
-def _generate():
+def _generate() -> dict[str, Any]:
     """The four arrays from the mnist1d package's generator (never its download path)."""
     try:
         from mnist1d.data import get_dataset_args, make_dataset
@@ -45,9 +48,9 @@ def _generate():
     return {"x_train": d["x"], "y_train": d["y"], "x_test": d["x_test"], "y_test": d["y_test"]}
 
 
-def _to_stored(arrays):
+def _to_stored(arrays: Mapping[str, Any]) -> dict[str, numpy.ndarray]:
     """Signals as float32 (N, 1, 40), labels as int64 (N,): the form kept in the cache."""
-    out = {}
+    out: dict[str, numpy.ndarray] = {}
     for split in ("train", "test"):
         x, y = numpy.asarray(arrays[f"x_{split}"]), numpy.asarray(arrays[f"y_{split}"])
         out[f"x_{split}"] = numpy.ascontiguousarray(x.reshape(len(x), 1, -1), dtype=numpy.float32)
@@ -55,7 +58,7 @@ def _to_stored(arrays):
     return out
 
 
-def _save_atomic(path, arrays):
+def _save_atomic(path: str, arrays: Mapping[str, Any]) -> None:
     """Write the .npz to a temporary file next to ``path``, then rename it into place, so an
     interrupted run never leaves a half-written cache behind."""
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
@@ -70,7 +73,7 @@ def _save_atomic(path, arrays):
         raise
 
 
-def _load_cache(path):
+def _load_cache(path: str) -> dict[str, numpy.ndarray]:
     try:
         with numpy.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in _KEYS}
@@ -89,7 +92,7 @@ def _load_cache(path):
     return arrays
 
 
-def load_arrays(root="data", regenerate=False):
+def load_arrays(root: str | os.PathLike[str] = "data", regenerate: bool = False) -> dict[str, numpy.ndarray]:
     """The cached arrays (x_train, y_train, x_test, y_test), generating and caching them if needed."""
     path = os.path.join(os.fspath(root), CACHE_NAME)
     if not regenerate and os.path.exists(path):
@@ -109,7 +112,13 @@ class MNIST1D(LabelledImages):
 
     classes = [str(d) for d in range(10)]
 
-    def __init__(self, root="data", train=True, transform=None, regenerate=False):
+    def __init__(
+        self,
+        root: str | os.PathLike[str] = "data",
+        train: bool = True,
+        transform: Transform | None = None,
+        regenerate: bool = False,
+    ) -> None:
         arrays = load_arrays(root, regenerate)
         split = "train" if train else "test"
         super().__init__(arrays[f"x_{split}"], arrays[f"y_{split}"], transform, train)

@@ -6,6 +6,7 @@ import numpy
 
 from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
+from ..errors import ShapeError
 
 # A ``dim`` argument: one axis, several, or None for all of them.
 Dims = int | Sequence[int] | None
@@ -57,7 +58,7 @@ def operand_arrays(op, *operands):
 
 def broadcast_error(op, *operands):
     shapes = " and ".join(str(tuple(shape_of(x))) for x in operands)
-    return ValueError(
+    return ShapeError(
         f"{op}: shapes {shapes} cannot be broadcast together "
         f"(sizes must match or be 1, aligned from the right)"
     )

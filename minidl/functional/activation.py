@@ -1,4 +1,6 @@
-"""Activations: softmax and log_softmax (on the native kernels), gelu, leaky_relu, softplus.
+"""Activations: softmax, log_softmax and softmin (on the native kernels), and the elementwise ones:
+gelu, leaky_relu, softplus, elu, selu, celu, silu, mish, hardswish, hardsigmoid, hardtanh, relu6,
+softsign, logsigmoid.
 
 softmax and log_softmax work along any ``dim``: the forward moves that axis last, flattens the
 others into rows, and calls the row kernel (``backend.kernels.softmax_forward`` ->
@@ -17,15 +19,19 @@ relu, sigmoid and tanh live in ``elementwise.py``.
 
 import math
 import numbers
+from collections.abc import Callable
+from typing import Any
 
 import numpy
 from numpy.typing import DTypeLike
 
 from ..autograd.convert import cast
+from ..autograd.dtypes import get_default_dtype
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import arrays, kernels
 from ..backend.device import xp_of
+from ..errors import DTypeError
 from . import elementwise as ew
 from ._util import ensure_tensor, normalize_dim
 
@@ -102,6 +108,7 @@ class _RowKernelBackward(Function):
     for an upstream gradient h (None where that input needs no gradient)."""
 
     kernel = ""
+    grads: Callable[..., tuple[Tensor | None, Tensor | None]]  # set by each subclass
 
     @classmethod
     def forward(cls, ctx, g, y, dim):
@@ -181,6 +188,15 @@ def log_softmax(x: Tensor, dim: int, dtype: DTypeLike | None = None) -> Tensor:
     return LogSoftmax.apply(x, axis)
 
 
+def softmin(x: Tensor, dim: int, dtype: DTypeLike | None = None) -> Tensor:
+    """softmax(-x) along ``dim``: the smallest entries get the most weight.
+
+    x: any shape (float32 or float64; ``dtype`` casts first) -> the same shape.
+    """
+    x, axis = _prepare("softmin", x, dim, dtype)
+    return Softmax.apply(-x, axis)
+
+
 # ---------------------------------------------------------------------------------------------
 # Elementwise activations
 
@@ -206,7 +222,7 @@ def _check_floating(op, x):
     """``x`` if it is a floating-point tensor: on integers these ops would round to nonsense."""
     ensure_tensor(x, op)
     if x.dtype.kind != "f":
-        raise TypeError(
+        raise DTypeError(
             f"{op}: expected a floating-point tensor, got {x.dtype} of shape {x.shape}; "
             f"convert with x.float()"
         )
@@ -292,3 +308,209 @@ def gelu(x: Tensor, approximate: str = "none") -> Tensor:
         inner = math.sqrt(2 / math.pi) * (x + 0.044715 * x * x * x)
         return 0.5 * x * (1 + inner.tanh())
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+# ---------------------------------------------------------------------------------------------
+# The PyTorch activation zoo: one row per op, its forward on arrays beside its slope.
+#
+# Where an activation has a kink, the slope there is the one PyTorch picks (tested against it):
+#   elu/selu at 0: the negative side's (alpha, scale alpha)   hardtanh/relu6 at a bound: 0
+#   hardswish at -3: 0, at 3: 1 (the outer pieces')           hardsigmoid at +-3: 0
+
+
+class _Pointwise(Function):
+    """y = f(x, *params) elementwise. ``f(xp, a, *params)`` works on arrays; ``chain(g, x,
+    *params)`` turns the output's gradient g into the input's, in tensor ops of x (so that it can
+    be differentiated again). ``params`` are Python numbers."""
+
+    f: Callable[..., Any]  # set by _pointwise for each op, as is chain
+    chain: Callable[..., Tensor]
+
+    @classmethod
+    def forward(cls, ctx, x, *params):
+        ctx.save_for_backward(x)
+        ctx.params = params
+        # the branch a where() throws away may overflow (exp of a large x): not an error
+        with numpy.errstate(over="ignore"):
+            return cls.f(xp_of(x.data), x.data, *params).astype(x.dtype, copy=False)
+
+    @classmethod
+    def backward(cls, ctx, grad):
+        (x,) = ctx.saved_tensors
+        with numpy.errstate(over="ignore"):  # celu with alpha < 0 overflows where PyTorch does
+            return (cls.chain(grad, x, *ctx.params), *(None for _ in ctx.params))
+
+
+def _pointwise(name, f, chain):
+    return type(name, (_Pointwise,), {"f": staticmethod(f), "chain": staticmethod(chain)})
+
+
+def _softplus(xp, a):
+    # log(1 + e^x) without overflow: log1p(e^-|x|) + max(x, 0)
+    return xp.log1p(xp.exp(-abs(a))) + xp.maximum(a, 0)
+
+
+# elu, selu and celu are one op: scale * (x for x > 0, alpha (e^(x input_scale) - 1) otherwise).
+# ``grad_scale`` is input_scale as the backward uses it: PyTorch's celu backward takes
+# 1 / float32(alpha), not 1 / alpha; we follow it, so that gradients agree in float64 too.
+
+
+def _elu(xp, a, alpha, scale, input_scale, grad_scale):
+    # expm1 of min(x, 0): the positive side never reaches exp, and small |x| keeps its digits
+    return scale * xp.where(a > 0, a, alpha * xp.expm1(xp.minimum(a, 0) * input_scale))
+
+
+def _elu_grad(g, x, alpha, scale, _, input_scale):
+    # d/dx = scale for x > 0; scale alpha input_scale e^(x input_scale) for x <= 0 (0 included)
+    negative = (scale * alpha * input_scale) * ew.exp(ew.clamp(x, max=0) * input_scale)
+    return g * ew.where(x > 0, scale, negative)
+
+
+def _silu_grad(g, x):
+    # d/dx x s(x) = s + x s (1 - s),  s = sigmoid(x)
+    s = ew.sigmoid(x)
+    return g * (s * (1 + x * (1 - s)))
+
+
+def _mish_grad(g, x):
+    # d/dx x tanh(sp(x)) = t + x sigmoid(x) (1 - t^2),  t = tanh(softplus(x)), sp' = sigmoid
+    t = ew.tanh(Softplus.apply(x, 1.0, None))
+    return g * (t + x * ew.sigmoid(x) * (1 - t * t))
+
+
+# PyTorch's CPU kernel takes the slope 1/6 as a float32 constant, in float64 too; so do we, so
+# that the gradients agree digit for digit (the difference is 3e-8 relative).
+_ONE_SIXTH = float(numpy.float32(1 / 6))
+
+#   name                forward, on arrays                                    gradient, in tensor ops
+Elu = _pointwise("Elu", _elu, _elu_grad)
+Hardtanh = _pointwise(
+    "Hardtanh",
+    lambda xp, a, lo, hi: xp.clip(a, lo, hi),
+    lambda g, x, lo, hi: g * ((x > lo) & (x < hi)),  # 1 strictly inside, 0 at the bounds
+)
+Silu = _pointwise("Silu", lambda xp, a: a * ew._sigmoid(xp, a), _silu_grad)
+Mish = _pointwise("Mish", lambda xp, a: a * xp.tanh(_softplus(xp, a)), _mish_grad)
+Hardswish = _pointwise(
+    "Hardswish",
+    lambda xp, a: a * xp.clip(a + 3, 0, 6) / 6,
+    # 0 up to -3 (included), x/3 + 1/2 on (-3, 3), 1 from 3 on
+    lambda g, x: g * ew.where(x <= -3, 0.0, ew.where(x < 3, x / 3 + 0.5, 1.0)),
+)
+Hardsigmoid = _pointwise(
+    "Hardsigmoid",
+    lambda xp, a: xp.clip(a + 3, 0, 6) / 6,
+    # 1/6 strictly inside (-3, 3), else 0
+    lambda g, x: g * ((x > -3) & (x < 3)) * _ONE_SIXTH,
+)
+Softsign = _pointwise(
+    "Softsign",
+    lambda xp, a: a / (1 + abs(a)),
+    lambda g, x: g / ((1 + x.abs()) * (1 + x.abs())),  # d/dx x/(1+|x|) = 1/(1+|x|)^2
+)
+Logsigmoid = _pointwise(
+    "Logsigmoid",
+    # log(1/(1+e^-x)) = min(x, 0) - log1p(e^-|x|): finite for any x (-1000 gives -1000)
+    lambda xp, a: xp.minimum(a, 0) - xp.log1p(xp.exp(-abs(a))),
+    lambda g, x: g * ew.sigmoid(-x),  # d/dx log sigmoid(x) = 1 - sigmoid(x) = sigmoid(-x)
+)
+
+# SELU's constants (Klambauer et al. 2017), as PyTorch spells them
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _number(op: str, name: str, value: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{op}: {name} must be a number, got {value!r}")
+    return float(value)
+
+
+# ``inplace=True`` is accepted so that PyTorch code runs unchanged; minidl still returns a new
+# tensor (the same values; only the memory saving is not made), as nn.ReLU(inplace=True) does.
+
+
+def elu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x for x > 0, alpha (e^x - 1) otherwise.  Any shape -> the same shape."""
+    return Elu.apply(_check_floating("elu", x), _number("elu", "alpha", alpha), 1.0, 1.0, 1.0)
+
+
+def selu(x: Tensor, inplace: bool = False) -> Tensor:
+    """scale * elu(x, alpha) with SELU's fixed alpha ~ 1.6733 and scale ~ 1.0507 (self-normalising).
+    Any shape -> the same shape."""
+    return Elu.apply(_check_floating("selu", x), _SELU_ALPHA, _SELU_SCALE, 1.0, 1.0)
+
+
+def celu(x: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """max(0, x) + min(0, alpha (e^(x/alpha) - 1)): elu with slope 1 at 0 for every alpha.
+    Any shape -> the same shape."""
+    a = _number("celu", "alpha", alpha)
+    if a == 0:
+        raise ValueError("celu: alpha cannot be 0 (it divides x)")
+    return Elu.apply(_check_floating("celu", x), a, 1.0, 1.0 / a, 1.0 / float(numpy.float32(a)))
+
+
+def silu(x: Tensor, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x) (also called swish).  Any shape -> the same shape."""
+    return Silu.apply(_check_floating("silu", x))
+
+
+def mish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x * tanh(softplus(x)).  Any shape -> the same shape."""
+    return Mish.apply(_check_floating("mish", x))
+
+
+def hardswish(x: Tensor, inplace: bool = False) -> Tensor:
+    """x * relu6(x + 3) / 6: 0 below -3, x above 3, a parabola between.  Any shape -> the same."""
+    return Hardswish.apply(_check_floating("hardswish", x))
+
+
+def hardsigmoid(x: Tensor, inplace: bool = False) -> Tensor:
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between.  Any shape -> the same shape."""
+    return Hardsigmoid.apply(_check_floating("hardsigmoid", x))
+
+
+def hardtanh(x: Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Tensor:
+    """x clipped to [min_val, max_val].  Any shape -> the same shape.
+
+    As in PyTorch it also takes integer tensors (the bounds are truncated to integers) and keeps
+    their dtype; bool is refused.
+    """
+    return _clip("hardtanh", x, min_val, max_val)
+
+
+def relu6(x: Tensor, inplace: bool = False) -> Tensor:
+    """min(max(x, 0), 6), i.e. hardtanh(x, 0, 6) (its slope at 0 and at 6 is 0).  Any shape."""
+    return _clip("relu6", x, 0.0, 6.0)
+
+
+def _clip(op: str, x: Tensor, min_val: float, max_val: float) -> Tensor:
+    ensure_tensor(x, op)
+    lo, hi = _number(op, "min_val", min_val), _number(op, "max_val", max_val)
+    if lo > hi:
+        raise ValueError(f"{op}: min_val ({min_val}) cannot be greater than max_val ({max_val})")
+    if x.dtype.kind == "b":
+        raise DTypeError(f"{op}: not implemented for bool (shape {tuple(x.shape)}); convert with x.float()")
+    if x.dtype.kind in "iu":
+        if x.dtype.kind == "u" and lo < 0:
+            raise DTypeError(f"{op}: min_val {min_val} is negative, which {x.dtype} cannot hold")
+        lo, hi = int(lo), int(hi)  # what PyTorch does: clamp with the bounds cast to the dtype
+    return Hardtanh.apply(x, lo, hi)
+
+
+def softsign(x: Tensor) -> Tensor:
+    """x / (1 + |x|).  Any shape -> the same shape; integers give the default float dtype (as
+    PyTorch's x / (|x| + 1) does)."""
+    ensure_tensor(x, "softsign")
+    if x.dtype.kind == "b":
+        raise DTypeError(
+            f"softsign: not implemented for bool (shape {tuple(x.shape)}); convert with x.float()"
+        )
+    if x.dtype.kind != "f":
+        x = cast(x, get_default_dtype())
+    return Softsign.apply(x)
+
+
+def logsigmoid(x: Tensor) -> Tensor:
+    """log(sigmoid(x)), computed without overflow for any x.  Any shape -> the same shape."""
+    return Logsigmoid.apply(_check_floating("logsigmoid", x))

@@ -19,15 +19,22 @@ so the three Functions below call each other in their backward passes, and the g
 is differentiable again, to any order.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import geometry, kernels
 
-# IntOrInts and int_tuple are re-exported for nn/conv.py, which may not import backend.
+# IntOrInts, int_tuple and the transposed output size are re-exported for nn/conv.py, which may
+# not import backend.
 from ..backend.geometry import IntOrInts as IntOrInts
+from ..backend.geometry import conv_transpose2d_output_size as conv_transpose2d_output_size
 from ..backend.geometry import int_tuple as int_tuple
+from ..backend.geometry import is_int
+from ..errors import DTypeError, ShapeError
 from ._util import ensure_tensor
-from .shape import pad as pad_op
+from .padding import pad as pad_op
 
 Padding = IntOrInts | str  # an int, a tuple, 'valid' or 'same'
 
@@ -41,7 +48,8 @@ class _ConvKernel(Function):
     """out = kernel(a, b, *shape, **geometry): one of the three conv2d kernels. ``gradients``
     says which Function, on which arguments, gives the gradient of a and of b."""
 
-    kernel = None  # the backend.kernels function
+    kernel: Callable[..., Any]  # the backend.kernels function, set by each subclass
+    gradients: Callable[..., tuple[tuple[Any, ...], tuple[Any, ...]]]  # (Function, *args) for a, b
 
     @classmethod
     def forward(cls, ctx, a, b, *shape, **geometry):
@@ -96,28 +104,47 @@ class Conv2dBackwardWeight(_ConvKernel):
 
 def _check(op: str, x: Tensor, weight: Tensor, bias: Tensor | None, dims: int) -> None:
     """Ranks, dtypes and bias of a ``dims``-d convolution (dims = 1 or 2)."""
+    layout = "(N, C_in, L)" if dims == 1 else "(N, C_in, H, W)"
+    _check_arrays(op, x, weight, bias, (dims + 2,), layout, "C_out, C_in/groups", dims)
+    _check_bias(op, bias, weight.shape[0])
+
+
+def _check_arrays(
+    op: str,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    ranks: tuple[int, ...],
+    layout: str,
+    channels: str,
+    dims: int,
+) -> None:
+    """x has one of ``ranks`` (named by ``layout``), the weight is (``channels``, *kernel), all
+    three are tensors of one floating dtype."""
     ensure_tensor(x, op)
     ensure_tensor(weight, op)
     if bias is not None:
         ensure_tensor(bias, op)
-    layout = "(N, C_in, L)" if dims == 1 else "(N, C_in, H, W)"
-    w_layout = "(C_out, C_in/groups, k)" if dims == 1 else "(C_out, C_in/groups, kh, kw)"
-    if x.ndim != dims + 2:
-        raise ValueError(f"{op}: expected a {dims + 2}-d input {layout}, got shape {tuple(x.shape)}")
+    w_layout = f"({channels}, k)" if dims == 1 else f"({channels}, kh, kw)"
+    if x.ndim not in ranks:
+        rank = " or ".join(f"{r}-d" for r in ranks)
+        raise ShapeError(f"{op}: expected a {rank} input {layout}, got shape {tuple(x.shape)}")
     if weight.ndim != dims + 2:
-        raise ValueError(f"{op}: expected a {dims + 2}-d weight {w_layout}, got shape {tuple(weight.shape)}")
+        raise ShapeError(f"{op}: expected a {dims + 2}-d weight {w_layout}, got shape {tuple(weight.shape)}")
     for name, t in (("input", x), ("weight", weight), ("bias", bias)):
         if t is not None and not t.is_floating_point():
-            raise TypeError(f"{op}: expected floating-point tensors, got {name} of dtype {t.dtype}")
+            raise DTypeError(f"{op}: expected floating-point tensors, got {name} of dtype {t.dtype}")
     if weight.dtype != x.dtype or (bias is not None and bias.dtype != x.dtype):
-        raise TypeError(
+        raise DTypeError(
             f"{op}: input, weight and bias must have one dtype, got {x.dtype}, {weight.dtype}"
             + (f", {bias.dtype}" if bias is not None else "")
         )
-    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
-        raise ValueError(
-            f"{op}: bias must have shape ({weight.shape[0]},) (one per output channel), "
-            f"got {tuple(bias.shape)}"
+
+
+def _check_bias(op: str, bias: Tensor | None, c_out: int) -> None:
+    if bias is not None and tuple(bias.shape) != (c_out,):
+        raise ShapeError(
+            f"{op}: bias must have shape ({c_out},) (one per output channel), got {tuple(bias.shape)}"
         )
 
 
@@ -167,6 +194,12 @@ def _convolve(
             extra += [0, after - before]
         x = pad_op(x, tuple(extra))
     padding = tuple(before for before, _ in pads)
+    if is_int(groups) and 0 < groups and weight.shape[0] < groups:
+        # PyTorch refuses an empty weight (C_out = 0) rather than return an empty output
+        raise ShapeError(
+            f"{op}: expected weight (C_out, C_in/groups, ...) with C_out at least groups={groups}, "
+            f"got weight {tuple(weight.shape)} (input {tuple(x.shape)})"
+        )
     geometry.check_conv(
         op,
         x.shape,
@@ -183,6 +216,10 @@ def _convolve(
     y = Conv2d.apply(x, weight, stride=stride, padding=padding, dilation=dilation, groups=int(groups))
     if bias is not None:
         y = y + bias.reshape(1, -1, 1, 1)
+    if x.shape[1] == 0:
+        # PyTorch's answer for an input without channels: (N, 0, *out), not (N, C_out, *out) of
+        # zeros (or of bias); the slice keeps weight and bias in the graph (zero gradients)
+        y = y[:, :0]
     return y.squeeze(2) if dims == 1 else y
 
 
@@ -231,3 +268,129 @@ def conv1d(
     op = "conv1d"
     _check(op, x, weight, bias, 1)
     return _convolve(op, x, weight, bias, stride, padding, dilation, groups, 1)
+
+
+# ---------------------------------------------------------------------------------------------
+# Transposed convolutions: the conv2d kernels read the other way round. conv_transpose2d(x, W)
+# is the gradient a conv2d with weight W sends back to its input, Bx(x, W), so it runs on the
+# grad-input kernel as it is, and its gradients are the two other kernels (dx = F(g, W),
+# dW = Bw(x, g): Conv2dBackwardInput's own rules above). W is that conv's weight, (C_in,
+# C_out/groups, kh, kw) here, as in PyTorch.
+
+
+def _transpose(
+    op: str,
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None,
+    stride: IntOrInts,
+    padding: IntOrInts,
+    output_padding: IntOrInts,
+    groups: int,
+    dilation: IntOrInts,
+    dims: int,
+) -> Tensor:
+    """The shared body of conv_transpose1d and conv_transpose2d (dims = 1 or 2)."""
+    layout = "(N, C_in, L) or (C_in, L)" if dims == 1 else "(N, C_in, H, W) or (C_in, H, W)"
+    _check_arrays(op, x, weight, bias, (dims + 2, dims + 1), layout, "C_in, C_out/groups", dims)
+    unbatched = x.ndim == dims + 1
+    if unbatched:  # one sample, as PyTorch accepts
+        x = x.unsqueeze(0)
+    window = [
+        int_tuple(op, name, value, dims)
+        for name, value in (
+            ("stride", stride),
+            ("padding", padding),
+            ("output_padding", output_padding),
+            ("dilation", dilation),
+        )
+    ]
+    stride, padding, output_padding, dilation = window
+    shapes = f"input {tuple(x.shape)}, weight {tuple(weight.shape)}"
+    out_shape = geometry.check_conv_transpose(
+        op, x.shape, weight.shape, stride, padding, output_padding, dilation, groups, shapes
+    )
+    _check_bias(op, bias, out_shape[1])
+    if dims == 1:  # height 1, with stride/padding/dilation 1/0/1 along it
+        x, weight = x.unsqueeze(2), weight.unsqueeze(2)
+        out_shape = out_shape[:2] + (1,) + out_shape[2:]
+        stride, padding, output_padding, dilation = (
+            (1,) + stride,
+            (0,) + padding,
+            (0,) + output_padding,
+            (1,) + dilation,
+        )
+    if all(o < s for o, s in zip(output_padding, stride)):
+        # The conv that maps out_shape onto x's size exists: its grad-input is the answer.
+        y = Conv2dBackwardInput.apply(
+            x, weight, out_shape, stride=stride, padding=padding, dilation=dilation, groups=int(groups)
+        )
+    else:
+        # output_padding >= stride (allowed under a larger dilation): no conv maps out_shape back
+        # onto x's size. Take the unpadded output, then crop `padding` off each side and add
+        # `output_padding` more rows after (what the crop left, else zeros).
+        full = tuple(
+            geometry.conv_transpose2d_output_size(n, k, s, 0, d, 0)
+            for n, k, s, d in zip(x.shape[2:], weight.shape[2:], stride, dilation)
+        )
+        y = Conv2dBackwardInput.apply(
+            x,
+            weight,
+            out_shape[:2] + full,
+            stride=stride,
+            padding=(0, 0),
+            dilation=dilation,
+            groups=int(groups),
+        )
+        widths: tuple[int, ...] = ()
+        for p, o in reversed(list(zip(padding, output_padding))):  # pad() lists the last dim first
+            widths += (-p, o - p)
+        y = pad_op(y, widths)
+    if bias is not None:
+        y = y + bias.reshape(1, -1, 1, 1)
+    y = y.squeeze(2) if dims == 1 else y
+    return y.squeeze(0) if unbatched else y
+
+
+def conv_transpose2d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrInts = 1,
+    padding: IntOrInts = 0,
+    output_padding: IntOrInts = 0,
+    groups: int = 1,
+    dilation: IntOrInts = 1,
+) -> Tensor:
+    """2-d transposed convolution ("deconvolution"): the gradient of conv2d with respect to its
+    input, used to upsample. Note PyTorch's argument order: groups before dilation.
+
+    x: (N, C_in, H, W) or (C_in, H, W); weight: (C_in, C_out/groups, kh, kw); bias: (C_out,) or None
+    returns (N, C_out, OH, OW), OH = (H - 1)*sh - 2*ph + dh*(kh - 1) + output_padding_h + 1
+    (geometry.conv_transpose2d_output_size; OW likewise). padding crops the output; output_padding
+    (< stride or < dilation) adds rows and columns after, picking one of the input sizes a
+    strided conv2d would have mapped onto H.
+    """
+    return _transpose(
+        "conv_transpose2d", x, weight, bias, stride, padding, output_padding, groups, dilation, 2
+    )
+
+
+def conv_transpose1d(
+    x: Tensor,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: IntOrInts = 1,
+    padding: IntOrInts = 0,
+    output_padding: IntOrInts = 0,
+    groups: int = 1,
+    dilation: IntOrInts = 1,
+) -> Tensor:
+    """1-d transposed convolution: conv_transpose2d over sequences of height 1.
+
+    x: (N, C_in, L) or (C_in, L); weight: (C_in, C_out/groups, k); bias: (C_out,) or None
+    returns (N, C_out, L_out), L_out = (L - 1)*stride - 2*padding + dilation*(k - 1) + output_padding + 1
+    """
+    return _transpose(
+        "conv_transpose1d", x, weight, bias, stride, padding, output_padding, groups, dilation, 1
+    )

@@ -1,6 +1,7 @@
 """Embedding lookup: row ``i`` of a weight matrix for every integer ``i`` of an index tensor.
 
     embedding(indices, weight, padding_idx=None)
+    one_hot(tensor, num_classes=-1)     the same lookup in the identity matrix, as int64
 
 A lookup is indexing, ``weight[indices]``, so its gradient is the indexing op's: the incoming
 gradient rows are *added* into a zero matrix at the looked-up rows (an index that appears twice
@@ -11,7 +12,11 @@ which a raw ``weight[indices]`` would accept with confusing errors (floats) or s
 
 from typing import Any
 
+import numpy
+
 from ..autograd.tensor import Tensor
+from ..backend.device import xp_of
+from ..errors import DTypeError
 from ._util import ensure_tensor
 from .indexing import getitem
 
@@ -69,3 +74,30 @@ def embedding(indices: Tensor, weight: Tensor, padding_idx: int | None = None) -
     # that stays in the graph (the other rows) and a detached constant (the padding rows).
     keep = (ids != padding_idx)[..., None].astype(weight.dtype)
     return out * Tensor._make(keep) + Tensor._make(out.data * (1 - keep))
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """Row ``i`` of the num_classes x num_classes identity for every ``i`` of ``tensor``.
+
+    tensor: (*) int64 in [0, num_classes); num_classes -1 means tensor.max() + 1.
+    Returns (*, num_classes) int64 (no gradient: the classes are integers)."""
+    op = "one_hot"
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{op}: expected an int64 Tensor of class indices, got {type(tensor).__name__}")
+    if tensor.dtype != numpy.int64:
+        raise DTypeError(
+            f"{op}: expected int64 class indices, got {tensor.dtype} (shape {tuple(tensor.shape)}); "
+            f"convert them, e.g. tensor.long()"
+        )
+    ids = tensor.data
+    if num_classes == -1:
+        if ids.size == 0:
+            raise ValueError(f"{op}: cannot infer num_classes from an empty tensor; pass num_classes")
+        num_classes = int(ids.max()) + 1
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 0:
+        raise ValueError(f"{op}: num_classes must be a non-negative int or -1, got {num_classes!r}")
+    if ids.size and int(ids.min()) < 0:
+        raise IndexError(f"{op}: class values must be non-negative, got {int(ids.min())}")
+    check_indices(op, tensor, num_classes)
+    classes = xp_of(ids).arange(num_classes)
+    return Tensor._make((ids[..., None] == classes).astype(numpy.int64))

@@ -70,5 +70,41 @@ class IndexAdd(Function):
         return GetItem.apply(grad, ctx.index), None, None
 
 
+def _is_int(p):
+    return isinstance(p, (int, numpy.integer)) and not isinstance(p, bool)
+
+
+def _is_array(p):
+    return hasattr(p, "dtype") and getattr(p, "ndim", 0) > 0
+
+
+def _ints_first(index):
+    """PyTorch's order for an index mixing ints with arrays: the ints select first (as basic
+    indexing), then the arrays index what is left. NumPy counts the ints as arrays instead, which
+    moves the picked dims: for x (A, B, C), ``x[0, :, idx]`` is (B, len(idx)) in PyTorch but
+    (len(idx), B) in NumPy. Returns the two indices applied one after the other."""
+    first, then = [], []
+    for p in index:
+        if _is_int(p):
+            first.append(p)  # the dim is gone after the select: nothing left to index
+        elif _is_array(p):
+            first.extend([slice(None)] * (p.ndim if p.dtype == bool else 1))
+            then.append(p)
+        elif p is None:
+            first.append(None)
+            then.append(slice(None))  # the new size-1 dim exists after the first step
+        elif p is Ellipsis:
+            first.append(p)
+            then.append(p)
+        else:  # a slice
+            first.append(p)
+            then.append(slice(None))
+    return tuple(first), tuple(then)
+
+
 def getitem(x: Tensor, index: Any) -> Tensor:
-    return GetItem.apply(x, _normalize_index(index))
+    index = _normalize_index(index)
+    if any(map(_is_int, index)) and any(map(_is_array, index)):
+        first, then = _ints_first(index)
+        return GetItem.apply(GetItem.apply(x, first), then)
+    return GetItem.apply(x, index)

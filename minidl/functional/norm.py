@@ -1,4 +1,4 @@
-"""Normalisation: ``batch_norm`` and ``layer_norm``, as in ``torch.nn.functional``.
+"""Normalisation: ``batch_norm``, ``layer_norm`` and ``normalize``, as in ``torch.nn.functional``.
 
 Both compute  y = (x - mean) / sqrt(var + eps) * weight + bias  and differ only in the axes the
 statistics are taken over:
@@ -18,13 +18,25 @@ the graph (under ``no_grad``):
     running_var  <- (1 - momentum) running_var  + momentum var * n / (n - 1)    (the unbiased variance)
 
 and in evaluation mode it normalises with those running statistics instead of the batch's.
+
+``normalize`` scales each slice along a dim to unit p-norm: x / max(||x||_p, eps). The norm is a
+Function of its own (``_VectorNorm``) so that its gradient is PyTorch's where the norm has a kink
+(0 at a zero vector; for p = inf, shared among the entries that attain the max).
 """
 
+import math
+import numbers
 from collections.abc import Sequence
 
+import numpy
+
+from ..autograd.function import Function
 from ..autograd.grad_mode import no_grad
 from ..autograd.tensor import Tensor
-from ._util import ensure_tensor
+from ..backend.device import xp_of
+from ..errors import DTypeError, ShapeError
+from . import elementwise as ew
+from ._util import Dims, ensure_tensor, normalize_dims
 
 
 def _check_vector(op, name, t, size, x):
@@ -80,19 +92,23 @@ def batch_norm(
 
     if training:
         count = x.numel() // channels if channels else 0
-        if count <= 1:
+        if count == 1:
             raise ValueError(
                 f"{op}: expected more than 1 value per channel when training, got input "
                 f"shape {tuple(x.shape)} ({count} value(s) per channel)"
             )
-        mean = x.mean(axes, keepdim=True)
-        centered = x - mean
-        var = (centered * centered).mean(axes, keepdim=True)  # biased: divided by n
-        x_hat = centered / (var + eps).sqrt()
-        if running_mean is not None:
-            _update_running(running_mean, running_var, mean, var, count, momentum)
+        if count == 0:
+            # an empty batch, as PyTorch: an empty output, the running statistics unchanged
+            x_hat = x
+        else:
+            mean = x.mean(axes, keepdim=True)
+            centered = x - mean
+            var = (centered * centered).mean(axes, keepdim=True)  # biased: divided by n
+            x_hat = centered / (var + eps).sqrt()
+            if running_mean is not None:
+                _update_running(running_mean, running_var, mean, var, count, momentum)
     else:
-        if running_mean is None:
+        if running_mean is None or running_var is None:
             raise ValueError(
                 f"{op}: training=False needs running_mean and running_var to normalise "
                 f"with; pass them, or training=True to use the batch's statistics"
@@ -169,3 +185,82 @@ def layer_norm(
     if bias is not None:
         y = y + bias
     return y
+
+
+# ---------------------------------------------------------------------------------------------
+# normalize: x / max(||x||_p, eps) along dim
+
+
+class _VectorNorm(Function):
+    """||x||_p over ``axes`` (kept as size-1 dims): (sum |x|^p)^(1/p); max |x| for p = inf,
+    min |x| for -inf, the count of non-zeros for p = 0."""
+
+    @staticmethod
+    def forward(ctx, x, p, axes):
+        xp, a = xp_of(x.data), abs(x.data)
+        ctx.save_for_backward(x)
+        ctx.p, ctx.axes = p, axes
+        ctx.save_output()
+        if p == math.inf:
+            return a.max(axis=axes, keepdims=True)
+        if p == -math.inf:
+            return a.min(axis=axes, keepdims=True)
+        if p == 0:
+            return (a != 0).sum(axis=axes, keepdims=True).astype(x.dtype)
+        if p == 1:
+            return a.sum(axis=axes, keepdims=True)
+        if p == 2:
+            return xp.sqrt((a * a).sum(axis=axes, keepdims=True))
+        # a negative p raises 0 to a negative power: inf, whose 1/p-th power is the norm 0
+        with numpy.errstate(divide="ignore", over="ignore"):
+            return (a**p).sum(axis=axes, keepdims=True) ** (1 / p)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # PyTorch's subgradients: d||x||/dx = 0 where ||x|| = 0, and for p = inf the gradient is
+        # shared equally by the entries that attain the max.
+        (x,), p, y = ctx.saved_tensors, ctx.p, ctx.output
+        if p == 0:  # a count: piecewise constant
+            return grad * ew.sign(x) * 0, None, None
+        if p == 1:  # d/dx sum |x| = sign(x)
+            return grad * ew.sign(x), None, None
+        # where the norm is 0 the whole slice is 0, so any non-zero stand-in divides 0 by it
+        y_safe = ew.where(y == 0, 1.0, y)
+        if p == 2:  # d/dx sqrt(sum x^2) = x / ||x||
+            return grad * x / y_safe, None, None
+        if math.isinf(p):  # sign(x) on the entries with |x| = ||x||, split among them
+            hits = Tensor._make(xp_of(x.data).equal(abs(x.data), y.data).astype(x.dtype))
+            return grad * ew.sign(x) * hits / hits.sum(ctx.axes, keepdim=True), None, None
+        # d/dx (sum |x|^p)^(1/p) = sign(x) |x|^(p-1) / ||x||^(p-1)  (0 where x = 0)
+        a = ew.where(x == 0, 1.0, x.abs())  # |x|^(p-1) is inf at 0 for p < 1; sign(0) = 0 anyway
+        if p < 1:  # ||x||^(1-p): 0 where the norm is 0, no division needed
+            return grad * ew.sign(x) * a ** (p - 1) * y ** (1 - p), None, None
+        return grad * ew.sign(x) * (a / y_safe) ** (p - 1), None, None
+
+
+def normalize(x: Tensor, p: float = 2.0, dim: Dims = 1, eps: float = 1e-12) -> Tensor:
+    """x / max(||x||_p, eps), the p-norm taken along ``dim`` (an int, a tuple of ints, or None
+    for all dims): each slice along dim becomes a unit vector.
+
+    x: any shape (floating point) -> the same shape. p may be any real number, inf or -inf.
+    """
+    op = "normalize"
+    ensure_tensor(x, op)
+    if not x.is_floating_point():
+        raise DTypeError(
+            f"{op}: expected a floating-point tensor, got {x.dtype} (shape {tuple(x.shape)}); "
+            f"convert with x.float()"
+        )
+    for name, value in (("p", p), ("eps", eps)):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
+            raise TypeError(f"{op}: {name} must be a real number, got {value!r}")
+    axes = normalize_dims(dim, x.ndim, op)
+    if (p < 0 or p == math.inf) and any(x.shape[i] == 0 for i in axes):
+        raise ShapeError(
+            f"{op}: the p={p} norm of an empty slice has no value (a max, a min or 0^(1/p)): "
+            f"dim {dim} of the input {tuple(x.shape)} has size 0"
+        )
+    if x.numel() == 0:  # no norms to take; the empty result keeps its shape and graph
+        return x * 1.0
+    norm = _VectorNorm.apply(x, float(p), axes)
+    return x / ew.clamp(norm, min=float(eps))

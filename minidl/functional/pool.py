@@ -3,6 +3,8 @@
     max_pool2d(x, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False)
     avg_pool2d(x, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True)
     max_pool1d, avg_pool1d: the same over the last axis (run as 2-d pooling of height 1)
+    max_unpool2d(x, indices, kernel_size, stride=None, padding=0, output_size=None), max_unpool1d:
+        max pooling's partial inverse, each value put back at its index (zeros elsewhere)
 
 x is (N, C, H, W), or (C, H, W) for one unbatched sample (as PyTorch accepts); 1-d ops take
 (N, C, L) or (C, L). The windows run in our kernels (``backend.kernels`` -> ``csrc/cpu/pool2d.cpp``,
@@ -16,12 +18,16 @@ pair of Functions below calls the other in backward, so gradients of any order f
 (``create_graph=True``, ``gradgradcheck``), and each step runs on the native kernels.
 """
 
+import math
+from collections.abc import Sequence
+
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import geometry, kernels
 from ..backend.device import xp_of
 from ..backend.geometry import IntOrInts as IntOrInts  # re-exported for nn/pooling.py
-from ..backend.geometry import int_tuple
+from ..backend.geometry import int_tuple as int_tuple  # re-exported for nn/pooling.py too
+from ..errors import DTypeError, ShapeError
 from ._util import ensure_tensor
 
 # ---------------------------------------------------------------------------------------------
@@ -33,7 +39,7 @@ def _gather_winners(x, indices):
     of -1 (a window that lies entirely in the padding) gives 0."""
     xp = xp_of(x)
     n, c, h, w = x.shape
-    flat = indices.reshape(n, c, -1)
+    flat = indices.reshape(n, c, indices.shape[2] * indices.shape[3])  # not -1: n or c may be 0
     picked = xp.take_along_axis(x.reshape(n, c, h * w), xp.maximum(flat, 0), axis=2)
     return xp.where(flat >= 0, picked, 0).reshape(indices.shape).astype(x.dtype, copy=False)
 
@@ -114,12 +120,14 @@ class AvgPoolSpread(Function):
 # window is 1-d in its messages), then lifted to the 2-d kernels.
 
 
-def _batched(x: Tensor, op: str, dims: int) -> tuple[Tensor, bool]:
+def _batched(x: Tensor, op: str, dims: int, integers: bool = False) -> tuple[Tensor, bool]:
     """x as a batched tensor, and whether it came unbatched. 2-d ops (dims=2) take (N, C, H, W)
-    or (C, H, W); 1-d ops take (N, C, L) or (C, L)."""
+    or (C, H, W); 1-d ops take (N, C, L) or (C, L). ``integers``: integer x too (max pooling,
+    on the reference kernel, as PyTorch's CPU max_pool2d takes them)."""
     ensure_tensor(x, op)
-    if x.dtype.kind != "f" or x.dtype.itemsize not in (4, 8):
-        raise TypeError(f"{op}: expected a float32 or float64 tensor, got {x.dtype} (shape {tuple(x.shape)})")
+    if not (x.dtype.kind == "f" and x.dtype.itemsize in (4, 8)) and not (integers and x.dtype.kind in "iu"):
+        kinds = "float32, float64 or integer" if integers else "float32 or float64"
+        raise TypeError(f"{op}: expected a {kinds} tensor, got {x.dtype} (shape {tuple(x.shape)})")
     names = "(N, C, H, W) or (C, H, W)" if dims == 2 else "(N, C, L) or (C, L)"
     if x.ndim not in (dims + 1, dims + 2):
         raise ValueError(f"{op}: expected a {dims + 2}-d {names} tensor, got shape {tuple(x.shape)}")
@@ -172,9 +180,12 @@ def _max_pool(
     ceil_mode: bool,
     return_indices: bool,
 ) -> Tensor | tuple[Tensor, Tensor]:
-    x, unbatched = _batched(x, op, dims)
+    x, unbatched = _batched(x, op, dims, integers=dims == 2)  # PyTorch's max_pool1d refuses integers
     x4, window = _window(op, x, kernel_size, stride, padding, dilation, ceil_mode)
-    y, indices = kernels.max_pool2d_forward(x4.data, *window, bool(ceil_mode))
+    kernel_hw, stride_hw, padding_hw, dilation_hw = window
+    y, indices = kernels.max_pool2d_forward(
+        x4.data, kernel_hw, stride_hw, padding_hw, dilation_hw, bool(ceil_mode)
+    )
     y = _unbatched(MaxPoolGather.apply(x4, indices, y), dims, unbatched)
     if not return_indices:
         return y
@@ -276,3 +287,119 @@ def avg_pool1d(
 ) -> Tensor:
     """Average pooling along the last axis: x (N, C, L) or (C, L) -> (N, C, OL) or (C, OL)."""
     return _avg_pool("avg_pool1d", 1, x, kernel_size, stride, padding, ceil_mode, count_include_pad)
+
+
+# ---------------------------------------------------------------------------------------------
+# Max unpooling: put each value back where max pooling found it, zeros elsewhere. Once the
+# places are fixed it is linear, and its adjoint gathers from those places: MaxPoolGather, whose
+# own backward scatters again, so every order of derivative runs.
+
+
+def _place(x, indices, output_shape):
+    """zeros(output_shape) (N, C, OH, OW) holding x (N, C, H, W) at ``indices``, flat positions in
+    each plane. Where an index repeats, the first value in row-major order is kept (as PyTorch's
+    CPU code does)."""
+    xp = xp_of(x)
+    n, c = x.shape[:2]
+    out = xp.zeros((n * c, output_shape[2] * output_shape[3]), dtype=x.dtype)
+    rows = xp.arange(n * c).reshape(-1, 1)
+    flat = (n * c, x.shape[2] * x.shape[3])
+    # NumPy keeps the last of repeated places; reversed (copies: a view's order is not kept), the first
+    reverse = (slice(None), slice(None, None, -1))
+    out[rows, xp.ascontiguousarray(indices.reshape(flat)[reverse])] = xp.ascontiguousarray(
+        x.reshape(flat)[reverse]
+    )
+    return out.reshape(output_shape)
+
+
+class MaxUnpool(Function):
+    """y = x placed at ``indices`` in zero planes of output_shape.
+    x, indices: (N, C, H, W) -> (N, C, OH, OW) = output_shape."""
+
+    @staticmethod
+    def forward(ctx, x, indices, output_shape):
+        ctx.save_for_backward(indices)
+        return _place(x.data, indices, output_shape)
+
+    @staticmethod
+    def backward(ctx, grad):
+        # d y[indices[o]] / d x[o] = 1: each input takes the gradient at its place
+        (indices,) = ctx.saved_tensors
+        return MaxPoolGather.apply(grad, indices, None), None, None
+
+
+def _max_unpool(
+    op: str,
+    dims: int,
+    x: Tensor,
+    indices: Tensor,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None,
+    padding: IntOrInts,
+    output_size: Sequence[int] | None,
+) -> Tensor:
+    x, unbatched = _batched(x, op, dims)
+    ensure_tensor(indices, op)
+    shapes = f"input {tuple(x.shape)}, indices {tuple(indices.shape)}"
+    if str(indices.dtype) != "int64":
+        raise DTypeError(
+            f"{op}: indices must be int64 (as max_pool returns them), got {indices.dtype} ({shapes})"
+        )
+    if tuple(indices.shape) != tuple(x.shape[1:] if unbatched else x.shape):
+        raise ShapeError(f"{op}: indices must have the input's shape ({shapes})")
+    index = indices.data.reshape(x.shape)
+    kernel = int_tuple(op, "kernel_size", kernel_size, dims)
+    if stride is None or (isinstance(stride, (tuple, list)) and len(stride) == 0):
+        stride = kernel
+    sizes = geometry.check_unpool(
+        op,
+        x.shape,
+        kernel,
+        int_tuple(op, "stride", stride, dims),
+        int_tuple(op, "padding", padding, dims),
+        output_size,
+        shapes,
+    )
+    plane = math.prod(sizes)
+    if index.size and (int(index.min()) < 0 or int(index.max()) >= plane):
+        bad = int(index.min()) if int(index.min()) < 0 else int(index.max())
+        raise ShapeError(
+            f"{op}: found an invalid max index {bad}: the output planes are {'x'.join(map(str, sizes))} "
+            f"({shapes})"
+        )
+    if dims == 1:
+        x, index, sizes = x.unsqueeze(2), index.reshape(x.shape[:2] + (1, x.shape[2])), (1,) + sizes
+    y = MaxUnpool.apply(x, index, tuple(x.shape[:2]) + sizes)
+    return _unbatched(y, dims, unbatched)
+
+
+def max_unpool2d(
+    x: Tensor,
+    indices: Tensor,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """The partial inverse of max_pool2d: each value put back at its index, zeros elsewhere.
+
+    x: (N, C, H, W) or (C, H, W); indices: x's shape, int64, flat positions h*OW + w in each
+    output plane (max_pool2d(..., return_indices=True)'s).
+    returns (N, C, OH, OW) or (C, OH, OW), OH = (H - 1)*stride - 2*padding + kernel_size
+    (geometry.max_unpool2d_output_size), or output_size (OH, OW) or (N, C, OH, OW), within
+    stride of that, to undo a pooling whose floor dropped rows.
+    """
+    return _max_unpool("max_unpool2d", 2, x, indices, kernel_size, stride, padding, output_size)
+
+
+def max_unpool1d(
+    x: Tensor,
+    indices: Tensor,
+    kernel_size: IntOrInts,
+    stride: IntOrInts | None = None,
+    padding: IntOrInts = 0,
+    output_size: Sequence[int] | None = None,
+) -> Tensor:
+    """The partial inverse of max_pool1d: x, indices (N, C, L) or (C, L) -> (N, C, OL) or (C, OL),
+    OL = (L - 1)*stride - 2*padding + kernel_size, or output_size."""
+    return _max_unpool("max_unpool1d", 1, x, indices, kernel_size, stride, padding, output_size)

@@ -13,6 +13,7 @@ from ..autograd.broadcast import expand_to
 from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
+from ..errors import ShapeError
 from ._util import Dims, ensure_tensor, normalize_dim
 
 
@@ -30,7 +31,7 @@ class Reshape(Function):
         try:
             return x.data.reshape(shape)
         except ValueError:
-            raise ValueError(
+            raise ShapeError(
                 f"reshape: cannot reshape a tensor of shape {x.shape} ({x.data.size} elements) "
                 f"into shape {shape}"
             ) from None
@@ -67,7 +68,7 @@ def permute(x: Tensor, *dims: Any) -> Tensor:
     if len(dims) != x.ndim or sorted(normalize_dim(d, x.ndim, "permute") for d in dims) != list(
         range(x.ndim)
     ):
-        raise ValueError(
+        raise ShapeError(
             f"permute: dims {dims} are not a permutation of the {x.ndim} dims of shape {x.shape}"
         )
     dims = tuple(normalize_dim(d, x.ndim, "permute") for d in dims)
@@ -115,8 +116,8 @@ def squeeze(x: Tensor, dim: Dims = None) -> Tensor:
     """Remove dims of size 1 (only ``dim`` when given; a dim that is not 1 stays, as in PyTorch)."""
     if dim is None:
         return reshape(x, tuple(n for n in x.shape if n != 1))
-    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    dims = {normalize_dim(d, x.ndim, "squeeze") for d in dims} if x.ndim else set()
+    given = dim if isinstance(dim, (tuple, list)) else (dim,)
+    dims = {normalize_dim(d, x.ndim, "squeeze") for d in given}  # a 0-d tensor takes dim 0 or -1
     return reshape(x, tuple(n for i, n in enumerate(x.shape) if not (i in dims and n == 1)))
 
 
@@ -130,12 +131,12 @@ def expand(x: Tensor, *sizes: Any) -> Tensor:
     """Broadcast to a larger shape without copying; -1 keeps a dimension's size."""
     sizes = _shape_arg(sizes)
     if len(sizes) < x.ndim:
-        raise ValueError(f"expand: the new shape {sizes} has fewer dims than the tensor's {x.shape}")
+        raise ShapeError(f"expand: the new shape {sizes} has fewer dims than the tensor's {x.shape}")
     lead = len(sizes) - x.ndim
     target = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
     for i, n in enumerate(x.shape):
         if n != 1 and n != target[lead + i]:
-            raise ValueError(
+            raise ShapeError(
                 f"expand: cannot expand shape {x.shape} to {sizes}: dim {i} has size {n}, "
                 f"only size-1 dims can grow"
             )
@@ -182,7 +183,7 @@ def cat(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
         if t.ndim != first.ndim or any(
             a != b for k, (a, b) in enumerate(zip(t.shape, first.shape)) if k != d
         ):
-            raise ValueError(
+            raise ShapeError(
                 f"cat: tensor {i} has shape {t.shape}, which does not match {first.shape} outside dim {d}"
             )
     return Cat.apply(d, *tensors)
@@ -196,7 +197,7 @@ def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
     for i, t in enumerate(tensors):
         ensure_tensor(t, "stack")
         if t.shape != tensors[0].shape:
-            raise ValueError(
+            raise ShapeError(
                 f"stack: all tensors must have one shape; tensor 0 is {tensors[0].shape}, "
                 f"tensor {i} is {t.shape}"
             )
@@ -206,16 +207,21 @@ def stack(tensors: Iterable[Tensor], dim: int = 0) -> Tensor:
 
 def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) -> tuple[Tensor, ...]:
     """Split into chunks of ``split_size`` (the last may be smaller) or of the listed sizes."""
+    if x.ndim == 0:
+        raise ShapeError("split: expected a tensor with at least 1 dimension, got a 0-d tensor")
     d = normalize_dim(dim, x.ndim, "split")
     n = x.shape[d]
     if isinstance(split_size_or_sections, int):
-        if split_size_or_sections <= 0:
-            raise ValueError(f"split: split_size must be positive, got {split_size_or_sections}")
-        sizes = [min(split_size_or_sections, n - s) for s in range(0, n, split_size_or_sections)] or [0]
+        size = split_size_or_sections
+        if size < 0 or (size == 0 and n > 0):
+            raise ShapeError(f"split: split_size must be positive (0 only for an empty dim), got {size}")
+        sizes = [min(size, n - s) for s in range(0, n, size)] if n else [0]
     else:
-        sizes = list(split_size_or_sections)
-        if sum(sizes) != n:
-            raise ValueError(f"split: sections {sizes} sum to {sum(sizes)}, but dim {d} has size {n}")
+        sizes = [int(s) for s in split_size_or_sections]
+        if any(s < 0 for s in sizes) or sum(sizes) != n:
+            raise ShapeError(
+                f"split: sections {sizes} must be non-negative and sum to {n}, the size of dim {d}"
+            )
     lead = (slice(None),) * d
     parts, start = [], 0
     for size in sizes:
@@ -225,36 +231,14 @@ def split(x: Tensor, split_size_or_sections: int | Sequence[int], dim: int = 0) 
 
 
 def chunk(x: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+    if x.ndim == 0 or chunks <= 0:
+        raise ShapeError(f"chunk: needs chunks > 0 and at least 1 dim, got {chunks} for shape {x.shape}")
     d = normalize_dim(dim, x.ndim, "chunk")
-    return split(x, max(1, -(-x.shape[d] // chunks)), d)
+    if x.shape[d] == 0:  # PyTorch gives `chunks` empty pieces, not one
+        return split(x, [0] * chunks, d)
+    return split(x, -(-x.shape[d] // chunks), d)
 
 
-# -- padding -----------------------------------------------------------------------------------
+# -- padding: its own family now (all four modes), in padding.py; kept importable from here --
 
-
-class Pad(Function):
-    @staticmethod
-    def forward(ctx, x, widths, value):
-        ctx.crop = tuple(slice(lo, lo + n) for (lo, _), n in zip(widths, x.shape))
-        return xp_of(x.data).pad(x.data, widths, mode="constant", constant_values=value)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # padded entries are constants: the input's gradient is the un-padded middle
-        return grad[ctx.crop], None, None
-
-
-def pad(x: Tensor, pad: Sequence[int], mode: str = "constant", value: float = 0.0) -> Tensor:
-    """Pad with a constant. ``pad`` lists (before, after) pairs starting from the LAST dim, as in
-    PyTorch: ``pad(x, (1, 1))`` pads the last dim, ``(1, 1, 2, 2)`` the last two."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported; only 'constant'")
-    pad = tuple(int(p) for p in pad)
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad: expected pairs for at most {x.ndim} dims, got {pad} for shape {x.shape}")
-    if any(p < 0 for p in pad):
-        raise ValueError(f"pad: negative padding {pad} is not supported")
-    widths = [(0, 0)] * x.ndim
-    for k in range(len(pad) // 2):
-        widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
-    return Pad.apply(x, tuple(widths), value)
+from .padding import pad as pad  # noqa: E402

@@ -4,10 +4,12 @@ parameter.py      Parameter: a tensor a Module learns
 module.py         Module: registration, parameters(), train/eval, to(), state_dict, repr
 container.py      Sequential, ModuleList, ModuleDict, Identity
 linear.py         Linear
-conv.py           Conv1d, Conv2d
-pooling.py        MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d
+conv.py           Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
+pooling.py        MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, MaxUnpool1d, MaxUnpool2d
 flatten.py        Flatten
-activation.py     ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax
+upsampling.py     Upsample (functional.interpolate as a layer)
+activation.py     ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Softmin, ELU, SELU,
+                  CELU, SiLU, Mish, Hardswish, Hardsigmoid, Hardtanh, ReLU6, Softsign, LogSigmoid
 dropout.py        Dropout
 normalization.py  BatchNorm1d, BatchNorm2d, LayerNorm
 embedding.py      Embedding
@@ -18,9 +20,29 @@ functional.py     minidl.functional again, as ``minidl.nn.functional`` (PyTorch'
 """
 
 from . import functional, init, utils
-from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, Softmax, Tanh
+from .activation import (
+    CELU,
+    ELU,
+    GELU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LeakyReLU,
+    LogSigmoid,
+    LogSoftmax,
+    Mish,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softmin,
+    Softsign,
+    Tanh,
+)
 from .container import Identity, ModuleDict, ModuleList, Sequential
-from .conv import Conv1d, Conv2d
+from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
 from .embedding import Embedding
 from .flatten import Flatten
@@ -29,4 +51,5 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,
 from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
-from .pooling import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d
+from .pooling import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d, MaxUnpool2d
+from .upsampling import Upsample

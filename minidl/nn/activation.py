@@ -4,15 +4,16 @@ Each is a thin Module over the functional op (``functional/elementwise.py`` for 
 tanh; ``functional/activation.py`` for the rest), so that it can sit in a ``Sequential``. None has
 parameters.
 
-``inplace=True`` is accepted on ReLU and LeakyReLU so PyTorch code runs unchanged, but minidl
-always computes a new tensor (the values are the same; only the memory saving is not made).
+``inplace=True`` is accepted wherever PyTorch has it (ReLU, LeakyReLU, ELU, SELU, CELU, SiLU,
+Mish, Hardswish, Hardsigmoid, Hardtanh, ReLU6) so PyTorch code runs unchanged, but minidl always
+computes a new tensor (the values are the same; only the memory saving is not made).
 """
 
 import warnings
 
 from .. import functional as F
 from ..autograd.tensor import Tensor
-from ._checks import expect_float
+from ._checks import expect_float, expect_tensor
 from .module import Module
 
 
@@ -123,3 +124,148 @@ class LogSoftmax(_AlongDim):
 
     def _op(self, x: Tensor, dim: int) -> Tensor:
         return F.log_softmax(x, dim)
+
+
+class Softmin(_AlongDim):
+    """softmax(-x) along ``dim``: the smallest entries get the most weight."""
+
+    def _op(self, x: Tensor, dim: int) -> Tensor:
+        return F.softmin(x, dim)
+
+
+# ---------------------------------------------------------------------------------------------
+# The PyTorch activation zoo (functional/activation.py): each layer is its functional op
+
+
+class _Elementwise(Module):
+    """A layer that applies ``_op(x)``, a float-only elementwise op; ``inplace`` is accepted."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__()
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        expect_float(self, x)
+        return self._op(x)
+
+    def _op(self, x: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class SELU(_Elementwise):
+    """scale * elu(x, alpha), SELU's fixed constants (alpha ~ 1.6733, scale ~ 1.0507)."""
+
+    def _op(self, x: Tensor) -> Tensor:
+        return F.selu(x)
+
+
+class SiLU(_Elementwise):
+    """x * sigmoid(x) (swish)."""
+
+    def _op(self, x: Tensor) -> Tensor:
+        return F.silu(x)
+
+
+class Mish(_Elementwise):
+    """x * tanh(softplus(x))."""
+
+    def _op(self, x: Tensor) -> Tensor:
+        return F.mish(x)
+
+
+class Hardswish(_Elementwise):
+    """x * relu6(x + 3) / 6."""
+
+    def _op(self, x: Tensor) -> Tensor:
+        return F.hardswish(x)
+
+    def extra_repr(self) -> str:
+        return ""  # PyTorch's repr leaves the inplace flag out for this layer
+
+
+class Hardsigmoid(_Elementwise):
+    """relu6(x + 3) / 6."""
+
+    def _op(self, x: Tensor) -> Tensor:
+        return F.hardsigmoid(x)
+
+    def extra_repr(self) -> str:
+        return ""  # PyTorch's repr leaves the inplace flag out for this layer
+
+
+class LogSigmoid(_Elementwise):
+    """log(sigmoid(x)), stable for any x."""
+
+    def _op(self, x: Tensor) -> Tensor:
+        return F.logsigmoid(x)
+
+    def __init__(self) -> None:  # PyTorch's LogSigmoid has no inplace flag
+        super().__init__()
+
+
+class Softsign(Module):
+    """x / (1 + |x|); integers give the default float dtype, as in PyTorch."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        expect_tensor(self, x)
+        return F.softsign(x)
+
+
+class ELU(Module):
+    """x for x > 0, alpha (e^x - 1) otherwise."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        self.alpha = alpha
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        expect_float(self, x)
+        return self._op(x, self.alpha)
+
+    def _op(self, x: Tensor, alpha: float) -> Tensor:
+        return F.elu(x, alpha)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(ELU):
+    """max(0, x) + min(0, alpha (e^(x/alpha) - 1)); alpha must not be 0."""
+
+    def _op(self, x: Tensor, alpha: float) -> Tensor:
+        return F.celu(x, alpha)
+
+
+class Hardtanh(Module):
+    """x clipped to [min_val, max_val] (integer inputs keep their dtype, as in PyTorch)."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
+        super().__init__()
+        if not max_val > min_val:
+            raise ValueError(
+                f"{type(self).__name__}: max_val ({max_val}) must be greater than min_val ({min_val})"
+            )
+        self.min_val = min_val
+        self.max_val = max_val
+        self.inplace = inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        expect_tensor(self, x)
+        return F.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}" + (", inplace=True" if self.inplace else "")
+
+
+class ReLU6(Hardtanh):
+    """min(max(x, 0), 6): Hardtanh(0, 6)."""
+
+    def __init__(self, inplace: bool = False) -> None:
+        super().__init__(0.0, 6.0, inplace)
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""

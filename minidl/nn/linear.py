@@ -11,6 +11,7 @@ matmul kernel reads in place through a transpose flag: no copy of W is made.
 import math
 
 from .. import factories
+from .. import functional as F
 from ..autograd.tensor import Tensor
 from ..factories import DeviceLike, DTypeLike
 from . import init
@@ -68,8 +69,7 @@ class Linear(Module):
                 f"expected input (..., {self.in_features}), got {tuple(x.shape)}"
             )
         expect_dtype(self, x, self.weight)
-        y = x @ self.weight.mT
-        return y + self.bias if self.bias is not None else y
+        return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (

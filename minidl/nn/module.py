@@ -24,8 +24,7 @@ from typing import Any, TypeVar
 
 from ..autograd import dtypes
 from ..autograd.grad_mode import no_grad
-from ..autograd.tensor import Tensor
-from ..backend.device import Device
+from ..autograd.tensor import DeviceLike, Tensor, to_arguments
 from .parameter import Parameter
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -64,7 +63,9 @@ class Module:
 
     # -- registration ---------------------------------------------------------------------------
 
-    def _dicts(self):
+    def _dicts(
+        self,
+    ) -> tuple[dict[str, Parameter | None], dict[str, Tensor | None], dict[str, Module | None]]:
         if "_parameters" not in self.__dict__:
             raise AttributeError(
                 f"cannot assign parameters, buffers or modules before Module.__init__() "
@@ -106,7 +107,7 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _forget(self, name):
+    def _forget(self, name: str) -> None:
         """Remove ``name`` from every registry and the plain attributes, before re-registering it."""
         self.__dict__.pop(name, None)
         for registry in (self._parameters, self._buffers, self._modules):
@@ -200,10 +201,10 @@ class Module:
         for _, m in self.named_children():
             yield m
 
-    def _named_members(self, registry, prefix, recurse):
+    def _named_members(self, registry: str, prefix: str, recurse: bool) -> Iterator[tuple[str, Any]]:
         """(dotted name, tensor) from one registry of every module; a tensor shared between modules
         (tied weights) is listed once, under its first name."""
-        seen = set()
+        seen: set[int] = set()
         owners = self.named_modules(prefix=prefix) if recurse else [(prefix, self)]
         for owner_name, module in owners:
             for name, t in getattr(module, registry).items():
@@ -258,7 +259,10 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
-        """Clear every parameter's ``.grad``: to None (the default, frees the memory) or to zeros."""
+        """Clear every parameter's ``.grad``: to None (the default, frees the memory) or to zeros.
+
+        Zeros are written with ``zero_()``, so the gradient's version counts the change: a graph
+        that saved the old gradient (create_graph=True) refuses it in backward."""
         for p in self.parameters():
             if p.grad is None:
                 continue
@@ -267,11 +271,12 @@ class Module:
             elif p.grad.grad_fn is not None:  # a gradient built with create_graph: cut it loose
                 p.grad = Tensor._make(p.grad.data * 0)
             else:
-                p.grad.data[...] = 0
+                with no_grad():
+                    p.grad.zero_()
 
     # -- dtype and device, in place -----------------------------------------------------------
 
-    def _convert(self, fn):
+    def _convert(self: _M, fn: Callable[[Tensor], Tensor]) -> _M:
         """Replace the array of every parameter, its gradient, and every buffer by ``fn(tensor)``'s,
         keeping the tensor objects."""
         with no_grad():
@@ -281,26 +286,17 @@ class Module:
                     t.grad.data = fn(t.grad).data
         return self
 
-    def to(self: _M, *args: Any, dtype: Any = None, device: str | Device | None = None) -> _M:
+    def to(self: _M, *args: Any, dtype: Any = None, device: DeviceLike | None = None) -> _M:
         """``to('cuda')``, ``to(minidl.float64)``, ``to('cpu', minidl.float32)``, in place; returns self.
 
         A dtype applies to floating-point parameters and buffers only (an int64 counter stays int64).
         """
-        for a in args:
-            if isinstance(a, (str, Device)):
-                device = a
-            elif isinstance(a, Tensor):  # to(other_tensor): its dtype and device
-                dtype, device = a.dtype, a.device
-            else:
-                dtype = a
-        if dtype is not None:
-            if not dtypes.is_floating(dtype):
-                raise TypeError(f"Module.to only accepts floating-point dtypes, got {dtype}")
-        if device is not None:
-            device = Device(device)
+        dtype, target = to_arguments(args, dtype, device)
+        if dtype is not None and not dtypes.is_floating(dtype):
+            raise TypeError(f"Module.to only accepts floating-point dtypes, got {dtype}")
 
-        def convert(t):
-            return t.to(dtype=dtype if t.is_floating_point() else None, device=device)
+        def convert(t: Tensor) -> Tensor:
+            return t.to(dtype=dtype if t.is_floating_point() else None, device=target)
 
         return self._convert(convert)
 
@@ -318,7 +314,7 @@ class Module:
 
     # -- saving and loading --------------------------------------------------------------------
 
-    def _persistent_entries(self):
+    def _persistent_entries(self) -> Iterator[tuple[str, Tensor]]:
         """(dotted name, tensor) of every parameter and persistent buffer, the state_dict's keys."""
         for prefix, module in self.named_modules(remove_duplicate=False):
             head = f"{prefix}." if prefix else ""

@@ -1,16 +1,17 @@
-"""Pooling layers: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``.
+"""Pooling layers: ``MaxPool1d``, ``MaxPool2d``, ``AvgPool1d``, ``AvgPool2d``; ``MaxUnpool1d`` and
+``MaxUnpool2d``, max pooling's partial inverse.
 
 A pooling layer has no parameters: it keeps its window settings and calls the functional op
 (``functional/pool.py``, on our pool2d kernels), which reads and checks them. The max of each
 window passes its gradient to the element that won; the average spreads it evenly over the window.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from .. import functional as F
 from ..autograd.tensor import Tensor
-from ..functional.pool import IntOrInts
+from ..functional.pool import IntOrInts, int_tuple
 from ._checks import expect_float
 from .module import Module
 
@@ -120,3 +121,47 @@ class AvgPool2d(_AvgPool):
 
     dims, layout = 2, "H, W"
     function = staticmethod(F.avg_pool2d)
+
+
+class _MaxUnpool(Module):
+    """What MaxUnpool1d and MaxUnpool2d share: the window, kept as tuples (PyTorch's repr)."""
+
+    dims = 0
+    function: Callable[..., Tensor]
+
+    def __init__(
+        self, kernel_size: IntOrInts, stride: IntOrInts | None = None, padding: IntOrInts = 0
+    ) -> None:
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = int_tuple(name, "kernel_size", kernel_size, self.dims)
+        self.stride = int_tuple(name, "stride", stride if stride is not None else kernel_size, self.dims)
+        self.padding = int_tuple(name, "padding", padding, self.dims)
+
+    def forward(self, x: Tensor, indices: Tensor, output_size: Sequence[int] | None = None) -> Tensor:
+        return self.function(x, indices, self.kernel_size, self.stride, self.padding, output_size)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool1d(_MaxUnpool):
+    """MaxUnpool1d(kernel_size, stride=None, padding=0); forward(x, indices, output_size=None)
+
+    x, indices (N, C, L) or (C, L) -> (N, C, L_out) or (C, L_out),
+    L_out = (L - 1) stride - 2 padding + kernel_size, or output_size.
+    """
+
+    dims = 1
+    function = staticmethod(F.max_unpool1d)
+
+
+class MaxUnpool2d(_MaxUnpool):
+    """MaxUnpool2d(kernel_size, stride=None, padding=0); forward(x, indices, output_size=None)
+
+    x, indices (N, C, H, W) or (C, H, W) -> (N, C, H_out, W_out) or (C, H_out, W_out),
+    H_out = (H - 1) stride[0] - 2 padding[0] + kernel_size[0] (W_out likewise), or output_size.
+    """
+
+    dims = 2
+    function = staticmethod(F.max_unpool2d)

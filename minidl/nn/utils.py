@@ -65,4 +65,4 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     clip_value = float(clip_value)
     with no_grad():
         for g in _grads(parameters):
-            g.data[...] = F.clamp(g.detach(), -clip_value, clip_value).data
+            g.copy_(F.clamp(g.detach(), -clip_value, clip_value))  # in place, counted in g's version

@@ -34,7 +34,7 @@ _DEVICE = re.compile(r"^(cpu|cuda(:\d+)?)$")
 
 
 def _positive_int(value: object) -> bool:
-    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1
 
 
 @dataclasses.dataclass

@@ -45,7 +45,6 @@ def train_one_epoch(model: Module, batches: Iterable, optimizer: Optimizer, devi
     """One pass over ``batches`` (a DataLoader, or a tqdm bar around one); returns the mean
     training loss over its samples."""
     model.train()
-    show_loss = hasattr(batches, "set_postfix_str")
     total, count = 0.0, 0
     for x, y in batches:
         x, y = x.to(device), y.to(device)
@@ -56,7 +55,7 @@ def train_one_epoch(model: Module, batches: Iterable, optimizer: Optimizer, devi
         value = loss.item()
         total += value * len(y)
         count += len(y)
-        if show_loss:
+        if hasattr(batches, "set_postfix_str"):  # a tqdm bar
             batches.set_postfix_str(f"loss {value:.4f}", refresh=False)
     return total / count
 
@@ -100,7 +99,7 @@ def fit(
         try:
             train_loss = train_one_epoch(model, batches, optimizer, device)
         finally:
-            if batches is not loader:
+            if hasattr(batches, "close"):  # a tqdm bar
                 batches.close()
         test_accuracy = accuracy(model, test_set, device)
         record = {
