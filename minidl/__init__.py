@@ -29,7 +29,7 @@ from .autograd.dtypes import bool_, float16, float32, float64, int32, int64, uin
 from .backend import Device as device
 from .backend import get_default_device, get_num_threads, set_default_device, set_num_threads, use_kernels
 from .doctor import doctor
-from .errors import DTypeError, ShapeError
+from .errors import ArgumentError, DTypeError, ShapeError
 from .factories import (
     arange,
     empty,

@@ -14,6 +14,11 @@ is both, so ``except ValueError`` and ``except RuntimeError`` (or ``except TypeE
         dtypes the op cannot take together: ``matmul`` of float32 with float64, an integer
         tensor where only floats make sense.
 
+    ArgumentError(TypeError, ValueError, RuntimeError)
+        a window argument with the wrong number of entries: ``padding=(1, 2, 3)`` for a conv2d.
+        minidl long reported it as a TypeError (the wrong kind of argument) and keeps that, since
+        code catches it so; PyTorch says RuntimeError; ValueError is Python's word for it.
+
 Other errors keep Python's classes, as PyTorch's do: IndexError for a dim or an index out of
 range, TypeError for an argument of the wrong kind (a float where an int goes).
 The messages name the op, the shapes (or dtypes) and what was expected.
@@ -28,4 +33,8 @@ class DTypeError(TypeError, RuntimeError):
     """The operands' dtypes do not fit the op: a TypeError and a RuntimeError."""
 
 
-__all__ = ["DTypeError", "ShapeError"]
+class ArgumentError(TypeError, ValueError, RuntimeError):
+    """An argument with the wrong number of entries: a TypeError, a ValueError and a RuntimeError."""
+
+
+__all__ = ["ArgumentError", "DTypeError", "ShapeError"]

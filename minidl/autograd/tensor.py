@@ -25,6 +25,7 @@ import numpy
 from numpy.typing import DTypeLike
 
 from ..backend import device as _device
+from ..errors import DTypeError
 from . import dtypes
 
 _NUMPY_ARRAY = numpy.ndarray
@@ -330,11 +331,37 @@ class Tensor:
         recorded, run on this tensor's own device, and counted in ``_version`` (so that a node
         that saved this tensor refuses the changed value)."""
         self._check_inplace(op)
-        other = self._other(other, op)
+        value = self._other(other, op)
         with self._here():
-            write(self.data, other)
+            try:
+                write(self.data, value)
+            except TypeError as error:  # only a failed write pays for the diagnosis
+                raise self._cast_error(op, other, value) or error from None
         self._version += 1
         return self
+
+    def _cast_error(self, op: str, other: Any, value: Any) -> "DTypeError | None":
+        """The clear error for an in-place result this tensor's dtype cannot hold (a float into an
+        int tensor, which PyTorch refuses too), or None when the TypeError had another cause."""
+        try:
+            theirs = numpy.result_type(getattr(value, "dtype", value))
+        except TypeError:  # not a number or an array: the original error says it best
+            return None
+        # true division of integers is floating point
+        result = numpy.result_type(self.data.dtype, numpy.float64 if op == "div_" else theirs)
+        if numpy.can_cast(result, self.data.dtype, "same_kind"):
+            return None
+        if isinstance(other, Tensor):
+            operand = f"a {theirs} tensor"
+        elif hasattr(value, "dtype"):
+            operand = f"a {theirs} array"
+        else:
+            operand = f"the Python {type(value).__name__} {value!r}"
+        return DTypeError(
+            f"{op}: the result of this {self.dtype} tensor and {operand} is "
+            f"{_KIND_NAMES.get(result.kind, result)}, which can't be stored in place in the "
+            f"{self.dtype} tensor; use the out-of-place op, or convert with .to() first"
+        )
 
     def zero_(self) -> "Tensor":
         return self._update("zero_", 0, _assign)
@@ -691,6 +718,9 @@ def to_arguments(
         else:
             dtype = a
     return dtype, (_device.Device(device) if device is not None else None)
+
+
+_KIND_NAMES = {"b": "bool", "i": "integer", "u": "integer", "f": "floating point", "c": "complex"}
 
 
 def _assign(data: Any, value: Any) -> None:

@@ -16,7 +16,7 @@ an array.
 import numbers
 from collections.abc import Sequence
 
-from ..errors import ShapeError  # a ValueError that ported PyTorch code catches as RuntimeError
+from ..errors import ArgumentError, ShapeError  # ported PyTorch code catches both as RuntimeError
 
 IntOrInts = int | Sequence[int]  # an int stands for the same value along every axis
 
@@ -38,7 +38,9 @@ def int_tuple(op: str, name: str, value: IntOrInts, n: int) -> tuple[int, ...]:
         items *= n
     if len(items) != n or not all(is_int(v) for v in items):
         many = "int" if n == 1 else "ints"
-        raise TypeError(f"{op}: {name} must be an int or a tuple of {_COUNT.get(n, n)} {many}, got {value!r}")
+        # a wrong count is also PyTorch's RuntimeError; a wrong kind (a float) only a TypeError
+        error = TypeError if len(items) == n else ArgumentError
+        raise error(f"{op}: {name} must be an int or a tuple of {_COUNT.get(n, n)} {many}, got {value!r}")
     return tuple(int(v) for v in items)
 
 
