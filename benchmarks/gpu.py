@@ -43,20 +43,6 @@ from minidl.backend import kernels, native  # noqa: E402
 from . import gpu_train  # noqa: E402
 from .gpu_report import Row, cupy_seconds, markdown_table, text_table, torch_seconds  # noqa: E402
 
-KERNEL_NAMES = (
-    "matmul",
-    "conv2d_forward",
-    "conv2d_backward_input",
-    "conv2d_backward_weight",
-    "max_pool2d_forward",
-    "max_pool2d_backward",
-    "avg_pool2d_forward",
-    "avg_pool2d_backward",
-    "softmax_forward",
-    "softmax_backward",
-    "log_softmax_forward",
-    "log_softmax_backward",
-)
 GB = 1e9
 
 
@@ -334,7 +320,7 @@ def describe(cp):
     name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
     torch, why = load_torch()
     cuda_module = native.cuda_module()
-    missing = [n for n in KERNEL_NAMES if cuda_module is None or not hasattr(cuda_module, n)]
+    missing = [n for n in kernels.KERNELS if cuda_module is None or not hasattr(cuda_module, n)]
     lines = [
         f"GPU: {name} ({props['totalGlobalMem'] / 2**30:.0f} GiB, {props['multiProcessorCount']} SMs), "
         f"CUDA runtime {cp.cuda.runtime.runtimeGetVersion()}, CuPy {cp.__version__}, "

@@ -9,6 +9,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 # ---------------------------------------------------------------------------------------------
 # Subcommands. Their imports are inside the functions, so that `minidl --help` stays instant and
@@ -111,6 +112,15 @@ def _device(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
+def _command(
+    commands: Any, name: str, run: Callable[..., Any], help: str, description: str
+) -> argparse.ArgumentParser:
+    """Add the subcommand ``minidl <name>``, which calls ``run`` with the parsed arguments."""
+    parser: argparse.ArgumentParser = commands.add_parser(name, help=help, description=description)
+    parser.set_defaults(run=run)
+    return parser
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="minidl", description="minidl: a deep-learning framework written to be read."
@@ -118,25 +128,29 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     # minidl doctor
-    doctor = commands.add_parser(
+    _command(
+        commands,
         "doctor",
+        run_doctor,
         help="show what was built and what this machine offers",
         description="Show the build (C++/CUDA modules, SIMD, threads) and the devices minidl can use.",
     )
-    doctor.set_defaults(run=run_doctor)
 
     # minidl demo
-    demo = commands.add_parser(
+    _command(
+        commands,
         "demo",
+        run_demo,
         help="fit a sine curve with bare tensors and autograd",
         description="Fit a small network to a noisy sine curve using only "
         "tensors, autograd and hand-written gradient descent.",
     )
-    demo.set_defaults(run=run_demo)
 
     # minidl train
-    train = commands.add_parser(
+    train = _command(
+        commands,
         "train",
+        run_train,
         help="train a model on MNIST-1D or digits",
         description="Train a model and write checkpoint.npz, metrics.json and curves.png to --out. "
         "With no arguments: the MNIST-1D CNN with Adam, lr 1e-2, batches of 100, "
@@ -167,11 +181,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="no progress bar and no per-epoch lines; only the final result",
     )
-    train.set_defaults(run=run_train)
 
     # minidl eval
-    evaluate = commands.add_parser(
+    evaluate = _command(
+        commands,
         "eval",
+        run_eval,
         help="print the test accuracy of a checkpoint written by minidl train",
         description="Rebuild the model from a checkpoint's saved config, load its weights and "
         "print its test accuracy.",
@@ -179,7 +194,6 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("checkpoint", metavar="CHECKPOINT", help="e.g. runs/mnist1d-cnn/checkpoint.npz")
     evaluate.add_argument("--data-root", metavar="DIR", help="default: the one the run used")
     evaluate.add_argument("--device", type=_device, metavar="{cpu,cuda}", help="default: cpu")
-    evaluate.set_defaults(run=run_eval)
 
     return parser
 

@@ -11,21 +11,7 @@ import inspect
 import pytest
 
 from minidl.backend import cuda_kernels, native, reference
-
-KERNELS = [
-    "matmul",
-    "conv2d_forward",
-    "conv2d_backward_input",
-    "conv2d_backward_weight",
-    "max_pool2d_forward",
-    "max_pool2d_backward",
-    "avg_pool2d_forward",
-    "avg_pool2d_backward",
-    "softmax_forward",
-    "softmax_backward",
-    "log_softmax_forward",
-    "log_softmax_backward",
-]
+from minidl.backend.kernels import KERNELS
 
 FAKE = 0x10000  # a non-null "device pointer"; only passed where the call must fail before using it
 
@@ -51,6 +37,20 @@ def test_every_kernel_has_one_name_on_every_level(name, cuda_module):
     assert callable(getattr(cuda_module, name))
     # cuda_kernels.py is called exactly like reference.py
     assert inspect.signature(getattr(cuda_kernels, name)) == inspect.signature(getattr(reference, name))
+
+
+def conv_call(pointers, stride, padding, dilation):
+    """The keyword arguments of a conv kernel: ``pointers`` faked, one grouped problem (2, 4, 8, 8)
+    * (6, 2, 3, 3), each kernel with its own stride, padding and dilation."""
+    return dict(
+        dict.fromkeys(pointers, FAKE),
+        input_shape=(2, 4, 8, 8),
+        weight_shape=(6, 2, 3, 3),
+        stride=stride,
+        padding=padding,
+        dilation=dilation,
+        groups=2,
+    )
 
 
 # One valid call per kernel (sizes consistent, fake non-null pointers), as keyword arguments.
@@ -94,38 +94,12 @@ VALID = {
         padding=(1, 1),
         count_include_pad=True,
     ),
-    "conv2d_forward": dict(
-        x=FAKE,
-        weight=FAKE,
-        y=FAKE,
-        input_shape=(2, 4, 8, 8),
-        weight_shape=(6, 2, 3, 3),
-        stride=(1, 1),
-        padding=(1, 1),
-        dilation=(1, 1),
-        groups=2,
+    "conv2d_forward": conv_call(("x", "weight", "y"), stride=(1, 1), padding=(1, 1), dilation=(1, 1)),
+    "conv2d_backward_input": conv_call(
+        ("grad_out", "weight", "grad_x"), stride=(2, 2), padding=(1, 1), dilation=(1, 1)
     ),
-    "conv2d_backward_input": dict(
-        grad_out=FAKE,
-        weight=FAKE,
-        grad_x=FAKE,
-        input_shape=(2, 4, 8, 8),
-        weight_shape=(6, 2, 3, 3),
-        stride=(2, 2),
-        padding=(1, 1),
-        dilation=(1, 1),
-        groups=2,
-    ),
-    "conv2d_backward_weight": dict(
-        grad_out=FAKE,
-        x=FAKE,
-        grad_weight=FAKE,
-        input_shape=(2, 4, 8, 8),
-        weight_shape=(6, 2, 3, 3),
-        stride=(1, 1),
-        padding=(0, 0),
-        dilation=(2, 2),
-        groups=2,
+    "conv2d_backward_weight": conv_call(
+        ("grad_out", "x", "grad_weight"), stride=(1, 1), padding=(0, 0), dilation=(2, 2)
     ),
 }
 

@@ -36,26 +36,13 @@ from hypothesis import strategies as st
 
 import minidl as md
 from minidl.backend import geometry, kernels, native, reference
+from minidl.backend.kernels import KERNELS
 
 from strategies import SOFTMAX_TOL, assert_softmax_close, fill, pool_values, softmax_inputs
 
 pytestmark = pytest.mark.gpu
 
 DTYPES = (np.float32, np.float64)
-KERNEL_NAMES = (
-    "matmul",
-    "conv2d_forward",
-    "conv2d_backward_input",
-    "conv2d_backward_weight",
-    "max_pool2d_forward",
-    "max_pool2d_backward",
-    "avg_pool2d_forward",
-    "avg_pool2d_backward",
-    "softmax_forward",
-    "softmax_backward",
-    "log_softmax_forward",
-    "log_softmax_backward",
-)
 # _C_cuda functions that answer questions about the GPU and run no kernel.
 DEVICE_QUERIES = {"device_count", "no_gpu_reason", "device_name", "runtime_version"}
 GPU_EXAMPLES = settings(max_examples=20, deadline=None)
@@ -679,7 +666,7 @@ def spy(cuda_module, monkeypatch):
 
 
 @pytest.mark.parametrize("setting", ["native", "auto"])
-@pytest.mark.parametrize("name", KERNEL_NAMES)
+@pytest.mark.parametrize("name", KERNELS)
 def test_native_cuda_kernel_is_the_one_running(cp, spy, monkeypatch, name, setting):
     args = to_device(cp, sample_args(name))
     with md.use_kernels("reference"):
@@ -698,7 +685,7 @@ def test_native_cuda_kernel_is_the_one_running(cp, spy, monkeypatch, name, setti
         np.testing.assert_allclose(cp.asnumpy(g), cp.asnumpy(w), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("name", KERNEL_NAMES)
+@pytest.mark.parametrize("name", KERNELS)
 def test_reference_setting_runs_cupy_not_cuda_kernels(cp, spy, name):
     args = to_device(cp, sample_args(name, np.float64))
     with md.use_kernels("reference"):
@@ -724,7 +711,7 @@ extern "C" __global__ void late_copy(const unsigned char* src, unsigned char* ds
 """
 
 
-@pytest.mark.parametrize("name", KERNEL_NAMES)
+@pytest.mark.parametrize("name", KERNELS)
 def test_kernels_run_on_cupys_current_stream(cp, cuda_module, name):
     """Inputs filled late by a kernel on a non-blocking stream; our kernel queued on that stream
     must see them. A kernel launched on the default stream instead would not wait for the copy
@@ -757,7 +744,7 @@ def test_kernels_run_on_cupys_current_stream(cp, cuda_module, name):
         np.testing.assert_allclose(cp.asnumpy(g), cp.asnumpy(w), rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", KERNEL_NAMES)
+@pytest.mark.parametrize("name", KERNELS)
 def test_outputs_live_on_the_inputs_gpu(cp, cuda_module, name):
     count = cp.cuda.runtime.getDeviceCount()
     for index in range(min(count, 2)):

@@ -17,6 +17,13 @@ def data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
+def tensor_among(op: str, *operands: object) -> None:
+    """Refuse a call where no operand is a Tensor (numbers alone have no device or dtype to follow)."""
+    if not any(isinstance(v, Tensor) for v in operands):
+        names = " and ".join(type(v).__name__ for v in operands)
+        raise TypeError(f"{op}: expected a Tensor operand, got {names}")
+
+
 def shape_of(x):
     # an array's own shape: numpy.shape would try to convert a GPU array to NumPy
     return tuple(x.shape) if hasattr(x, "shape") else numpy.shape(x)

@@ -14,7 +14,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
 from . import promotion
-from ._util import broadcast_error, data, operand_arrays
+from ._util import broadcast_error, data, operand_arrays, tensor_among
 from .elementwise import Operand, _binary_op, _one_argument, _unary, _zero, sigmoid
 
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
@@ -96,25 +96,19 @@ class Lerp(Function):
 log2, log10, exp2, expm1, log1p, rsqrt = map(_one_argument, (Log2, Log10, Exp2, Expm1, Log1p, Rsqrt))
 
 
-def _tensor_among(op: str, *operands: object) -> None:
-    if not any(isinstance(v, Tensor) for v in operands):
-        names = " and ".join(type(v).__name__ for v in operands)
-        raise TypeError(f"{op}: expected a Tensor operand, got {names}")
-
-
 def logaddexp(input: Operand, other: Operand) -> Tensor:
     """log(e^input + e^other) without overflow, broadcasting."""
-    _tensor_among("logaddexp", input, other)
+    tensor_among("logaddexp", input, other)
     return Logaddexp.apply(input, other)
 
 
 def copysign(input: Operand, other: Operand) -> Tensor:
     """|input| with the sign of other (also of -0.0), broadcasting; a float result."""
-    _tensor_among("copysign", input, other)
+    tensor_among("copysign", input, other)
     return Copysign.apply(input, other)
 
 
 def lerp(input: Operand, end: Operand, weight: Operand) -> Tensor:
     """input + weight (end - input), broadcasting all three; weight a tensor or a number."""
-    _tensor_among("lerp", input, end, weight)
+    tensor_among("lerp", input, end, weight)
     return Lerp.apply(input, end, weight)

@@ -212,15 +212,16 @@ def argmin(x: Tensor, dim: int | None = None, keepdim: bool = False) -> Tensor:
     return _arg_extreme(x, dim, keepdim, smallest=True)
 
 
-def _correction(op, dim, unbiased, correction):
-    """PyTorch's two spellings: ``unbiased`` (bool, also as the first positional argument:
-    ``var(x, True)``) or ``correction`` (a number); returns (dim, correction)."""
+def _correction(op, x, dim, unbiased, correction):
+    """Check a float ``x`` and read PyTorch's two spellings: ``unbiased`` (bool, also as the first
+    positional argument: ``var(x, True)``) or ``correction`` (a number); returns (dim, correction)."""
     if isinstance(dim, bool):
         if unbiased is not None:
             raise TypeError(f"{op}: unbiased given twice (as dim={dim} and unbiased={unbiased})")
         dim, unbiased = None, dim
     if unbiased is not None and correction is not None:
         raise TypeError(f"{op}: give unbiased or correction, not both")
+    _float_only(x, op)
     if unbiased is not None:
         return dim, 1 if unbiased else 0
     return dim, 1 if correction is None else correction
@@ -235,8 +236,7 @@ def var(
     correction: float | None = None,
 ) -> Tensor:
     """Variance: sum((x - mean)^2) / (n - correction); correction=1 (unbiased=True) by default."""
-    dim, correction = _correction("var", dim, unbiased, correction)
-    _float_only(x, "var")
+    dim, correction = _correction("var", x, dim, unbiased, correction)
     axes = normalize_dims(dim, x.ndim, "var")
     return Var.apply(x, axes, correction, keepdim)
 
@@ -281,8 +281,7 @@ def std(
     correction: float | None = None,
 ) -> Tensor:
     """Standard deviation: sqrt(var); its gradient is 0 where all values are equal."""
-    dim, correction = _correction("std", dim, unbiased, correction)
-    _float_only(x, "std")
+    dim, correction = _correction("std", x, dim, unbiased, correction)
     normalize_dims(dim, x.ndim, "std")  # a bad dim is reported as std's, not var's
     return _SqrtOfVariance.apply(var(x, dim, keepdim=keepdim, correction=correction))
 
@@ -296,8 +295,7 @@ def var_mean(
     correction: float | None = None,
 ) -> tuple[Tensor, Tensor]:
     """(var, mean) over ``dim``, as ``torch.var_mean``."""
-    dim, correction = _correction("var_mean", dim, unbiased, correction)
-    _float_only(x, "var_mean")
+    dim, correction = _correction("var_mean", x, dim, unbiased, correction)
     return var(x, dim, keepdim=keepdim, correction=correction), mean(x, dim, keepdim)
 
 
@@ -310,8 +308,7 @@ def std_mean(
     correction: float | None = None,
 ) -> tuple[Tensor, Tensor]:
     """(std, mean) over ``dim``, as ``torch.std_mean``."""
-    dim, correction = _correction("std_mean", dim, unbiased, correction)
-    _float_only(x, "std_mean")
+    dim, correction = _correction("std_mean", x, dim, unbiased, correction)
     return std(x, dim, keepdim=keepdim, correction=correction), mean(x, dim, keepdim)
 
 

@@ -20,7 +20,7 @@ from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
 from ..errors import DTypeError
 from . import elementwise as ew
-from ._util import data
+from ._util import data, tensor_among
 from .elementwise import Operand, _binary_op, _unary
 from .elementwise import _zero as zero_gradient
 
@@ -99,22 +99,13 @@ def _row(name, op, f, da, db, saves=True):
 
 
 #   name         forward, on arrays          gradient for a, gradient for b
-# d fmod(a, b)/da = 1, d/db = -trunc(a / b)
-Fmod = _row(
-    "Fmod",
-    "fmod",
-    _checked("fmod", lambda xp, x, y: xp.fmod(x, y)),
-    lambda g, a, b: g,
-    lambda g, a, b: -g * _quotient("trunc", a, b),
-)
-# d remainder(a, b)/da = 1, d/db = -floor(a / b)
-Remainder = _row(
-    "Remainder",
-    "remainder",
-    _checked("remainder", lambda xp, x, y: xp.remainder(x, y)),
-    lambda g, a, b: g,
-    lambda g, a, b: -g * _quotient("floor", a, b),
-)
+def _remainder_row(name, op, f, rounding):
+    # a - q(a / b) b with q = trunc or floor: d/da = 1, d/db = -q(a / b)
+    return _row(name, op, _checked(op, f), lambda g, a, b: g, lambda g, a, b: -g * _quotient(rounding, a, b))
+
+
+Fmod = _remainder_row("Fmod", "fmod", lambda xp, x, y: xp.fmod(x, y), "trunc")
+Remainder = _remainder_row("Remainder", "remainder", lambda xp, x, y: xp.remainder(x, y), "floor")
 # floor(a / b) and trunc(a / b) are piecewise constant in a and b: zero gradients
 FloorDivide = _row(
     "FloorDivide",
@@ -177,8 +168,7 @@ def frac(input: Tensor) -> Tensor:
 
 
 def _operands(op: str, a: Operand, b: Operand) -> None:
-    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
-        raise TypeError(f"{op}: expected a Tensor operand, got {type(a).__name__} and {type(b).__name__}")
+    tensor_among(op, a, b)
     for v in (a, b):
         if isinstance(v, Tensor) and v.dtype.kind == "b":
             raise DTypeError(f"{op}: expected float or integer operands, got dtype bool")

@@ -24,28 +24,22 @@ def _check_int(value, name, op):
 # -- triangles ---------------------------------------------------------------------------------
 
 
-class Tril(Function):
-    @staticmethod
+def _triangle_function(name: str, keep: str) -> type[Function]:
+    """The Function keeping one triangle: ``keep`` names both the array function and the op."""
+
     def forward(ctx, x, diagonal):
         ctx.diagonal = diagonal
-        return xp_of(x.data).tril(x.data, diagonal)
+        return getattr(xp_of(x.data), keep)(x.data, diagonal)
 
-    @staticmethod
     def backward(ctx, grad):
         # kept entries pass their gradient, dropped ones (constant 0) pass none
-        return tril(grad, ctx.diagonal), None
+        return (tril if keep == "tril" else triu)(grad, ctx.diagonal), None
+
+    return type(name, (Function,), {"forward": staticmethod(forward), "backward": staticmethod(backward)})
 
 
-class Triu(Function):
-    @staticmethod
-    def forward(ctx, x, diagonal):
-        ctx.diagonal = diagonal
-        return xp_of(x.data).triu(x.data, diagonal)
-
-    @staticmethod
-    def backward(ctx, grad):
-        # the same as Tril, for the upper triangle
-        return triu(grad, ctx.diagonal), None
+Tril = _triangle_function("Tril", "tril")
+Triu = _triangle_function("Triu", "triu")
 
 
 def _triangle(fn, x, diagonal, op):

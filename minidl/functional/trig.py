@@ -10,6 +10,7 @@ import math
 
 from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
+from ._util import tensor_among
 from .elementwise import Operand, _binary_op, _one_argument, _unary, sqrt, where
 
 #   name              forward, on arrays                gradient, in tensor ops              math
@@ -55,8 +56,5 @@ tan, asin, acos, atan, sinh, cosh, asinh, acosh, atanh = map(
 def atan2(input: Operand, other: Operand) -> Tensor:
     """The angle of the point (other, input), i.e. atan(input / other) in the right quadrant, in
     (-pi, pi]; broadcasting."""
-    if not isinstance(input, Tensor) and not isinstance(other, Tensor):
-        raise TypeError(
-            f"atan2: expected a Tensor operand, got {type(input).__name__} and {type(other).__name__}"
-        )
+    tensor_among("atan2", input, other)
     return Atan2.apply(input, other)

@@ -49,11 +49,11 @@ class Adam(Optimizer):
             ),
         )
 
+    number_bounds = {key: (0.0, None) for key in ("lr", "eps", "weight_decay")}
+
     def _check_group(self, group: Group, where: str) -> None:
+        super()._check_group(group, where)
         name = type(self).__name__
-        self._check_number("lr", group["lr"], where, low=0.0)
-        self._check_number("eps", group["eps"], where, low=0.0)
-        self._check_number("weight_decay", group["weight_decay"], where, low=0.0)
         betas = group["betas"]
         if not isinstance(betas, (tuple, list)) or len(betas) != 2:
             raise TypeError(f"{name}: betas must be a pair (beta1, beta2), got {betas!r}{where}")
@@ -64,13 +64,9 @@ class Adam(Optimizer):
     def _update(self, p: Tensor, grad: Tensor, group: Group, state: dict[str, Any]) -> None:
         lr, weight_decay, eps = group["lr"], group["weight_decay"], group["eps"]
         beta1, beta2 = group["betas"]
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            if self.decoupled_weight_decay:
-                p.mul_(1 - lr * weight_decay)
-            else:
-                grad = grad + weight_decay * p
+        grad = self._gradient(p, grad, group, l2_decay=not self.decoupled_weight_decay)
+        if self.decoupled_weight_decay and weight_decay != 0:
+            p.mul_(1 - lr * weight_decay)
 
         state["step"] = t = state.get("step", 0) + 1
         m = self._buffer(state, "exp_avg", p).mul_(beta1).add_(grad, alpha=1 - beta1)

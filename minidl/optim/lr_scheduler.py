@@ -285,49 +285,20 @@ class OneCycleLR(LRScheduler):
         self.anneal_strategy: str = anneal_strategy
 
         T = self.total_steps
-        # Each phase ends at a step and names the group entries it anneals between.
-        self._phases: list[dict[str, Any]]
+        # Each phase: the step it ends at, and the group entries it anneals lr and momentum between.
+        warm_up = (float(pct_start * T) - 1, ("initial_lr", "max_lr"), ("max_momentum", "base_momentum"))
         if three_phase:
-            self._phases = [
-                dict(
-                    end_step=float(pct_start * T) - 1,
-                    start_lr="initial_lr",
-                    end_lr="max_lr",
-                    start_momentum="max_momentum",
-                    end_momentum="base_momentum",
-                ),
-                dict(
-                    end_step=float(2 * pct_start * T) - 2,
-                    start_lr="max_lr",
-                    end_lr="initial_lr",
-                    start_momentum="base_momentum",
-                    end_momentum="max_momentum",
-                ),
-                dict(
-                    end_step=T - 1,
-                    start_lr="initial_lr",
-                    end_lr="min_lr",
-                    start_momentum="max_momentum",
-                    end_momentum="max_momentum",
-                ),
+            rows = [
+                warm_up,
+                (float(2 * pct_start * T) - 2, ("max_lr", "initial_lr"), ("base_momentum", "max_momentum")),
+                (T - 1, ("initial_lr", "min_lr"), ("max_momentum", "max_momentum")),
             ]
         else:
-            self._phases = [
-                dict(
-                    end_step=float(pct_start * T) - 1,
-                    start_lr="initial_lr",
-                    end_lr="max_lr",
-                    start_momentum="max_momentum",
-                    end_momentum="base_momentum",
-                ),
-                dict(
-                    end_step=T - 1,
-                    start_lr="max_lr",
-                    end_lr="min_lr",
-                    start_momentum="base_momentum",
-                    end_momentum="max_momentum",
-                ),
-            ]
+            rows = [warm_up, (T - 1, ("max_lr", "min_lr"), ("base_momentum", "max_momentum"))]
+        self._phases: list[dict[str, Any]] = [
+            dict(end_step=end, start_lr=lr[0], end_lr=lr[1], start_momentum=mom[0], end_momentum=mom[1])
+            for end, lr, mom in rows
+        ]
 
         groups = optimizer.param_groups
         max_lrs = _per_group("max_lr", max_lr, groups)

@@ -135,10 +135,15 @@ class Optimizer:
         self._check_group(group, where)
         self.param_groups.append(group)
 
+    # The hyper-parameters that must be numbers, each with its bounds (low <= value < below, None:
+    # unbounded), checked in this order; a subclass lists its own and checks the rest itself.
+    number_bounds: dict[str, tuple[float | None, float | None]] = {"lr": (0.0, None)}
+
     def _check_group(self, group: Group, where: str) -> None:
-        """Raise a clear error for a bad hyper-parameter; each subclass checks its own."""
-        if "lr" in group:
-            self._check_number("lr", group["lr"], where, low=0.0)
+        """Raise a clear error for a bad hyper-parameter (those of ``number_bounds``)."""
+        for key, (low, below) in self.number_bounds.items():
+            if key in group:
+                self._check_number(key, group[key], where, low=low, below=below)
 
     def _check_number(
         self, key: str, value: Any, where: str, low: float | None = None, below: float | None = None
@@ -199,6 +204,15 @@ class Optimizer:
     def _update(self, p: Tensor, grad: Tensor, group: Group, state: dict[str, Any]) -> None:
         """Change ``p`` in place from its gradient; ``state`` is p's own dict of buffers."""
         raise NotImplementedError(f"{type(self).__name__} must define _update(p, grad, group, state)")
+
+    @staticmethod
+    def _gradient(p: Tensor, grad: Tensor, group: Group, l2_decay: bool = True) -> Tensor:
+        """g = -∇ if maximize else ∇, plus λp when the weight decay is L2 (added to the gradient)."""
+        if group["maximize"]:
+            grad = -grad
+        if l2_decay and group["weight_decay"] != 0:
+            grad = grad + group["weight_decay"] * p
+        return grad
 
     @staticmethod
     def _buffer(state: dict[str, Any], key: str, p: Tensor) -> Tensor:

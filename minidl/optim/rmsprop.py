@@ -45,19 +45,11 @@ class RMSprop(Optimizer):
             ),
         )
 
-    def _check_group(self, group: Group, where: str) -> None:
-        self._check_number("lr", group["lr"], where, low=0.0)
-        self._check_number("alpha", group["alpha"], where, low=0.0)
-        self._check_number("eps", group["eps"], where, low=0.0)
-        self._check_number("weight_decay", group["weight_decay"], where, low=0.0)
-        self._check_number("momentum", group["momentum"], where, low=0.0)
+    number_bounds = {key: (0.0, None) for key in ("lr", "alpha", "eps", "weight_decay", "momentum")}
 
     def _update(self, p: Tensor, grad: Tensor, group: Group, state: dict[str, Any]) -> None:
-        alpha, weight_decay, momentum = group["alpha"], group["weight_decay"], group["momentum"]
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * p
+        alpha, momentum = group["alpha"], group["momentum"]
+        grad = self._gradient(p, grad, group)
 
         state["step"] = state.get("step", 0) + 1
         v = self._buffer(state, "square_avg", p).mul_(alpha).add_(grad * grad, alpha=1 - alpha)

@@ -41,11 +41,15 @@ class SGD(Optimizer):
             ),
         )
 
+    number_bounds = {
+        "lr": (0.0, None),
+        "momentum": (0.0, None),
+        "dampening": (None, None),
+        "weight_decay": (0.0, None),
+    }
+
     def _check_group(self, group: Group, where: str) -> None:
-        self._check_number("lr", group["lr"], where, low=0.0)
-        self._check_number("momentum", group["momentum"], where, low=0.0)
-        self._check_number("dampening", group["dampening"], where)
-        self._check_number("weight_decay", group["weight_decay"], where, low=0.0)
+        super()._check_group(group, where)
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError(
                 f"SGD: nesterov momentum needs momentum > 0 and dampening = 0, got "
@@ -53,11 +57,8 @@ class SGD(Optimizer):
             )
 
     def _update(self, p: Tensor, grad: Tensor, group: Group, state: dict[str, Any]) -> None:
-        momentum, weight_decay = group["momentum"], group["weight_decay"]
-        if group["maximize"]:
-            grad = -grad
-        if weight_decay != 0:
-            grad = grad + weight_decay * p
+        momentum = group["momentum"]
+        grad = self._gradient(p, grad, group)
         if momentum != 0:
             buf = state.get("momentum_buffer")
             if buf is None:
