@@ -96,6 +96,9 @@ class Context:
         Each is a Tensor (its version is noted, to catch a later in-place change), None, or a
         constant operand: a number, or an array (``x * 2``, ``where(mask_array, a, b)``).
         """
+        d = self.__dict__
+        if "needs_input_grad" not in d:
+            return  # not recording (no_grad, or no input requires grad): nothing will read them
         versions: list[int | None] = []
         for v in values:
             if isinstance(v, Tensor):
@@ -107,7 +110,6 @@ class Context:
                     f"{self.function.__name__}: save_for_backward takes tensors, arrays, "
                     f"numbers or None, got {type(v).__name__}"
                 )
-        d = self.__dict__
         d["_saved"] = values
         d["_versions"] = versions
 
