@@ -73,10 +73,12 @@ from .functional import (
     atan,
     atan2,
     atanh,
+    baddbmm,  # issue 14, piece B
     bitwise_and,
     bitwise_not,
     bitwise_or,
     bitwise_xor,
+    bmm,
     cat,
     ceil,
     celu,

@@ -43,16 +43,30 @@ TRAIN_SETTINGS = (
     "out",
     "data_root",
     "quiet",
+    "text",
+    "steps_per_epoch",
+    "schedule",
+    "context",
+    "layers",
+    "width",
+    "heads",
+    "dropout",
+    "tied",
 )
 
 
 def run_train(args: argparse.Namespace) -> int:
     from .train import TrainConfig, resolve_device, run
 
-    config = TrainConfig(**{k: getattr(args, k) for k in TRAIN_SETTINGS if getattr(args, k) is not None})
     try:
+        # A setting that does not fit the model (e.g. --text for the CNN) is TrainConfig's ValueError.
+        config = TrainConfig(**{k: getattr(args, k) for k in TRAIN_SETTINGS if getattr(args, k) is not None})
         resolve_device(config.device)  # e.g. cuda without a GPU: say why, before loading any data
-    except RuntimeError as err:
+        if config.is_language_model:
+            from .train.text import CharCorpus
+
+            CharCorpus.load(config.text, config.context)  # a bad --text: say why, before writing anything
+    except (RuntimeError, ValueError) as err:
         print(f"minidl train: error: {err}", file=sys.stderr)
         return 1
     run(config)
@@ -67,6 +81,21 @@ def run_eval(args: argparse.Namespace) -> int:
         evaluate_checkpoint(args.checkpoint, data_root=args.data_root, device=device)
     except (OSError, ValueError, RuntimeError) as err:  # a missing or foreign file, no GPU
         print(f"minidl eval: error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def run_generate(args: argparse.Namespace) -> int:
+    from .train import resolve_device
+    from .train.generate import generate_from_checkpoint
+
+    try:
+        device = resolve_device(args.device)
+        generate_from_checkpoint(
+            args.checkpoint, args.prompt, args.tokens, args.temperature, args.top_k, args.seed, device
+        )
+    except (OSError, ValueError, RuntimeError) as err:  # a missing or foreign file, a bad prompt, no GPU
+        print(f"minidl generate: error: {err}", file=sys.stderr)
         return 1
     return 0
 
@@ -100,6 +129,23 @@ def _positive_float(text: str) -> float:
         value = float("nan")
     if not 0 < value < float("inf"):
         raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value < float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _non_negative_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1), got {text!r}")
     return value
 
 
@@ -151,18 +197,31 @@ def build_parser() -> argparse.ArgumentParser:
         commands,
         "train",
         run_train,
-        help="train a model on MNIST-1D or digits",
+        help="train a model on MNIST-1D or digits, or a character language model on a text",
         description="Train a model and write checkpoint.npz, metrics.json and curves.png to --out. "
         "With no arguments: the MNIST-1D CNN with Adam, lr 1e-2, batches of 100, "
-        "80 epochs (about a minute on two CPU cores or less; 92-94% test accuracy).",
+        "80 epochs (about a minute on two CPU cores or less; 92-94% test accuracy). "
+        "--model gpt (or lstm) trains a character language model on the help texts of Python's "
+        "pydoc_data.topics (or --text FILE): AdamW, lr 2e-3, batches of 32 windows, epochs of 50 steps, "
+        "reporting the validation loss in nats per character; `minidl generate` samples from it.",
     )
-    train.add_argument("--dataset", choices=["mnist1d", "digits"], help="default: mnist1d")
-    train.add_argument("--model", choices=["mlp", "cnn"], help="default: cnn")
-    train.add_argument("--epochs", type=_positive_int, metavar="N", help="default: 80")
-    train.add_argument("--lr", type=_positive_float, metavar="X", help="learning rate (default: 0.01)")
-    train.add_argument("--batch-size", type=_positive_int, metavar="B", help="default: 100")
     train.add_argument(
-        "--optimizer", choices=["adam", "sgd"], help="adam, or sgd with momentum 0.9 (default: adam)"
+        "--dataset", choices=["mnist1d", "digits", "text"], help="gpt, lstm: text; default: mnist1d"
+    )
+    train.add_argument(
+        "--model",
+        choices=["mlp", "cnn", "gpt", "lstm"],
+        help="gpt: a small Transformer, lstm: a 2-layer LSTM, both on characters (default: cnn)",
+    )
+    train.add_argument("--epochs", type=_positive_int, metavar="N", help="gpt: 15, lstm: 15; default: 80")
+    train.add_argument(
+        "--lr", type=_positive_float, metavar="X", help="learning rate (gpt, lstm: 0.002; default: 0.01)"
+    )
+    train.add_argument("--batch-size", type=_positive_int, metavar="B", help="gpt, lstm: 32; default: 100")
+    train.add_argument(
+        "--optimizer",
+        choices=["adam", "sgd", "adamw"],
+        help="adam, sgd with momentum 0.9, or adamw (gpt, lstm: adamw; default: adam)",
     )
     train.add_argument(
         "--device",
@@ -181,6 +240,29 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="no progress bar and no per-epoch lines; only the final result",
     )
+    lm = train.add_argument_group("language models (--model gpt or lstm)")
+    lm.add_argument("--text", metavar="FILE", help="a UTF-8 text to learn (default: pydoc_data.topics)")
+    lm.add_argument("--steps-per-epoch", type=_positive_int, metavar="N", help="(default: 50)")
+    lm.add_argument(
+        "--schedule",
+        choices=["cosine", "constant"],
+        help="of the learning rate: constant, or warm-up then cosine decay to a tenth (default: constant)",
+    )
+    lm.add_argument(
+        "--context", type=_positive_int, metavar="T", help="characters per window (gpt: 128, lstm: 64)"
+    )
+    lm.add_argument("--layers", type=_positive_int, metavar="N", help="(gpt: 4, lstm: 2)")
+    lm.add_argument(
+        "--width", type=_positive_int, metavar="C", help="embedding and hidden size (gpt: 128, lstm: 256)"
+    )
+    lm.add_argument("--heads", type=_positive_int, metavar="H", help="gpt only: attention heads (4)")
+    lm.add_argument("--dropout", type=_fraction, metavar="P", help="(default: 0)")
+    lm.add_argument(
+        "--tied",
+        action="store_true",
+        default=None,
+        help="gpt only: the output layer shares the token embedding's weights (default: its own)",
+    )
 
     # minidl eval
     evaluate = _command(
@@ -194,6 +276,33 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("checkpoint", metavar="CHECKPOINT", help="e.g. runs/mnist1d-cnn/checkpoint.npz")
     evaluate.add_argument("--data-root", metavar="DIR", help="default: the one the run used")
     evaluate.add_argument("--device", type=_device, metavar="{cpu,cuda}", help="default: cpu")
+
+    # minidl generate
+    generate = _command(
+        commands,
+        "generate",
+        run_generate,
+        help="sample text from a language model trained by minidl train --model gpt or lstm",
+        description="Rebuild the model from a checkpoint, then print the prompt followed by the "
+        "characters it samples one at a time. The same checkpoint, prompt and seed give the same text.",
+    )
+    generate.add_argument("checkpoint", metavar="CHECKPOINT", help="e.g. runs/text-gpt/checkpoint.npz")
+    generate.add_argument("--prompt", metavar="TEXT", help="the text to continue (default: a newline)")
+    generate.add_argument(
+        "--tokens", type=_positive_int, default=500, metavar="N", help="characters to sample (default: 500)"
+    )
+    generate.add_argument(
+        "--temperature",
+        type=_non_negative_float,
+        default=1.0,
+        metavar="T",
+        help="below 1 bolder, above 1 more random; 0 is greedy, always the likeliest (default: 1.0)",
+    )
+    generate.add_argument(
+        "--top-k", type=_positive_int, metavar="K", help="draw only among the K likeliest (default: all)"
+    )
+    generate.add_argument("--seed", type=_non_negative_int, default=0, metavar="S", help="(default: 0)")
+    generate.add_argument("--device", type=_device, metavar="{cpu,cuda}", help="default: cpu")
 
     return parser
 

@@ -558,6 +558,10 @@ class Tensor:
 
         # linear algebra
         def matmul(self, other: "Tensor", /) -> "Tensor": ...
+        def bmm(self, mat2: "Tensor", /) -> "Tensor": ...  # issue 14, piece B
+        def baddbmm(
+            self, batch1: "Tensor", batch2: "Tensor", *, beta: float = 1, alpha: float = 1
+        ) -> "Tensor": ...
 
         # activations
         def softmax(self, dim: int, dtype: DTypeLike | None = None) -> "Tensor": ...

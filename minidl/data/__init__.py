@@ -9,6 +9,7 @@
     digits.py      Digits    scikit-learn's bundled 8x8 digits, a fixed stratified split
     mnist.py       MNIST     from the IDX files on disk
     cifar10.py     CIFAR10   from the pickled batches on disk, through a restricted unpickler
+    sequences.py   DigitSequences  synthetic sort / reverse / lookup tasks on digit sequences
 
 Nothing here downloads anything.
 """
@@ -22,11 +23,13 @@ from .digits import Digits
 from .labelled import LabelledImages
 from .mnist import MNIST
 from .mnist1d import MNIST1D
+from .sequences import DigitSequences  # issue 14, synthetic sequence tasks
 
 __all__ = [
     "CIFAR10",
     "DataLoader",
     "Dataset",
+    "DigitSequences",
     "Digits",
     "LabelledImages",
     "MNIST",

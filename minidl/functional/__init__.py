@@ -15,7 +15,8 @@ einsum.py       einsum
 indexing.py     x[index]
 interpolate.py  interpolate (nearest, nearest-exact, linear, bilinear, trilinear)
 padding.py      pad (constant, reflect, replicate, circular)
-linalg.py       matmul linear
+linalg.py       matmul linear bmm baddbmm
+attention.py    scaled_dot_product_attention (issue 14)
 conv.py         conv1d conv2d conv_transpose1d conv_transpose2d
 pool.py         max_pool1d max_pool2d avg_pool1d avg_pool2d max_unpool1d max_unpool2d
 activation.py   softmax log_softmax softmin gelu leaky_relu softplus erf elu selu celu silu mish
@@ -51,6 +52,7 @@ from .activation import (
     softplus,
     softsign,
 )
+from .attention import scaled_dot_product_attention  # issue 14, piece B
 from .conv import conv1d, conv2d, conv_transpose1d, conv_transpose2d
 from .dropout import dropout
 
@@ -92,7 +94,7 @@ from .explog import copysign, exp2, expm1, lerp, log1p, log2, log10, logaddexp, 
 from .gather import gather, index_select, take_along_dim
 from .indexing import getitem
 from .interpolate import interpolate
-from .linalg import linear, matmul
+from .linalg import baddbmm, bmm, linear, matmul
 from .logical import (
     allclose,
     bitwise_and,

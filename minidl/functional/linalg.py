@@ -13,7 +13,7 @@ from ..autograd.function import Function
 from ..autograd.tensor import Tensor
 from ..backend import kernels
 from ..backend.device import xp_of
-from ..errors import ShapeError
+from ..errors import DTypeError, ShapeError
 from ._util import ensure_tensor
 
 
@@ -134,3 +134,80 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"(input {input.shape}, weight {weight.shape})"
         ) from None
     return out + bias
+
+
+# ---------------------------------------------------------------------------------------------
+# bmm and baddbmm (issue 14, piece B): PyTorch's strict batched products, no broadcasting of the
+# batch, on the same native kernel as matmul
+
+
+def _check_batches(op: str, batch1: Tensor, batch2: Tensor) -> None:
+    """batch1 (b, n, m) and batch2 (b, m, p) of one dtype, as PyTorch's bmm requires."""
+    ensure_tensor(batch1, op)
+    ensure_tensor(batch2, op)
+    names = ("input", "mat2") if op == "bmm" else ("batch1", "batch2")
+    for name, t in zip(names, (batch1, batch2)):
+        if t.ndim != 3:
+            raise ShapeError(f"{op}: {name} must be a 3-d (batch, rows, cols) tensor, got shape {t.shape}")
+    if batch2.shape[:2] != (batch1.shape[0], batch1.shape[2]):
+        raise ShapeError(
+            f"{op}: {names[0]} {batch1.shape} and {names[1]} {batch2.shape} do not fit: expected "
+            f"{names[1]} of shape ({batch1.shape[0]}, {batch1.shape[2]}, p)"
+        )
+    if batch1.dtype != batch2.dtype:
+        raise DTypeError(f"{op}: {names[0]} is {batch1.dtype} but {names[1]} is {batch2.dtype}")
+
+
+def bmm(input: Tensor, mat2: Tensor) -> Tensor:
+    """Batched matrix product without broadcasting.  input: (b, n, m), mat2: (b, m, p) -> (b, n, p)"""
+    _check_batches("bmm", input, mat2)
+    return Matmul.apply(input, mat2)
+
+
+class Baddbmm(Function):
+    @staticmethod
+    def forward(ctx, input, batch1, batch2, beta, alpha):
+        ctx.beta, ctx.alpha = beta, alpha
+        ctx.save_for_backward(batch1, batch2)
+        out = matmul_arrays(batch1.data, batch2.data)
+        if alpha != 1:
+            out *= out.dtype.type(alpha)
+        if beta != 0:  # beta = 0 ignores input entirely, NaN and inf included (as PyTorch)
+            out += input.data if beta == 1 else input.data * input.dtype.type(beta)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        # out = beta I + alpha B1 B2  =>  dI = beta dOut,  dB1 = alpha dOut B2^T,  dB2 = alpha B1^T dOut
+        batch1, batch2 = ctx.saved_tensors
+        need_i, need_1, need_2 = ctx.needs_input_grad[:3]
+        gi = grad * ctx.beta if need_i else None
+        g1 = (grad @ batch2.mT) * ctx.alpha if need_1 else None
+        g2 = (batch1.mT @ grad) * ctx.alpha if need_2 else None
+        return gi, g1, g2, None, None
+
+
+def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+    """beta * input + alpha * (batch1 @ batch2), PyTorch's ``baddbmm``.
+
+    input: broadcastable to (b, n, p);  batch1: (b, n, m);  batch2: (b, m, p)  ->  (b, n, p)
+    With beta = 0 the input's values are ignored (its gradient is 0).
+    """
+    op = "baddbmm"
+    _check_batches(op, batch1, batch2)
+    ensure_tensor(input, op)
+    out_shape = (batch1.shape[0], batch1.shape[1], batch2.shape[2])
+    try:
+        fits = numpy.broadcast_shapes(tuple(input.shape), out_shape) == out_shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(
+            f"{op}: input of shape {input.shape} does not broadcast to the product's shape {out_shape}"
+        )
+    if input.dtype != batch1.dtype:
+        raise DTypeError(f"{op}: input is {input.dtype} but batch1 and batch2 are {batch1.dtype}")
+    for name, value in (("beta", beta), ("alpha", alpha)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise TypeError(f"{op}: {name} must be a number, got {type(value).__name__}")
+    return Baddbmm.apply(input, batch1, batch2, float(beta), float(alpha))

@@ -200,6 +200,8 @@ METHODS = {
     "where": lambda self, condition, other: masking.where(condition, self, other),
     # linear algebra
     "matmul": linalg.matmul,
+    "bmm": linalg.bmm,  # issue 14, piece B
+    "baddbmm": linalg.baddbmm,
     # activations
     "softmax": activation.softmax,
     "log_softmax": activation.log_softmax,

@@ -13,6 +13,9 @@ activation.py     ReLU, LeakyReLU, Sigmoid, Tanh, GELU, Softmax, LogSoftmax, Sof
 dropout.py        Dropout
 normalization.py  BatchNorm1d, BatchNorm2d, LayerNorm
 embedding.py      Embedding
+attention.py      MultiheadAttention (issue 14, attention)
+transformer.py    TransformerEncoderLayer, TransformerEncoder (issue 14, attention)
+rnn.py            RNN, LSTM, GRU, RNNCell, LSTMCell, GRUCell (issue 14, recurrent layers)
 loss.py           MSELoss, L1Loss, CrossEntropyLoss, NLLLoss, BCELoss, BCEWithLogitsLoss
 init.py           kaiming_/xavier_ uniform and normal, zeros_, ones_, normal_, uniform_, ...
 utils.py          clip_grad_norm_, clip_grad_value_
@@ -41,6 +44,7 @@ from .activation import (
     Softsign,
     Tanh,
 )
+from .attention import MultiheadAttention  # issue 14, attention
 from .container import Identity, ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .dropout import Dropout
@@ -52,4 +56,6 @@ from .module import Module
 from .normalization import BatchNorm1d, BatchNorm2d, LayerNorm
 from .parameter import Parameter
 from .pooling import AvgPool1d, AvgPool2d, MaxPool1d, MaxPool2d, MaxUnpool1d, MaxUnpool2d
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNCell  # issue 14, recurrent layers
+from .transformer import TransformerEncoder, TransformerEncoderLayer  # issue 14, attention
 from .upsampling import Upsample

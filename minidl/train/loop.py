@@ -26,19 +26,8 @@ from ..data import DataLoader, Dataset
 from ..functional import cross_entropy
 from ..nn import Module
 from ..optim import Optimizer
+from .progress import progress_bar
 from .scoring import accuracy
-
-
-def _progress(batches: Iterable, total: int, description: str, enabled: bool) -> Iterable:
-    """Wrap the batches in a tqdm bar when asked and tqdm is there; else return them as they are."""
-    if not enabled:
-        return batches
-    try:
-        from tqdm import tqdm
-    except ImportError:  # tqdm is optional: without it there is just no bar
-        return batches
-    # leave=False: the bar is erased when the epoch ends, and the epoch's line takes its place.
-    return tqdm(batches, total=total, desc=description, leave=False, unit="batch", file=sys.stderr)
 
 
 def train_one_epoch(model: Module, batches: Iterable, optimizer: Optimizer, device: str) -> float:
@@ -95,7 +84,7 @@ def fit(
     history = []
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
-        batches = _progress(loader, len(loader), f"epoch {epoch}/{epochs}", progress and log is not None)
+        batches = progress_bar(loader, len(loader), f"epoch {epoch}/{epochs}", progress and log is not None)
         try:
             train_loss = train_one_epoch(model, batches, optimizer, device)
         finally:

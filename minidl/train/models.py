@@ -1,4 +1,6 @@
-"""The built-in models of ``minidl train``: an MLP and a CNN for each dataset.
+"""The built-in models of ``minidl train``: an MLP and a CNN for each dataset, and two character
+language models for a text (``build_language_model``): the small GPT of gpt.py and the LSTM of
+charlstm.py.
 
 The MNIST-1D pair is the one of the MNIST-1D paper (Greydanus, 2020), whose table they reproduce:
 the MLP scores about 68 % and the CNN about 94 % on the same 40-sample signals, because the
@@ -14,7 +16,15 @@ keys ("0.weight", "2.bias", ...) are its positions. Weights start from the layer
 (PyTorch's) initialisation, drawn from ``minidl.manual_seed``'s generator.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from .. import nn, no_grad, zeros
+from .charlstm import CharLSTM
+from .config import TrainConfig
+from .gpt import GPT
+from .text import Vocabulary
 
 
 def _mlp(inputs: int) -> nn.Sequential:
@@ -89,3 +99,44 @@ def build_model(dataset: str, name: str) -> nn.Sequential:
         known = ", ".join(f"{d}/{m}" for d, m in BUILDERS)
         raise ValueError(f"build_model: no model {name!r} for dataset {dataset!r}; known: {known}") from None
     return builder()
+
+
+def build_language_model(config: TrainConfig, vocabulary: int) -> GPT | CharLSTM:
+    """A freshly initialised ``config.model`` ('gpt' or 'lstm') of the config's size, for a
+    vocabulary of ``vocabulary`` characters."""
+    if config.model == "gpt":
+        return GPT(
+            vocabulary,
+            context=config.context,
+            layers=config.layers,
+            width=config.width,
+            heads=config.heads,
+            dropout=config.dropout,
+            tied=config.tied,
+        )
+    if config.model == "lstm":
+        return CharLSTM(vocabulary, layers=config.layers, width=config.width, dropout=config.dropout)
+    raise ValueError(
+        f"build_language_model: {config.model!r} is not a language model; expected 'gpt' or 'lstm'"
+    )
+
+
+def rebuild_language_model(
+    checkpoint: dict[str, Any], path: str = "the checkpoint"
+) -> tuple[GPT | CharLSTM, TrainConfig, Vocabulary]:
+    """The trained language model of a checkpoint ``minidl train`` wrote (as scoring.load_checkpoint
+    returns it), with its config and vocabulary; ValueError, naming ``path``, for a classifier's."""
+    config = TrainConfig.from_dict(checkpoint["config"])
+    if not config.is_language_model:
+        raise ValueError(
+            f"{path} is a checkpoint of the classifier {config.dataset} {config.model}, "
+            f"not of a language model (train one with `minidl train --model gpt` or `--model lstm`)"
+        )
+    chars = checkpoint.get("vocabulary")
+    if not isinstance(chars, str) or not chars:
+        raise ValueError(
+            f"{path}: a {config.model} checkpoint without its vocabulary (a string of characters)"
+        )
+    model = build_language_model(config, len(chars))
+    model.load_state_dict(checkpoint["model"])
+    return model, config, Vocabulary(chars)

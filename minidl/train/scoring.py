@@ -1,4 +1,5 @@
-"""How a trained model is scored: test accuracy, from a live model or from a checkpoint.
+"""How a trained model is scored: test accuracy, from a live model or from a checkpoint (a
+language model's checkpoint: its validation loss, lm_loop.validation_loss).
 
 ``accuracy`` runs the model in eval mode under ``no_grad`` (no graph is recorded, so nothing is
 kept for a backward pass that will never come) over fixed batches in a fixed order. Training ends
@@ -18,7 +19,9 @@ from ..data import DataLoader, Dataset
 from ..nn import Module
 from .config import TrainConfig
 from .datasets import load_splits
-from .models import build_model
+from .lm_loop import validation_loss
+from .models import build_model, rebuild_language_model
+from .text import CharCorpus
 
 EVAL_BATCH_SIZE = 1000
 
@@ -62,6 +65,8 @@ def evaluate_checkpoint(
     """
     checkpoint = load_checkpoint(path)
     config = TrainConfig.from_dict(checkpoint["config"])
+    if config.is_language_model:
+        return evaluate_language_model(path, checkpoint, device, log)
     model = build_model(config.dataset, config.model)
     model.load_state_dict(checkpoint["model"])
     model.to(device)
@@ -72,5 +77,27 @@ def evaluate_checkpoint(
         log(
             f"{path}: {config.dataset} {config.model} after {epoch} epochs: "
             f"test accuracy {100 * result:.2f}% ({len(test_set)} samples)"
+        )
+    return result
+
+
+def evaluate_language_model(
+    path: str, checkpoint: dict[str, Any], device: str = "cpu", log: Callable[[str], object] | None = print
+) -> float:
+    """evaluate_checkpoint for a 'gpt' or 'lstm' checkpoint: its validation loss (nats/char) on
+    the text it was trained on, the same windows as training measured."""
+    model, config, vocabulary = rebuild_language_model(checkpoint, path)
+    corpus = CharCorpus.load(config.text, config.context)
+    if corpus.vocabulary != vocabulary:
+        raise ValueError(
+            f"{path}: the text {corpus.name} no longer has the characters the model was trained on "
+            f"({len(corpus.vocabulary)} distinct now, {len(vocabulary)} then)"
+        )
+    windows = corpus.validation_set(config.seed)
+    result = validation_loss(model.to(device), windows, device)
+    if log is not None:
+        log(
+            f"{path}: {config.model} on {corpus.name} after {checkpoint.get('epoch', '?')} epochs: "
+            f"validation loss {result:.4f} nats/char ({windows[1].size} held-out characters scored)"
         )
     return result
