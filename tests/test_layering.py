@@ -1,6 +1,6 @@
 """The layering of docs/architecture.md, checked on the source: every import points down.
 
-    csrc (_C, _C_cuda) <- backend <- autograd <- functional <- nn, optim <- data <- train, cli
+    csrc (_C, _C_cuda) <- backend <- autograd <- functional <- nn, optim <- data <- train <- onnx, serving <- cli
 
 Every ``import`` and ``from ... import`` in minidl/ counts, at module level or inside a function
 (a local import is still a dependency; it only hides it from a reader). A module may import its
@@ -30,6 +30,7 @@ LAYERS = [
     ("data",),  # datasets and DataLoader
     ("__init__",),  # `import minidl`
     ("train", "demo"),  # what `minidl train` and `minidl demo` run
+    ("onnx", "serving"),  # export to ONNX; the V2 inference server (neither imports the other)
     ("cli",),  # the `minidl` command
     ("__main__",),  # `python -m minidl`
 ]
@@ -214,7 +215,7 @@ def _fake_package(tmp_path, files):
             ("minidl/data/dataset.py", 4, "minidl.train.loop"),
         ),
         # a new top-level unit must be given a layer
-        ({"serving.py": "import json\n"}, ("minidl/serving.py", 0, "minidl.serving")),
+        ({"webui.py": "import json\n"}, ("minidl/webui.py", 0, "minidl.webui")),
     ],
 )
 def test_a_new_violation_is_found_and_named(tmp_path, files, expected):

@@ -670,6 +670,7 @@ def test_norm_dropout_embedding_gradgradcheck():
         lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True), (_randn(3, 2, 2), w, b)
     )
     assert minidl.gradgradcheck(lambda x, w, b: F.layer_norm(x, 2, w, b), (_randn(3, 2), w, b))
+    assert minidl.gradgradcheck(lambda x: F.layer_norm(x, (2, 3)), (_randn(2, 2, 3),))
 
     def seeded(x):
         minidl.manual_seed(1)

@@ -13,4 +13,7 @@ from .device import (
     xp_of,
 )
 from .kernels import active_kernels, get_kernels, set_kernels, use_kernels
+from .memory import keep_freed_memory
 from .threads import get_num_threads, set_num_threads
+
+keep_freed_memory()  # once, when minidl is imported: see memory.py

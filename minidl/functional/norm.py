@@ -31,7 +31,7 @@ from collections.abc import Sequence
 import numpy
 
 from ..autograd.function import Function
-from ..autograd.grad_mode import no_grad
+from ..autograd.grad_mode import is_grad_enabled, no_grad
 from ..autograd.tensor import Tensor
 from ..backend.device import xp_of
 from ..errors import DTypeError, ShapeError
@@ -175,16 +175,84 @@ def layer_norm(
             if tuple(t.shape) != shape:
                 raise ValueError(f"{op}: {name} must have the normalized shape {shape}, got {tuple(t.shape)}")
     axes = tuple(range(x.ndim - k, x.ndim))
-    mean = x.mean(axes, keepdim=True)
-    centered = x - mean
-    var = (centered * centered).mean(axes, keepdim=True)  # biased, as in PyTorch
-    y = centered / (var + eps).sqrt()
+    if all(t is None or (t.dtype == x.dtype and t.device == x.device) for t in (weight, bias)):
+        return LayerNorm.apply(x, weight, bias, axes, float(eps))
+    # mixed dtypes promote as the tensor ops do (the one node above works in x's dtype)
+    y = _standardize(x, axes, eps)
     # weight and bias have the trailing shape: they broadcast from the right over the leading dims
     if weight is not None:
         y = y * weight
     if bias is not None:
         y = y + bias
     return y
+
+
+def _standardize(x, axes, eps):
+    """(x - mean) / sqrt(var + eps) over ``axes``, in tensor ops (differentiable to any order)."""
+    return _standardize_parts(x, axes, eps)[0]
+
+
+def _standardize_parts(x, axes, eps):
+    """x_hat and r = 1 / sqrt(var + eps) over ``axes``, in tensor ops."""
+    centered = x - x.mean(axes, keepdim=True)
+    var = (centered * centered).mean(axes, keepdim=True)  # biased, as in PyTorch
+    r = (var + eps).rsqrt()
+    return centered * r, r
+
+
+class LayerNorm(Function):
+    """layer_norm as one node, its first derivative on arrays. With x_hat = (x - mean) r,
+    r = 1 / sqrt(var + eps), n the size of the normalised slice and g_hat = g * weight:
+
+        dx = r (g_hat - mean(g_hat) - x_hat mean(g_hat x_hat))     per slice
+        dweight = sum over the leading dims of g x_hat,   dbias = sum of g
+
+    The composed tensor ops gave the same numbers through a dozen nodes and temporaries."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, axes, eps):
+        a = x.data
+        centered = a - a.mean(axis=axes, keepdims=True)
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        rstd = 1 / xp_of(a).sqrt(var + a.dtype.type(eps))  # (*, 1, .., 1): small
+        x_hat = centered
+        x_hat *= rstd
+        ctx.axes, ctx.eps = axes, eps
+        ctx.save_for_backward(x, weight, x_hat, rstd)
+        y = x_hat if weight is None else x_hat * weight.data
+        if bias is not None:
+            y = y + bias.data
+        return y.copy() if y is x_hat else y  # x_hat is saved: the output must not be it
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight, x_hat, rstd = ctx.saved_tensors
+        need_x, need_w, need_b = ctx.needs_input_grad[:3]
+        axes, eps = ctx.axes, ctx.eps
+        leading = tuple(range(x.ndim - len(axes)))
+        if is_grad_enabled():  # create_graph=True: the same formulas in tensor ops of x
+            x_hat_t, r = _standardize_parts(x, axes, eps)
+            g_hat = grad if weight is None else grad * weight
+            dx = r * (
+                g_hat - g_hat.mean(axes, keepdim=True) - x_hat_t * (g_hat * x_hat_t).mean(axes, keepdim=True)
+            )
+            dw = (grad * x_hat_t).sum(leading) if need_w else None
+            db = grad.sum(leading) if need_b else None
+            return (dx if need_x else None), dw, db, None, None
+        g = grad.data
+        dx = dw = db = None
+        if need_x:
+            g_hat = g if weight is None else g * weight.data
+            dx = g_hat * x_hat
+            dx = dx.mean(axis=axes, keepdims=True) * x_hat  # x_hat mean(g_hat x_hat)
+            dx += g_hat.mean(axis=axes, keepdims=True)
+            dx = g_hat - dx
+            dx *= rstd
+        if need_w:
+            dw = (g * x_hat).sum(axis=leading)
+        if need_b:
+            db = g.sum(axis=leading)
+        return dx, dw, db, None, None
 
 
 # ---------------------------------------------------------------------------------------------
